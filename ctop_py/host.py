@@ -1,0 +1,137 @@
+"""HostRoot: the one seam between ctop-py and the host's filesystem.
+
+Every reader takes a HostRoot and reads through it, so `--root /host` (a host mounted inside a
+container) and fake trees under a test's tmp_path work the same as `/`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# A process or cgroup that disappears mid-read shows up as one of these; that is normal.
+GONE_ERRNOS = frozenset({errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EINVAL, errno.ENOTDIR})
+NO_ACCESS_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+
+_READ_CHUNK = 65536
+
+
+class HostError(Exception):
+    """A read failed; `path` names the file."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class Gone(HostError):
+    """The process, cgroup or file vanished (ENOENT, ESRCH, ENODEV, EINVAL for zombies)."""
+
+
+class NoAccess(HostError):
+    """Permission denied (EACCES, EPERM)."""
+
+
+class Malformed(HostError):
+    """The file was read but its contents did not parse."""
+
+
+def error_from_oserror(path: str | os.PathLike[str], exc: OSError) -> HostError:
+    reason = exc.strerror or str(exc)
+    if exc.errno in GONE_ERRNOS:
+        return Gone(path, reason)
+    if exc.errno in NO_ACCESS_ERRNOS:
+        return NoAccess(path, reason)
+    return HostError(path, reason)
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a whole (pseudo-)file with raw os calls: cheaper than open() for tiny proc files."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, _READ_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    finally:
+        os.close(fd)
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    return read_bytes(path).decode("utf-8", "surrogateescape")
+
+
+def read_optional(path: str | os.PathLike[str]) -> bytes | None:
+    """The file's bytes, or None when it does not exist (an absent controller or old kernel)."""
+    try:
+        return read_bytes(path)
+    except Gone:
+        return None
+
+
+def readlink(path: str | os.PathLike[str]) -> str:
+    try:
+        return os.readlink(path)
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+
+
+@dataclass(frozen=True)
+class HostRoot:
+    """Where the host's proc, sys and runtime state directories are."""
+
+    root: Path = Path("/")
+
+    @classmethod
+    def at(cls, root: str | os.PathLike[str]) -> HostRoot:
+        return cls(Path(root))
+
+    def path(self, absolute: str) -> Path:
+        """Map a host-absolute path ('/proc/1/stat') into this root."""
+        return self.root / absolute.lstrip("/")
+
+    @property
+    def is_real_root(self) -> bool:
+        return self.root == Path("/")
+
+    @property
+    def proc(self) -> Path:
+        return self.path("/proc")
+
+    @property
+    def sys(self) -> Path:
+        return self.path("/sys")
+
+    @property
+    def cgroup(self) -> Path:
+        return self.path("/sys/fs/cgroup")
+
+    @property
+    def docker(self) -> Path:
+        return self.path("/var/lib/docker")
+
+    @property
+    def containers_storage(self) -> Path:
+        return self.path("/var/lib/containers/storage")
+
+    @property
+    def containerd(self) -> Path:
+        return self.path("/var/lib/containerd")
+
+    def check(self) -> None:
+        """Fail with one clear line if this root has no readable /proc."""
+        if not self.root.is_dir():
+            raise HostError(self.root, "no such directory")
+        if not (self.proc / "stat").exists():
+            raise HostError(self.proc, "not a proc filesystem (no /proc/stat under the root)")

@@ -1,0 +1,250 @@
+"""Frozen data: what one sample read (RawSample) and what two samples mean (Snapshot).
+
+Raw records hold cumulative counters exactly as the kernel reported them (converted to one unit
+per quantity: nanoseconds for CPU time, bytes for sizes, microseconds for PSI totals). Rates
+live only in the derived records. `None` everywhere means "not known", never zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+NAMESPACE_TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
+
+
+@dataclass(frozen=True)
+class CgroupEntry:
+    """One line of /proc/PID/cgroup: v1 hierarchies have controllers, v2 has none."""
+
+    hierarchy_id: int
+    controllers: tuple[str, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    ppid: int
+    comm: str
+    state: str
+    start_ticks: int  # field 22 of /proc/PID/stat; (pid, start_ticks) identifies a process
+    cpu_ticks: int  # utime + stime, in clock ticks
+    rss_bytes: int
+    threads: int
+    uid: int | None
+    nspid: tuple[int, ...]  # pid in each pid namespace, outermost first; last = in-container
+    cmdline: tuple[str, ...]
+    namespaces: Mapping[str, int]  # type -> inode; missing when unreadable
+    cgroups: tuple[CgroupEntry, ...]
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.pid, self.start_ticks)
+
+    @property
+    def pid_in_container(self) -> int:
+        return self.nspid[-1] if self.nspid else self.pid
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Configured limits. None = no limit (or not set), distinct from 0."""
+
+    cpu_quota_us: int | None = None
+    cpu_period_us: int | None = None
+    cpu_weight: int | None = None  # v2 cpu.weight
+    cpu_shares: int | None = None  # v1 cpu.shares
+    cpuset_cpus: str | None = None
+    cpuset_mems: str | None = None
+    memory_max_bytes: int | None = None
+    memory_high_bytes: int | None = None
+    memory_low_bytes: int | None = None
+    swap_max_bytes: int | None = None  # swap only (v1 memsw limit minus memory limit)
+    pids_max: int | None = None
+
+    @property
+    def cpu_quota_cores(self) -> float | None:
+        if self.cpu_quota_us is None or not self.cpu_period_us:
+            return None
+        return self.cpu_quota_us / self.cpu_period_us
+
+
+@dataclass(frozen=True)
+class CpuCounters:
+    usage_ns: int | None = None
+    user_ns: int | None = None
+    system_ns: int | None = None
+    nr_periods: int | None = None
+    nr_throttled: int | None = None
+    throttled_ns: int | None = None
+
+
+@dataclass(frozen=True)
+class MemoryCounters:
+    current_bytes: int | None = None  # v2 memory.current / v1 memory.usage_in_bytes
+    used_bytes: int | None = None  # what `docker stats` prints: current minus inactive_file
+    peak_bytes: int | None = None
+    swap_current_bytes: int | None = None
+    stat: Mapping[str, int] = field(default_factory=dict)
+    # memory.events on v2 (low, high, max, oom, oom_kill); v1 has only oom_kill (oom_control)
+    events: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IoCounters:
+    read_bytes: int | None = None
+    write_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class PsiLine:
+    avg10: float
+    avg60: float
+    avg300: float
+    total_us: int
+
+
+@dataclass(frozen=True)
+class Psi:
+    some: PsiLine | None = None
+    full: PsiLine | None = None
+
+
+@dataclass(frozen=True)
+class CgroupStats:
+    """Everything read from one container's cgroup in one sample."""
+
+    version: int  # 1 (v1 or hybrid) or 2
+    path: str  # relative to the hierarchy root, e.g. /docker/<id>
+    limits: Limits
+    cpu: CpuCounters
+    memory: MemoryCounters
+    io: IoCounters
+    pids_current: int | None
+    psi: Mapping[str, Psi]  # "cpu" | "memory" | "io" -> Psi
+    gone: bool = False  # the cgroup vanished while being read
+
+
+@dataclass(frozen=True)
+class NetCounters:
+    rx_bytes: int
+    tx_bytes: int
+    rx_packets: int
+    tx_packets: int
+    interfaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ContainerRaw:
+    id: str
+    runtime: str  # docker, podman, containerd, lxc, nspawn, sandbox
+    name: str  # the runtime's name, or a short id when the runtime is not reachable
+    image: str | None
+    state: str  # running, paused, exited, created, … ("running" when only the kernel knows)
+    labels: Mapping[str, str]
+    cgroup_path: str | None
+    init_pid: int | None
+    pids: tuple[int, ...]  # host pids, sorted
+    namespaces: Mapping[str, int]  # of the init process
+    shared_namespaces: Mapping[str, str]  # type -> "host" or "container:<name>"
+    cgroup: CgroupStats | None
+    net: NetCounters | None  # None when unknown or when the netns is the host's
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    hostname: str
+    cgroup_version: int  # 1 (legacy or hybrid) or 2
+    cgroup_mode: str  # "v1", "hybrid" or "v2"
+    cpus: int
+    memory_bytes: int
+    boot_time: float
+    clock_ticks: int
+    namespaces: Mapping[str, int]  # the host's (PID 1's, or ours when PID 1 is unreadable)
+
+
+@dataclass(frozen=True)
+class RawSample:
+    monotonic_ns: int
+    time: float  # wall clock, seconds since the epoch
+    host: HostInfo
+    containers: tuple[ContainerRaw, ...]
+    processes: tuple[Process, ...]
+    host_cpu_busy_ticks: int  # /proc/stat cpu line: all but idle and iowait
+    host_cpu_total_ticks: int
+    engine_status: Mapping[str, str]  # runtime -> "ok" | reason it is unreachable
+    notes: tuple[str, ...] = ()  # things that could not be read, each said once
+
+
+# ---------------------------------------------------------------------------------------------
+# Derived values: rates between two samples.
+
+
+@dataclass(frozen=True)
+class Usage:
+    cpu_percent: float | None = None  # 100 = one core
+    cpu_percent_of_quota: float | None = None
+    memory_used_bytes: int | None = None
+    memory_current_bytes: int | None = None
+    memory_percent_of_limit: float | None = None
+    pids_current: int | None = None
+    net_rx_bytes_per_s: float | None = None
+    net_tx_bytes_per_s: float | None = None
+    io_read_bytes_per_s: float | None = None
+    io_write_bytes_per_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Throttling:
+    nr_periods: int | None = None
+    nr_throttled: int | None = None
+    throttled_seconds: float | None = None  # cumulative
+    throttled_percent: float | None = None  # Δnr_throttled / Δnr_periods
+    throttled_seconds_per_s: float | None = None
+    periods_in_window: int | None = None
+
+
+@dataclass(frozen=True)
+class PsiRates:
+    """Stall percent over our own window, from the PSI totals."""
+
+    some_percent: float | None = None
+    full_percent: float | None = None
+
+
+@dataclass(frozen=True)
+class ProcessUsage:
+    process: Process
+    cpu_percent: float | None
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    raw: ContainerRaw
+    usage: Usage
+    throttling: Throttling
+    psi: Mapping[str, PsiRates]
+    processes: tuple[ProcessUsage, ...]
+
+    @property
+    def id(self) -> str:
+        return self.raw.id
+
+    @property
+    def name(self) -> str:
+        return self.raw.name
+
+    @property
+    def limits(self) -> Limits:
+        return self.raw.cgroup.limits if self.raw.cgroup else Limits()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    time: float
+    interval_s: float | None  # None on the first sample
+    host: HostInfo
+    host_cpu_percent: float | None
+    containers: tuple[ContainerView, ...]
+    raw: RawSample

@@ -1,0 +1,87 @@
+"""Units, formatting and string sanitising shared by the UI and the CLI's text output."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+DASH = "–"  # unknown: never shown as 0
+NO_LIMIT = "∞"
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(text: str, limit: int | None = None) -> str:
+    """Make an untrusted string harmless on a terminal: control characters (ESC, CR, LF, NUL,
+    C1) become visible escapes, bidi overrides are escaped, invalid UTF-8 (surrogate escapes)
+    is shown as \\xNN. Markup is not interpreted here: the UI passes the result as plain Text."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # surrogateescape'd byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif _CONTROL.match(ch):
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\x{code:02x}"))
+        elif unicodedata.category(ch) == "Cf":  # format chars: RLO, LRM, zero-width joiners
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+        if limit is not None and len(out) >= limit:
+            out.append("…")
+            break
+    return "".join(out)
+
+
+def size(value: int | float | None, limit_meaning_none: bool = False) -> str:
+    """Bytes as 1.5 MiB; None as '–' (or '∞' when None means "no limit")."""
+    if value is None:
+        return NO_LIMIT if limit_meaning_none else DASH
+    amount = float(value)
+    for unit in _UNITS:
+        if abs(amount) < 1024 or unit == _UNITS[-1]:
+            if unit == "B":
+                return f"{int(amount)} B"
+            return f"{amount:.1f} {unit}"
+        amount /= 1024
+    raise AssertionError("unreachable")
+
+
+def rate(value: float | None) -> str:
+    return DASH if value is None else size(value) + "/s"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    return DASH if value is None else f"{value:.{digits}f}%"
+
+
+def cores(value: float | None) -> str:
+    return NO_LIMIT if value is None else f"{value:.2f}"
+
+
+def count(value: int | None, limit_meaning_none: bool = False) -> str:
+    if value is None:
+        return NO_LIMIT if limit_meaning_none else DASH
+    return str(value)
+
+
+def short_id(container_id: str) -> str:
+    return container_id[:12]
+
+
+def table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> str:
+    """A plain-text table with columns sized to their content."""
+    right = right or set()
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: list[str]) -> str:
+        parts = [
+            cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+            for i, cell in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])

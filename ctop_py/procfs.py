@@ -1,0 +1,218 @@
+"""Readers of /proc: pure parsers (bytes -> records) and thin readers through HostRoot."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
+from ctop_py.model import NAMESPACE_TYPES, CgroupEntry, NetCounters, Process
+
+
+@dataclass(frozen=True)
+class StatFields:
+    comm: str
+    state: str
+    ppid: int
+    utime: int
+    stime: int
+    threads: int
+    start_ticks: int
+    rss_pages: int
+
+
+def parse_stat(data: bytes, path: str = "stat") -> StatFields:
+    """/proc/PID/stat. comm may hold spaces and parentheses: split after the *last* ')'."""
+    try:
+        open_paren = data.index(b"(")
+        close_paren = data.rindex(b")")
+        comm = data[open_paren + 1 : close_paren].decode("utf-8", "surrogateescape")
+        rest = data[close_paren + 2 :].split()
+        # rest[0] is field 3 (state); field N is rest[N - 3]
+        return StatFields(
+            comm=comm,
+            state=rest[0].decode("ascii", "replace"),
+            ppid=int(rest[1]),
+            utime=int(rest[11]),
+            stime=int(rest[12]),
+            threads=int(rest[17]),
+            start_ticks=int(rest[19]),
+            rss_pages=int(rest[21]),
+        )
+    except (ValueError, IndexError) as exc:
+        raise Malformed(path, f"unparsable stat line: {exc}") from None
+
+
+@dataclass(frozen=True)
+class StatusFields:
+    uid: int | None
+    nspid: tuple[int, ...]
+
+
+def parse_status(data: bytes, path: str = "status") -> StatusFields:
+    uid: int | None = None
+    nspid: tuple[int, ...] = ()
+    try:
+        for line in data.splitlines():
+            if line.startswith(b"Uid:"):
+                uid = int(line.split()[1])
+            elif line.startswith(b"NSpid:"):
+                nspid = tuple(int(p) for p in line.split()[1:])
+    except (ValueError, IndexError) as exc:
+        raise Malformed(path, f"unparsable status field: {exc}") from None
+    return StatusFields(uid=uid, nspid=nspid)
+
+
+def parse_cgroup(data: bytes, path: str = "cgroup") -> tuple[CgroupEntry, ...]:
+    """/proc/PID/cgroup: `id:controllers:path`; paths may contain ':' so split at most twice."""
+    entries = []
+    for raw in data.decode("utf-8", "surrogateescape").splitlines():
+        if not raw.strip():
+            continue
+        parts = raw.split(":", 2)
+        if len(parts) != 3:
+            raise Malformed(path, f"expected id:controllers:path, got {raw!r}")
+        try:
+            hierarchy_id = int(parts[0])
+        except ValueError:
+            raise Malformed(path, f"bad hierarchy id in {raw!r}") from None
+        cgroup_path = parts[2].removesuffix(" (deleted)")
+        controllers = tuple(c for c in parts[1].split(",") if c)
+        entries.append(CgroupEntry(hierarchy_id, controllers, cgroup_path))
+    return tuple(entries)
+
+
+def parse_cmdline(data: bytes) -> tuple[str, ...]:
+    if not data:
+        return ()
+    return tuple(a.decode("utf-8", "surrogateescape") for a in data.rstrip(b"\0").split(b"\0"))
+
+
+def parse_ns_link(target: str) -> int:
+    """`net:[4026532184]` -> 4026532184."""
+    try:
+        return int(target[target.index("[") + 1 : target.rindex("]")])
+    except ValueError:
+        raise Malformed(target, "not a namespace link") from None
+
+
+def parse_net_dev(data: bytes, path: str = "net/dev") -> NetCounters:
+    """/proc/PID/net/dev summed over every interface except loopback."""
+    rx_bytes = tx_bytes = rx_packets = tx_packets = 0
+    names = []
+    for line in data.splitlines()[2:]:
+        if b":" not in line:
+            continue
+        name, _, counters = line.partition(b":")
+        iface = name.strip().decode("utf-8", "surrogateescape")
+        fields = counters.split()
+        if len(fields) < 16:
+            raise Malformed(path, f"interface {iface!r} has {len(fields)} counters, expected 16")
+        if iface == "lo":
+            continue
+        names.append(iface)
+        rx_bytes += int(fields[0])
+        rx_packets += int(fields[1])
+        tx_bytes += int(fields[8])
+        tx_packets += int(fields[9])
+    return NetCounters(rx_bytes, tx_bytes, rx_packets, tx_packets, tuple(names))
+
+
+def parse_proc_stat_cpu(data: bytes) -> tuple[int, int]:
+    """(busy, total) ticks from /proc/stat's `cpu` line; idle and iowait are not busy.
+    Fields 9 and 10 (guest, guest_nice) are already inside user and nice."""
+    for line in data.splitlines():
+        if line.startswith(b"cpu "):
+            try:
+                values = [int(v) for v in line.split()[1:9]]
+            except ValueError:
+                break
+            total = sum(values)
+            idle = values[3] + (values[4] if len(values) > 4 else 0)
+            return total - idle, total
+    raise Malformed("/proc/stat", "no cpu line")
+
+
+def parse_btime(data: bytes) -> float:
+    for line in data.splitlines():
+        if line.startswith(b"btime "):
+            return float(line.split()[1])
+    raise Malformed("/proc/stat", "no btime line")
+
+
+def parse_meminfo_total(data: bytes) -> int:
+    for line in data.splitlines():
+        if line.startswith(b"MemTotal:"):
+            return int(line.split()[1]) * 1024
+    raise Malformed("/proc/meminfo", "no MemTotal line")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading through a HostRoot.
+
+
+def list_pids(root: HostRoot) -> list[int]:
+    try:
+        names = os.listdir(root.proc)
+    except OSError as exc:
+        raise HostError(root.proc, exc.strerror or str(exc)) from None
+    return sorted(int(n) for n in names if n.isdigit())
+
+
+def read_namespaces(proc_pid: Path) -> dict[str, int]:
+    """Namespace inodes of one process. Unreadable links (EACCES, zombies) are left out."""
+    namespaces = {}
+    for ns_type in NAMESPACE_TYPES:
+        try:
+            namespaces[ns_type] = parse_ns_link(os.readlink(proc_pid / "ns" / ns_type))
+        except (OSError, Malformed):
+            continue
+    return namespaces
+
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def read_process(root: HostRoot, pid: int) -> Process:
+    """Everything ctop-py knows of one process. Raises Gone if it exited mid-read."""
+    base = root.proc / str(pid)
+    stat = parse_stat(read_bytes(base / "stat"), str(base / "stat"))
+    status = parse_status(read_bytes(base / "status"), str(base / "status"))
+    try:
+        cmdline = parse_cmdline(read_bytes(base / "cmdline"))
+    except NoAccess:
+        cmdline = ()
+    cgroups = parse_cgroup(read_bytes(base / "cgroup"), str(base / "cgroup"))
+    namespaces = read_namespaces(base)
+    return Process(
+        pid=pid,
+        ppid=stat.ppid,
+        comm=stat.comm,
+        state=stat.state,
+        start_ticks=stat.start_ticks,
+        cpu_ticks=stat.utime + stat.stime,
+        rss_bytes=stat.rss_pages * PAGE_SIZE,
+        threads=stat.threads,
+        uid=status.uid,
+        nspid=status.nspid or (pid,),
+        cmdline=cmdline,
+        namespaces=namespaces,
+        cgroups=cgroups,
+    )
+
+
+def read_processes(root: HostRoot) -> list[Process]:
+    """Every process on the host; those that exit while being read are simply left out."""
+    processes = []
+    for pid in list_pids(root):
+        try:
+            processes.append(read_process(root, pid))
+        except (Gone, NoAccess):
+            continue
+    return processes
+
+
+def read_net_dev(root: HostRoot, pid: int) -> NetCounters:
+    path = root.proc / str(pid) / "net" / "dev"
+    return parse_net_dev(read_bytes(path), str(path))

@@ -1,0 +1,138 @@
+"""Docker: cgroupfs driver `/docker/<id>` (or `<cgroup-parent>/<id>`), systemd driver
+`…/docker-<id>.scope`. Names, images and labels from the Engine API, or from the daemon's own
+files on disk when it does not answer."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ctop_py.host import HostError, HostRoot, read_bytes
+from ctop_py.runtimes.base import HEX64, Claim, Meta, components, prefix_through
+
+_SCOPE = re.compile(rf"^docker-({HEX64})\.scope$")
+_BARE = re.compile(rf"^({HEX64})$")
+
+
+class DockerRuntime:
+    name = "docker"
+
+    def claim(self, cgroup_path: str) -> Claim | None:
+        parts = components(cgroup_path)
+        for index, part in enumerate(parts):
+            match = _SCOPE.match(part)
+            if match:
+                return Claim(self.name, match.group(1), prefix_through(parts, index))
+            match = _BARE.match(part)
+            # A bare id under kubepods belongs to the CRI runtime, tried before us.
+            if match and not any(p.startswith("kubepods") for p in parts[:index]):
+                return Claim(self.name, match.group(1), prefix_through(parts, index))
+        return None
+
+
+def _short_name(names: Iterable[str]) -> str:
+    for name in names:
+        return name.lstrip("/")
+    return ""
+
+
+class EngineClient:
+    """Container names from a Docker-compatible Engine API (Docker, or Podman's socket).
+
+    Listing is cached: refreshed when an unknown id shows up or every `ttl` seconds, and retried
+    at most every `retry_s` while the engine is unreachable. Never used for statistics.
+    """
+
+    def __init__(self, runtime: str, base_url: str, ttl: float = 5.0, retry_s: float = 5.0) -> None:
+        self.runtime = runtime
+        self.base_url = base_url
+        self.ttl = ttl
+        self.retry_s = retry_s
+        self.status = "not contacted"
+        self._client: Any = None
+        self._meta: dict[str, Meta] = {}
+        self._listed_at = float("-inf")
+        self._failed_at = float("-inf")
+
+    def _connect(self) -> Any:
+        if self._client is None:
+            import docker
+
+            self._client = docker.DockerClient(base_url=self.base_url, timeout=3)
+        return self._client
+
+    def metadata(self, wanted_ids: Iterable[str]) -> Mapping[str, Meta]:
+        now = time.monotonic()
+        unknown = any(i not in self._meta for i in wanted_ids)
+        stale = now - self._listed_at > self.ttl
+        if (unknown or stale) and now - self._failed_at > self.retry_s:
+            self._list(now)
+        return self._meta
+
+    def _list(self, now: float) -> None:
+        try:
+            client = self._connect()
+            listed = client.api.containers(all=True)
+        except Exception as exc:  # the SDK raises many types; any failure means "unreachable"
+            self._failed_at = now
+            self._client = None
+            self.status = f"unreachable ({type(exc).__name__})"
+            return
+        meta = {}
+        for item in listed:
+            cid = str(item.get("Id", ""))
+            meta[cid] = Meta(
+                id=cid,
+                runtime=self.runtime,
+                name=_short_name(item.get("Names") or ()),
+                image=item.get("Image"),
+                state=str(item.get("State", "unknown")),
+                labels=dict(item.get("Labels") or {}),
+            )
+        self._meta = meta
+        self._listed_at = now
+        self.status = "ok"
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class DockerDiskMeta:
+    """Names from /var/lib/docker/containers/<id>/config.v2.json: works with dockerd down
+    (needs root: the directory is 0710)."""
+
+    def __init__(self, root: HostRoot) -> None:
+        self.root = root
+        self._cache: dict[str, Meta | None] = {}
+
+    def get(self, cid: str) -> Meta | None:
+        if cid not in self._cache:
+            self._cache[cid] = self._read(cid)
+        return self._cache[cid]
+
+    def _read(self, cid: str) -> Meta | None:
+        path = self.root.docker / "containers" / cid / "config.v2.json"
+        try:
+            config = json.loads(read_bytes(path))
+        except (HostError, ValueError):
+            return None
+        inner = config.get("Config") or {}
+        state = config.get("State") or {}
+        return Meta(
+            id=cid,
+            runtime="docker",
+            name=str(config.get("Name", "")).lstrip("/"),
+            image=inner.get("Image"),
+            state="paused"
+            if state.get("Paused")
+            else "running"
+            if state.get("Running")
+            else "exited",
+            labels=dict(inner.get("Labels") or {}),
+            pid=state.get("Pid") or None,
+        )
