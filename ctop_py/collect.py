@@ -90,6 +90,7 @@ class Collector:
         self.host = read_host_info(self.root, self.layout)
         self.engines = list(default_engines(self.root) if engines is None else engines)
         self.disk_meta = DockerDiskMeta(self.root)
+        self.process_reader = procfs.ProcessReader(self.root)
         self._notes: set[str] = set()
         self._said: set[str] = set()
 
@@ -128,15 +129,7 @@ class Collector:
     # -- processes -------------------------------------------------------------------------
 
     def _read_processes(self, notes: set[str]) -> list[Process]:
-        processes = []
-        for pid in procfs.list_pids(self.root):
-            try:
-                processes.append(procfs.read_process(self.root, pid))
-            except (Gone, NoAccess):
-                continue
-            except Malformed as exc:
-                notes.add(str(exc))
-        return processes
+        return self.process_reader.read_all(notes)
 
     def _group(
         self, processes: Iterable[Process]

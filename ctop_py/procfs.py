@@ -160,12 +160,13 @@ def list_pids(root: HostRoot) -> list[int]:
     return sorted(int(n) for n in names if n.isdigit())
 
 
-def read_namespaces(proc_pid: Path) -> dict[str, int]:
+def read_namespaces(proc_pid: Path | str) -> dict[str, int]:
     """Namespace inodes of one process. Unreadable links (EACCES, zombies) are left out."""
     namespaces = {}
+    base = f"{proc_pid}/ns/"
     for ns_type in NAMESPACE_TYPES:
         try:
-            namespaces[ns_type] = parse_ns_link(os.readlink(proc_pid / "ns" / ns_type))
+            namespaces[ns_type] = parse_ns_link(os.readlink(base + ns_type))
         except (OSError, Malformed):
             continue
     return namespaces
@@ -174,43 +175,93 @@ def read_namespaces(proc_pid: Path) -> dict[str, int]:
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
+@dataclass(frozen=True)
+class _Static:
+    """What does not change while a process runs the same program: read once per process."""
+
+    uid: int | None
+    nspid: tuple[int, ...]
+    cmdline: tuple[str, ...]
+    namespaces: dict[str, int]
+
+
+class ProcessReader:
+    """Reads every process each tick, but a process's static fields only once.
+
+    Static fields are cached by (pid, start time, comm): the start time catches pid reuse and
+    comm catches exec (runc's init process joins the container's namespaces, then execs the
+    container's command, keeping its pid)."""
+
+    def __init__(self, root: HostRoot) -> None:
+        self.proc = str(root.proc)
+        self._static: dict[tuple[int, int, str], _Static] = {}
+
+    def read(self, pid: int) -> Process:
+        """Everything ctop-py knows of one process. Raises Gone if it exited mid-read."""
+        base = f"{self.proc}/{pid}"
+        stat = parse_stat(read_bytes(base + "/stat"), base + "/stat")
+        cgroups = parse_cgroup(read_bytes(base + "/cgroup"), base + "/cgroup")
+        key = (pid, stat.start_ticks, stat.comm)
+        static = self._static.get(key)
+        if static is None:
+            static = self._read_static(base, pid)
+            self._static[key] = static
+        return Process(
+            pid=pid,
+            ppid=stat.ppid,
+            comm=stat.comm,
+            state=stat.state,
+            start_ticks=stat.start_ticks,
+            cpu_ticks=stat.utime + stat.stime,
+            rss_bytes=stat.rss_pages * PAGE_SIZE,
+            threads=stat.threads,
+            uid=static.uid,
+            nspid=static.nspid,
+            cmdline=static.cmdline,
+            namespaces=static.namespaces,
+            cgroups=cgroups,
+        )
+
+    def _read_static(self, base: str, pid: int) -> _Static:
+        status = parse_status(read_bytes(base + "/status"), base + "/status")
+        try:
+            cmdline = parse_cmdline(read_bytes(base + "/cmdline"))
+        except NoAccess:
+            cmdline = ()
+        return _Static(status.uid, status.nspid or (pid,), cmdline, read_namespaces(base))
+
+    def forget_except(self, live: set[tuple[int, int, str]]) -> None:
+        for key in self._static.keys() - live:
+            del self._static[key]
+
+    def read_all(self, notes: set[str] | None = None) -> list[Process]:
+        """Every process on the host; those that exit while being read are left out."""
+        processes = []
+        try:
+            names = os.listdir(self.proc)
+        except OSError as exc:
+            raise HostError(self.proc, exc.strerror or str(exc)) from None
+        for name in names:
+            if not name.isdigit():
+                continue
+            try:
+                processes.append(self.read(int(name)))
+            except (Gone, NoAccess):
+                continue
+            except Malformed as exc:
+                if notes is not None:
+                    notes.add(str(exc))
+        processes.sort(key=lambda p: p.pid)
+        self.forget_except({(p.pid, p.start_ticks, p.comm) for p in processes})
+        return processes
+
+
 def read_process(root: HostRoot, pid: int) -> Process:
-    """Everything ctop-py knows of one process. Raises Gone if it exited mid-read."""
-    base = root.proc / str(pid)
-    stat = parse_stat(read_bytes(base / "stat"), str(base / "stat"))
-    status = parse_status(read_bytes(base / "status"), str(base / "status"))
-    try:
-        cmdline = parse_cmdline(read_bytes(base / "cmdline"))
-    except NoAccess:
-        cmdline = ()
-    cgroups = parse_cgroup(read_bytes(base / "cgroup"), str(base / "cgroup"))
-    namespaces = read_namespaces(base)
-    return Process(
-        pid=pid,
-        ppid=stat.ppid,
-        comm=stat.comm,
-        state=stat.state,
-        start_ticks=stat.start_ticks,
-        cpu_ticks=stat.utime + stat.stime,
-        rss_bytes=stat.rss_pages * PAGE_SIZE,
-        threads=stat.threads,
-        uid=status.uid,
-        nspid=status.nspid or (pid,),
-        cmdline=cmdline,
-        namespaces=namespaces,
-        cgroups=cgroups,
-    )
+    return ProcessReader(root).read(pid)
 
 
 def read_processes(root: HostRoot) -> list[Process]:
-    """Every process on the host; those that exit while being read are simply left out."""
-    processes = []
-    for pid in list_pids(root):
-        try:
-            processes.append(read_process(root, pid))
-        except (Gone, NoAccess):
-            continue
-    return processes
+    return ProcessReader(root).read_all()
 
 
 def read_net_dev(root: HostRoot, pid: int) -> NetCounters:
