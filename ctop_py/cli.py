@@ -11,16 +11,14 @@ from typing import Any, NoReturn
 
 from ctop_py import present
 from ctop_py.collect import Collector
+from ctop_py.commands import COMMAND_MODULES
+from ctop_py.commands.common import CliError, find_container, root_of
 from ctop_py.derive import derive
 from ctop_py.export.json import snapshot_to_dict
-from ctop_py.host import HostError, HostRoot
+from ctop_py.host import HostError
 from ctop_py.model import ContainerView, Snapshot
 
 EXIT_USAGE = 2
-
-
-class CliError(Exception):
-    """A user-facing failure: printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,18 +79,14 @@ _NS_TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
 
 
 def _register_optional(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Subcommands of other modules register themselves here (layers, …)."""
+    """Subcommands in ctop_py/commands register themselves."""
     import importlib
 
-    for module in ("ctop_py.layers.command",):
+    for module in COMMAND_MODULES:
         try:
             importlib.import_module(module).register(sub, common)
         except ImportError:
             continue
-
-
-def root_of(args: argparse.Namespace) -> HostRoot:
-    return HostRoot.at(getattr(args, "root", "/"))
 
 
 def take_snapshot(collector: Collector, interval: float) -> Snapshot:
@@ -111,18 +105,6 @@ def select(snapshot: Snapshot, refs: Sequence[str]) -> list[ContainerView]:
         if view not in chosen:
             chosen.append(view)
     return chosen
-
-
-def find_container(containers: Sequence[ContainerView], ref: str) -> ContainerView:
-    exact = [c for c in containers if ref in (c.name, c.id)]
-    if exact:
-        return exact[0]
-    prefixed = [c for c in containers if c.id.startswith(ref) or c.name.startswith(ref)]
-    if len(prefixed) == 1:
-        return prefixed[0]
-    if prefixed:
-        raise CliError(f"{present.safe(ref)!s} matches {len(prefixed)} containers; be more precise")
-    raise CliError(f"no such container: {present.safe(ref)}")
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:

@@ -1,0 +1,14 @@
+"""Subcommands beyond snapshot and ns: one module each, exposing `register(sub, common)`.
+
+`sub` is the argparse subparsers object and `common` the parent parser carrying `--root`;
+a module adds its parser with `parents=[common]` and `set_defaults(func=...)`, where func takes
+the parsed args and returns an exit code (raise `ctop_py.commands.common.CliError` for a
+one-line error, exit 2)."""
+
+from __future__ import annotations
+
+COMMAND_MODULES = (
+    "ctop_py.commands.layers",
+    "ctop_py.commands.net",
+    "ctop_py.commands.stacks",
+)

@@ -1,0 +1,57 @@
+"""What subcommands share: the root from --root, one-line errors, finding a container."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+from ctop_py import present
+from ctop_py.collect import Collector
+from ctop_py.host import HostRoot
+from ctop_py.model import ContainerRaw
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line, exit code 2."""
+
+
+class Named(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+C = TypeVar("C", bound=Named)
+
+
+def root_of(args: argparse.Namespace) -> HostRoot:
+    return HostRoot.at(getattr(args, "root", "/"))
+
+
+def find_container(containers: Sequence[C], ref: str) -> C:
+    """Exact name or id first, then a unique prefix of either."""
+    for c in containers:
+        if ref in (c.name, c.id):
+            return c
+    prefixed = [c for c in containers if c.id.startswith(ref) or c.name.startswith(ref)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if prefixed:
+        raise CliError(f"{present.safe(ref)} matches {len(prefixed)} containers; be more precise")
+    raise CliError(f"no such container: {present.safe(ref)}")
+
+
+def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
+    """One sample of the host, and the running container that `ref` names."""
+    collector = Collector(root)
+    try:
+        sample = collector.sample()
+    finally:
+        collector.close()
+    container = find_container(sample.containers, ref)
+    if container.init_pid is None:
+        raise CliError(f"container {present.safe(container.name)} is not running")
+    return container
