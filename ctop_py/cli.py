@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--interval", type=_positive_float, default=1.0, metavar="SECONDS")
     snap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     snap.add_argument("-a", "--all", action="store_true", help="include stopped containers")
+    snap.add_argument("--replay", metavar="FILE", help="read a recording instead of the host")
+    snap.add_argument(
+        "--at",
+        metavar="TIME",
+        help="with --replay: seconds from the start (e.g. 12.5), or an ISO time; default: last",
+    )
     snap.set_defaults(func=cmd_snapshot)
 
     ns = sub.add_parser("ns", parents=[common], help="every namespace on the host")
@@ -95,6 +101,20 @@ def take_snapshot(collector: Collector, interval: float) -> Snapshot:
     return derive(first, collector.sample())
 
 
+def replay_snapshot(path: str, at: str | None) -> Snapshot:
+    from ctop_py.record import read_recording
+    from ctop_py.sources import parse_time, snapshot_at
+
+    recording = read_recording(path)
+    if not recording.samples:
+        raise CliError(f"{path}: the recording holds no complete sample")
+    try:
+        when = None if at is None else parse_time(at, recording.samples[0].time)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return snapshot_at(recording.samples, when)
+
+
 def select(snapshot: Snapshot, refs: Sequence[str]) -> list[ContainerView]:
     """Containers matching each ref: exact name, exact id, or a unique id/name prefix."""
     if not refs:
@@ -108,11 +128,16 @@ def select(snapshot: Snapshot, refs: Sequence[str]) -> list[ContainerView]:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    collector = Collector(root_of(args))
-    try:
-        snapshot = take_snapshot(collector, args.interval)
-    finally:
-        collector.close()
+    if getattr(args, "replay", None):
+        snapshot = replay_snapshot(args.replay, getattr(args, "at", None))
+    else:
+        if getattr(args, "at", None):
+            raise CliError("--at needs --replay FILE")
+        collector = Collector(root_of(args))
+        try:
+            snapshot = take_snapshot(collector, args.interval)
+        finally:
+            collector.close()
     views = select(snapshot, args.containers)
     if not args.all and not args.containers:
         views = [v for v in views if v.raw.pids]
@@ -221,7 +246,9 @@ def cmd_app(args: argparse.Namespace) -> int:
         app = importlib.import_module("ctop_py.ui.app")
     except ImportError:
         return cmd_snapshot(
-            argparse.Namespace(containers=[], interval=1.0, json=False, all=False, **vars(args))
+            argparse.Namespace(
+                containers=[], interval=1.0, json=False, all=False, replay=None, **vars(args)
+            )
         )
     status: int = app.run_app(root_of(args), args)
     return status
@@ -233,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
     try:
         return func(args)
-    except (CliError, HostError) as exc:
+    except (CliError, HostError) as exc:  # RecordingError is a HostError
         sys.stderr.write(f"ctop-py: {present.safe(str(exc))}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:

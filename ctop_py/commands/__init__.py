@@ -11,4 +11,6 @@ COMMAND_MODULES = (
     "ctop_py.commands.layers",
     "ctop_py.commands.net",
     "ctop_py.commands.stacks",
+    "ctop_py.commands.record",
+    "ctop_py.commands.exporter",
 )

@@ -1,0 +1,124 @@
+"""Where Snapshots come from: the live host, a recording, or a fixed list (tests, screenshots)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ctop_py.collect import Collector
+from ctop_py.derive import derive
+from ctop_py.host import HostRoot
+from ctop_py.model import RawSample, Snapshot
+
+
+class TimeError(ValueError):
+    pass
+
+
+def parse_time(text: str, start: float) -> float:
+    """Seconds from the recording's start ("12.5", "+12.5") or an ISO time -> epoch seconds."""
+    try:
+        return start + float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise TimeError(f"not a time: {text!r} (seconds from the start, or an ISO time)") from None
+    return moment.timestamp()
+
+
+def index_at(samples: Sequence[RawSample], when: float | None) -> int:
+    """The last sample taken at or before `when` (the first one if `when` is earlier)."""
+    if when is None:
+        return len(samples) - 1
+    index = 0
+    for i, sample in enumerate(samples):
+        if sample.time <= when:
+            index = i
+        else:
+            break
+    return index
+
+
+def snapshot_at(samples: Sequence[RawSample], when: float | None) -> Snapshot:
+    index = index_at(samples, when)
+    return derive(samples[index - 1] if index > 0 else None, samples[index])
+
+
+class LiveSource:
+    """Samples the host; each call to next() returns a Snapshot derived from the last two."""
+
+    def __init__(self, root: HostRoot | None = None, collector: Collector | None = None) -> None:
+        self.collector = collector or Collector(root)
+        self._prev: RawSample | None = None
+
+    def next(self) -> Snapshot:
+        cur = self.collector.sample()
+        snapshot = derive(self._prev, cur)
+        self._prev = cur
+        return snapshot
+
+    def close(self) -> None:
+        self.collector.close()
+
+
+class ReplaySource:
+    """A recording with a cursor: step forward and back, jump to a time."""
+
+    def __init__(self, samples: Sequence[RawSample]) -> None:
+        if not samples:
+            raise ValueError("a replay needs at least one sample")
+        self.samples = tuple(samples)
+        self.index = 0
+
+    @property
+    def start(self) -> float:
+        return self.samples[0].time
+
+    @property
+    def end(self) -> float:
+        return self.samples[-1].time
+
+    @property
+    def at_end(self) -> bool:
+        return self.index >= len(self.samples) - 1
+
+    def current(self) -> Snapshot:
+        return derive(
+            self.samples[self.index - 1] if self.index > 0 else None, self.samples[self.index]
+        )
+
+    def step(self, by: int = 1) -> Snapshot:
+        self.index = max(0, min(len(self.samples) - 1, self.index + by))
+        return self.current()
+
+    def seek(self, when: float) -> Snapshot:
+        self.index = index_at(self.samples, when)
+        return self.current()
+
+    def next(self) -> Snapshot:
+        """For a player: the next sample, staying on the last one at the end."""
+        snapshot = self.current()
+        if not self.at_end:
+            self.index += 1
+        return snapshot
+
+    def close(self) -> None:
+        pass
+
+
+class StaticSource:
+    """A fixed list of Snapshots, returned in order and then the last one forever."""
+
+    def __init__(self, snapshots: Sequence[Snapshot]) -> None:
+        self.snapshots = tuple(snapshots)
+        self.index = 0
+
+    def next(self) -> Snapshot:
+        snapshot = self.snapshots[min(self.index, len(self.snapshots) - 1)]
+        self.index += 1
+        return snapshot
+
+    def close(self) -> None:
+        pass
