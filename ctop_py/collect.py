@@ -49,7 +49,9 @@ def _count_cpus(stat: bytes) -> int:
 def host_namespaces(root: HostRoot) -> dict[str, int]:
     """PID 1's namespaces; kthreadd's (always the initial ones) when PID 1's are unreadable."""
     best: dict[str, int] = {}
-    for pid in ("1", str(KTHREADD), "self"):
+    # "self" is only the host's when we run on the host itself, not from a container.
+    candidates = ("1", str(KTHREADD), "self") if root.is_real_root else ("1", str(KTHREADD))
+    for pid in candidates:
         namespaces = procfs.read_namespaces(root.proc / pid)
         if len(namespaces) > len(best):
             best = namespaces
