@@ -1,15 +1,19 @@
 """The recording format: raw samples, compressed, append-only, crash-safe.
 
     file    = MAGIC record*
-    record  = length:u32be crc32:u32be zlib(json(RawSample))
+    record  = length:u32be crc32:u32be deflate(json(RawSample), dictionary=previous json)
+
+Compressing each sample against the previous one's JSON (zlib's preset dictionary, its last
+32 KiB) makes the unchanged structure nearly free: ~0.6 KiB a sample for seven containers,
+against ~4 KiB compressed alone. The price is that records decode in order.
 
 Each record goes to the kernel in one write(2), so a recorder killed with SIGKILL leaves a file
 whose records are all whole except possibly the last; the reader stops at the first record
 that is short or fails its checksum, and says so. A failed write (disk full) truncates the file
 back to its last whole record and raises: nothing half-written is left behind unnoticed.
 
-Only the processes that belong to containers are stored: the host's others are not needed to
-re-derive any container figure.
+Only the processes that belong to containers are stored, without their cgroup lines: neither
+is needed to re-derive any container figure.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from ctop_py.codec import decode, encode
 from ctop_py.host import HostError, error_from_oserror
 from ctop_py.model import RawSample
 
-MAGIC = b"CTOPREC1\n"
+MAGIC = b"CTOPREC2\n"
+WINDOW = 32768
 _HEADER = struct.Struct(">II")
 MAX_RECORD = 256 << 20
 
@@ -41,14 +46,30 @@ class RecordingError(HostError):
 def _slim(sample: RawSample) -> RawSample:
     wanted = {pid for c in sample.containers for pid in c.pids}
     return dataclasses.replace(
-        sample, processes=tuple(p for p in sample.processes if p.pid in wanted)
+        sample,
+        processes=tuple(
+            dataclasses.replace(p, cgroups=()) for p in sample.processes if p.pid in wanted
+        ),
     )
 
 
-def encode_sample(sample: RawSample) -> bytes:
-    payload = zlib.compress(
-        json.dumps(encode(_slim(sample)), separators=(",", ":")).encode("ascii"), 6
-    )
+def sample_json(sample: RawSample) -> bytes:
+    return json.dumps(encode(_slim(sample)), separators=(",", ":")).encode("ascii")
+
+
+def _compressor(previous: bytes) -> zlib._Compress:
+    if not previous:
+        return zlib.compressobj(9)
+    return zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, previous[-WINDOW:])
+
+
+def _decompressor(previous: bytes) -> zlib._Decompress:
+    return zlib.decompressobj(15, previous[-WINDOW:]) if previous else zlib.decompressobj()
+
+
+def encode_record(data: bytes, previous: bytes) -> bytes:
+    compressor = _compressor(previous)
+    payload = compressor.compress(data) + compressor.flush()
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 
@@ -57,6 +78,7 @@ class Recorder:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._previous = b""
         try:
             self.fd = os.open(
                 self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644
@@ -71,6 +93,11 @@ class Recorder:
                 with open(self.path, "rb") as existing:
                     if existing.read(len(MAGIC)) != MAGIC:
                         raise RecordingError(self.path, "exists and is not a ctop-py recording")
+                # Appending continues the dictionary chain from the last whole record.
+                for previous, _ in _records(self.path):
+                    self._previous = previous
+                if self._previous and _tail_is_torn(self.path):
+                    raise RecordingError(self.path, "ends in a torn record; record to a new file")
         except BaseException:
             os.close(self.fd)
             raise
@@ -88,7 +115,9 @@ class Recorder:
 
     def append(self, sample: RawSample) -> None:
         good_size = os.fstat(self.fd).st_size
-        self._write(encode_sample(sample), good_size)
+        data = sample_json(sample)
+        self._write(encode_record(data, self._previous), good_size)
+        self._previous = data
 
     def close(self) -> None:
         os.close(self.fd)
@@ -127,6 +156,23 @@ def _read_all(path: Path) -> tuple[tuple[RawSample, ...], bool]:
 
 def iter_samples(path: Path) -> Iterator[RawSample | None]:
     """The samples in order; None once, at an incomplete or corrupt tail."""
+    for data, whole in _records(path):
+        if not whole:
+            yield None
+            return
+        try:
+            yield decode(RawSample, json.loads(data))
+        except (ValueError, KeyError, TypeError):
+            yield None
+            return
+
+
+def _tail_is_torn(path: Path) -> bool:
+    return any(not whole for _, whole in _records(path))
+
+
+def _records(path: Path) -> Iterator[tuple[bytes, bool]]:
+    """Each record's JSON and True; then (b"", False) once if the tail is torn or corrupt."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -134,19 +180,23 @@ def iter_samples(path: Path) -> Iterator[RawSample | None]:
     if not data.startswith(MAGIC):
         raise RecordingError(path, "not a ctop-py recording")
     offset = len(MAGIC)
+    previous = b""
     while offset < len(data):
         if offset + _HEADER.size > len(data):
-            yield None
+            yield b"", False
             return
         length, crc = _HEADER.unpack_from(data, offset)
         start = offset + _HEADER.size
         payload = data[start : start + length]
         if length > MAX_RECORD or len(payload) != length or zlib.crc32(payload) != crc:
-            yield None
+            yield b"", False
             return
         try:
-            yield decode(RawSample, json.loads(zlib.decompress(payload)))
-        except (ValueError, KeyError, TypeError, zlib.error):
-            yield None
+            decompressor = _decompressor(previous)
+            current = decompressor.decompress(payload) + decompressor.flush()
+        except zlib.error:
+            yield b"", False
             return
+        yield current, True
+        previous = current
         offset = start + length

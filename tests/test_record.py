@@ -19,7 +19,7 @@ import pytest
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
 from ctop_py.model import RawSample
-from ctop_py.record import MAGIC, Recorder, RecordingError, encode_sample, read_recording
+from ctop_py.record import MAGIC, Recorder, RecordingError, read_recording
 from ctop_py.sources import ReplaySource, snapshot_at
 from tests.fakeroot import FakeHost, net_dev, v2_files
 
@@ -63,7 +63,10 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     replayed = recording.samples[1]
     # Only the containers' processes are stored; everything else is exact.
     assert [p.pid for p in replayed.processes] == [100]
+    assert replayed.processes[0].cgroups == ()
     assert dataclasses.replace(second, processes=replayed.processes) == replayed
+    original = next(p for p in second.processes if p.pid == 100)
+    assert dataclasses.replace(original, cgroups=()) == replayed.processes[0]
     assert replayed.processes[0].comm == "sh\x1b[31m"
     assert replayed.processes[0].cmdline == ("sh", "-c", "\xff odd")
     live = derive(first, second).containers[0]
@@ -111,7 +114,7 @@ def test_killed_recorder_leaves_a_readable_file(tmp_path: Path) -> None:
     assert len(whole.samples) >= 3 and not whole.truncated
     # A torn tail (as a power cut or a full disk mid-write would leave) is dropped, and said.
     with open(path, "ab") as f:
-        f.write(encode_sample(whole.samples[0])[:25])
+        f.write(b"\x00\x00\x10\x00\x12\x34\x56\x78" + b"partial")
     torn = read_recording(path)
     assert torn.truncated and torn.samples == whole.samples
 
