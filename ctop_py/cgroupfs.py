@@ -250,12 +250,31 @@ def _join(base: Path, cgroup_path: str) -> Path:
     return base / cgroup_path.lstrip("/")
 
 
-def read_v2(files: _Files, directory: Path, cgroup_path: str) -> CgroupStats:
-    cpu_stat = _keyed(files, directory / "cpu.stat")
+def _limits_v2(files: _Files, directory: Path) -> Limits:
     quota, period = (None, None)
     cpu_max = files.get(directory / "cpu.max")
     if cpu_max is not None:
         quota, period = parse_cpu_max(cpu_max, str(directory / "cpu.max"))
+    return Limits(
+        cpu_quota_us=quota,
+        cpu_period_us=period,
+        cpu_weight=_int(files, directory / "cpu.weight"),
+        cpuset_cpus=_str(files, directory / "cpuset.cpus.effective")
+        or _str(files, directory / "cpuset.cpus"),
+        cpuset_mems=_str(files, directory / "cpuset.mems.effective"),
+        memory_max_bytes=_int(files, directory / "memory.max"),
+        memory_high_bytes=_int(files, directory / "memory.high"),
+        memory_low_bytes=_int(files, directory / "memory.low") or None,
+        swap_max_bytes=_int(files, directory / "memory.swap.max"),
+        pids_max=_int(files, directory / "pids.max"),
+    )
+
+
+def read_v2(
+    files: _Files, directory: Path, cgroup_path: str, known_limits: Limits | None = None
+) -> CgroupStats:
+    cpu_stat = _keyed(files, directory / "cpu.stat")
+    limits = known_limits or _limits_v2(files, directory)
     mem_stat = _keyed(files, directory / "memory.stat")
     current = _int(files, directory / "memory.current")
 
@@ -265,19 +284,7 @@ def read_v2(files: _Files, directory: Path, cgroup_path: str) -> CgroupStats:
     return CgroupStats(
         version=2,
         path=cgroup_path,
-        limits=Limits(
-            cpu_quota_us=quota,
-            cpu_period_us=period,
-            cpu_weight=_int(files, directory / "cpu.weight"),
-            cpuset_cpus=_str(files, directory / "cpuset.cpus.effective")
-            or _str(files, directory / "cpuset.cpus"),
-            cpuset_mems=_str(files, directory / "cpuset.mems.effective"),
-            memory_max_bytes=_int(files, directory / "memory.max"),
-            memory_high_bytes=_int(files, directory / "memory.high"),
-            memory_low_bytes=_int(files, directory / "memory.low") or None,
-            swap_max_bytes=_int(files, directory / "memory.swap.max"),
-            pids_max=_int(files, directory / "pids.max"),
-        ),
+        limits=limits,
         cpu=CpuCounters(
             usage_ns=usec("usage_usec"),
             user_ns=usec("user_usec"),
@@ -305,28 +312,67 @@ def _io_v2(files: _Files, directory: Path) -> IoCounters:
     return IoCounters() if data is None else parse_io_stat(data, str(directory / "io.stat"))
 
 
-def read_v1(
-    files: _Files, layout: CgroupLayout, cgroup_path: str, unified_path: str | None
-) -> CgroupStats:
-    def ctl(name: str) -> Path | None:
-        mount = layout.controllers.get(name)
-        return None if mount is None else _join(mount, cgroup_path)
+def _v1_dir(layout: CgroupLayout, controller: str, cgroup_path: str) -> Path | None:
+    mount = layout.controllers.get(controller)
+    return None if mount is None else _join(mount, cgroup_path)
 
-    cpu_dir, acct_dir = ctl("cpu"), ctl("cpuacct")
-    mem_dir, pids_dir, blkio_dir, cpuset_dir = (
-        ctl("memory"),
-        ctl("pids"),
-        ctl("blkio"),
-        ctl("cpuset"),
-    )
 
-    cpu_stat: dict[str, int] = {}
-    quota = period = shares = None
+def _limits_v1(files: _Files, layout: CgroupLayout, cgroup_path: str) -> Limits:
+    cpu_dir = _v1_dir(layout, "cpu", cgroup_path)
+    mem_dir = _v1_dir(layout, "memory", cgroup_path)
+    pids_dir = _v1_dir(layout, "pids", cgroup_path)
+    cpuset_dir = _v1_dir(layout, "cpuset", cgroup_path)
+    quota = period = shares = memory_max = swap_max = None
     if cpu_dir is not None:
-        cpu_stat = _keyed(files, cpu_dir / "cpu.stat")
         quota = _int(files, cpu_dir / "cpu.cfs_quota_us")
         period = _int(files, cpu_dir / "cpu.cfs_period_us")
         shares = _int(files, cpu_dir / "cpu.shares")
+    if mem_dir is not None:
+        memory_max = _int(files, mem_dir / "memory.limit_in_bytes")
+        memsw_limit = _int(files, mem_dir / "memory.memsw.limit_in_bytes")
+        # v1 memsw is memory+swap; report swap alone, as v2 does.
+        if memsw_limit is not None and memory_max is not None:
+            swap_max = max(memsw_limit - memory_max, 0)
+    cpuset_cpus = cpuset_mems = None
+    if cpuset_dir is not None:
+        cpuset_cpus = _str(files, cpuset_dir / "cpuset.effective_cpus") or _str(
+            files, cpuset_dir / "cpuset.cpus"
+        )
+        cpuset_mems = _str(files, cpuset_dir / "cpuset.mems")
+    return Limits(
+        cpu_quota_us=quota,
+        cpu_period_us=period,
+        cpu_shares=shares,
+        cpuset_cpus=cpuset_cpus,
+        cpuset_mems=cpuset_mems,
+        memory_max_bytes=memory_max,
+        swap_max_bytes=swap_max,
+        pids_max=_int(files, pids_dir / "pids.max") if pids_dir else None,
+    )
+
+
+BLKIO_FILES = (
+    "blkio.throttle.io_service_bytes_recursive",
+    "blkio.throttle.io_service_bytes",
+    "blkio.io_service_bytes_recursive",
+)
+
+
+def read_v1(
+    files: _Files,
+    layout: CgroupLayout,
+    cgroup_path: str,
+    unified_path: str | None,
+    known_limits: Limits | None = None,
+) -> CgroupStats:
+    cpu_dir = _v1_dir(layout, "cpu", cgroup_path)
+    acct_dir = _v1_dir(layout, "cpuacct", cgroup_path)
+    mem_dir = _v1_dir(layout, "memory", cgroup_path)
+    pids_dir = _v1_dir(layout, "pids", cgroup_path)
+    blkio_dir = _v1_dir(layout, "blkio", cgroup_path)
+    limits = known_limits or _limits_v1(files, layout, cgroup_path)
+
+    cpu_stat = _keyed(files, cpu_dir / "cpu.stat") if cpu_dir is not None else {}
     usage = user = system = None
     if acct_dir is not None:
         usage = _int(files, acct_dir / "cpuacct.usage")
@@ -334,16 +380,10 @@ def read_v1(
         system = _int(files, acct_dir / "cpuacct.usage_sys")
 
     memory = MemoryCounters()
-    memory_max = swap_max = None
     if mem_dir is not None:
         mem_stat = _keyed(files, mem_dir / "memory.stat")
         current = _int(files, mem_dir / "memory.usage_in_bytes")
-        memory_max = _int(files, mem_dir / "memory.limit_in_bytes")
-        memsw_limit = _int(files, mem_dir / "memory.memsw.limit_in_bytes")
         memsw_usage = _int(files, mem_dir / "memory.memsw.usage_in_bytes")
-        # v1 memsw is memory+swap; report swap alone, as v2 does.
-        if memsw_limit is not None and memory_max is not None:
-            swap_max = max(memsw_limit - memory_max, 0)
         events = {}
         oom_control = _keyed(files, mem_dir / "memory.oom_control")
         if "oom_kill" in oom_control:
@@ -366,22 +406,11 @@ def read_v1(
 
     io = IoCounters()
     if blkio_dir is not None:
-        for name in (
-            "blkio.throttle.io_service_bytes_recursive",
-            "blkio.throttle.io_service_bytes",
-            "blkio.io_service_bytes_recursive",
-        ):
+        for name in BLKIO_FILES:
             data = files.get(blkio_dir / name)
             if data is not None:
                 io = parse_blkio_bytes(data, str(blkio_dir / name))
                 break
-
-    cpuset_cpus = cpuset_mems = None
-    if cpuset_dir is not None:
-        cpuset_cpus = _str(files, cpuset_dir / "cpuset.effective_cpus") or _str(
-            files, cpuset_dir / "cpuset.cpus"
-        )
-        cpuset_mems = _str(files, cpuset_dir / "cpuset.mems")
 
     # Hybrid hosts keep PSI per cgroup in the unified hierarchy even with no v2 controllers.
     psi_dir = None
@@ -391,16 +420,7 @@ def read_v1(
     return CgroupStats(
         version=1,
         path=cgroup_path,
-        limits=Limits(
-            cpu_quota_us=quota,
-            cpu_period_us=period,
-            cpu_shares=shares,
-            cpuset_cpus=cpuset_cpus,
-            cpuset_mems=cpuset_mems,
-            memory_max_bytes=memory_max,
-            swap_max_bytes=swap_max,
-            pids_max=_int(files, pids_dir / "pids.max") if pids_dir else None,
-        ),
+        limits=limits,
         cpu=CpuCounters(
             usage_ns=usage,
             user_ns=user,
@@ -421,13 +441,16 @@ def read_cgroup(
     cgroup_path: str,
     notes: set[str],
     unified_path: str | None = None,
+    known_limits: Limits | None = None,
 ) -> CgroupStats:
-    """Limits and usage of one cgroup. A cgroup removed mid-read comes back with gone=True."""
+    """Limits and usage of one cgroup. A cgroup removed mid-read comes back with gone=True.
+    With `known_limits`, the limit files are not read again (limits change rarely)."""
     files = _Files(notes)
     if layout.mode == "v2" and layout.unified is not None:
-        stats = read_v2(files, _join(layout.unified, cgroup_path), cgroup_path)
+        directory = _join(layout.unified, cgroup_path)
+        stats = read_v2(files, directory, cgroup_path, known_limits)
     else:
-        stats = read_v1(files, layout, cgroup_path, unified_path)
+        stats = read_v1(files, layout, cgroup_path, unified_path, known_limits)
     if not files.any_read:
         return CgroupStats(
             version=stats.version,

@@ -10,12 +10,13 @@ import os
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctop_py import cgroupfs, procfs
+from ctop_py.discover import Discovery, read_procs
 from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
-from ctop_py.model import ContainerRaw, HostInfo, NetCounters, Process, RawSample
+from ctop_py.model import ContainerRaw, HostInfo, Limits, NetCounters, Process, RawSample
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
 from ctop_py.runtimes.sandbox import group_root, sandbox_id, sandbox_key
@@ -63,7 +64,18 @@ def host_namespaces(root: HostRoot) -> dict[str, int]:
 @dataclass
 class _Group:
     claim: Claim
+    pids: tuple[int, ...]
     processes: list[Process] = field(default_factory=list)
+
+
+@dataclass
+class _Known:
+    """What a container keeps between ticks: its init process and how fresh its limits are."""
+
+    init_pid: int
+    namespaces: dict[str, int]
+    limits: Limits | None = None
+    limits_at: float = float("-inf")
 
 
 def default_engines(root: HostRoot) -> list[EngineClient]:
@@ -79,11 +91,22 @@ def default_engines(root: HostRoot) -> list[EngineClient]:
 
 
 class Collector:
+    """Samples the host.
+
+    Containers are found from cgroup directories (see discover.py); each tick reads, per
+    container, its cgroup.procs, its counters and its init process's net/dev. Limits are read
+    again every `limits_s` seconds. Per-process detail (stat, command line) is read only for
+    the containers named in `sample(detail=…)` (all of them when detail is None) and for
+    namespace sandboxes, which are found by a walk of every process every `rescan_s`.
+    """
+
     def __init__(
         self,
         root: HostRoot | None = None,
         runtimes: Sequence[Runtime] = DEFAULT_RUNTIMES,
         engines: Sequence[EngineClient] | None = None,
+        rescan_s: float = 5.0,
+        limits_s: float = 5.0,
     ) -> None:
         self.root = root or HostRoot()
         self.root.check()
@@ -93,26 +116,61 @@ class Collector:
         self.engines = list(default_engines(self.root) if engines is None else engines)
         self.disk_meta = DockerDiskMeta(self.root)
         self.process_reader = procfs.ProcessReader(self.root)
-        self._notes: set[str] = set()
+        self.discovery = Discovery(self.layout, self.runtimes, rescan_s)
+        self.rescan_s = rescan_s
+        self.limits_s = limits_s
+        self._known: dict[tuple[str, str], _Known] = {}
+        self._sandboxes: dict[tuple[tuple[str, int], ...], tuple[int, ...]] = {}
+        self._last_walk = float("-inf")
         self._said: set[str] = set()
 
     def close(self) -> None:
         for engine in self.engines:
             engine.close()
 
-    def sample(self) -> RawSample:
+    def sample(self, detail: Collection[str] | None = None) -> RawSample:
+        """One reading of the host. `detail`: ids of the containers whose processes to read
+        (None: all)."""
         monotonic_ns = time.monotonic_ns()
+        now = monotonic_ns / 1e9
         wall = time.time()
         notes: set[str] = set()
         busy, total = procfs.parse_proc_stat_cpu(read_bytes(self.root.proc / "stat"))
-        processes = self._read_processes(notes)
-        groups, sandboxes = self._group(processes)
+        processes: dict[int, Process] = {}
+
+        def process(pid: int) -> Process | None:
+            if pid not in processes:
+                try:
+                    processes[pid] = self.process_reader.read(pid)
+                except (Gone, NoAccess):
+                    return None
+                except Malformed as exc:
+                    notes.add(str(exc))
+                    return None
+            return processes[pid]
+
+        walk = not self.discovery.available or now - self._last_walk >= self.rescan_s
+        everyone = self.process_reader.read_all(notes) if walk else []
+        if walk:
+            self._last_walk = now
+        groups = self._groups(now, everyone)
+        if walk:
+            self._sandboxes = self._find_sandboxes(everyone)
         metadata = self._metadata(g.claim for g in groups.values())
-        containers = [self._container(g, metadata, notes) for g in groups.values()]
-        containers += [self._sandbox(key, procs) for key, procs in sandboxes.items()]
+        containers = []
+        for key, group in groups.items():
+            container = self._container(key, group, metadata, notes, now, process)
+            if container is None:
+                continue
+            if detail is None or container.id in detail:
+                for pid in container.pids:
+                    process(pid)
+            containers.append(container)
+        containers += self._sandbox_containers(process)
         containers += self._not_running(metadata, {(c.runtime, c.id) for c in containers})
         containers = _mark_shared(containers, self.host.namespaces)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
+        self._known = {k: v for k, v in self._known.items() if k in groups}
         # Each reason is reported once per collector, not once per tick.
         new_notes = tuple(sorted(notes - self._said))
         self._said |= notes
@@ -121,38 +179,53 @@ class Collector:
             time=wall,
             host=self.host,
             containers=tuple(containers),
-            processes=tuple(processes),
+            processes=tuple(sorted(processes.values(), key=lambda p: p.pid)),
             host_cpu_busy_ticks=busy,
             host_cpu_total_ticks=total,
             engine_status={e.runtime: e.status for e in self.engines},
             notes=new_notes,
         )
 
-    # -- processes -------------------------------------------------------------------------
+    # -- finding containers ----------------------------------------------------------------
 
-    def _read_processes(self, notes: set[str]) -> list[Process]:
-        return self.process_reader.read_all(notes)
+    def _groups(self, now: float, everyone: list[Process]) -> dict[tuple[str, str], _Group]:
+        if not self.discovery.available:
+            return self._groups_from_processes(everyone)
+        groups = {}
+        for key, found in self.discovery.scan(now).items():
+            pids = read_procs(found.dirs)
+            if pids:  # an empty cgroup is a container that stopped: the engine lists it
+                groups[key] = _Group(found.claim, pids)
+        return groups
 
-    def _group(
-        self, processes: Iterable[Process]
-    ) -> tuple[dict[tuple[str, str], _Group], dict[tuple[tuple[str, int], ...], list[Process]]]:
+    def _groups_from_processes(self, everyone: list[Process]) -> dict[tuple[str, str], _Group]:
+        """Without a visible cgroup tree: group every process by its claimed cgroup path."""
         groups: dict[tuple[str, str], _Group] = {}
-        sandboxes: dict[tuple[tuple[str, int], ...], list[Process]] = defaultdict(list)
-        for process in processes:
-            if process.pid == KTHREADD or process.ppid == KTHREADD:
-                continue
-            path = cgroupfs.container_cgroup_path(self.layout, process.cgroups)
-            found = claim(path, self.runtimes) if path else None
+        for p in everyone:
+            found = self._claim_process(p)
             if found is not None:
                 key = (found.runtime, found.id)
                 if key not in groups:
-                    groups[key] = _Group(found)
-                groups[key].processes.append(process)
+                    groups[key] = _Group(found, ())
+                groups[key].pids += (p.pid,)
+                groups[key].processes.append(p)
+        return groups
+
+    def _claim_process(self, p: Process) -> Claim | None:
+        path = cgroupfs.container_cgroup_path(self.layout, p.cgroups)
+        return claim(path, self.runtimes) if path else None
+
+    def _find_sandboxes(
+        self, everyone: list[Process]
+    ) -> dict[tuple[tuple[str, int], ...], tuple[int, ...]]:
+        sandboxes: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
+        for p in everyone:
+            if p.pid == KTHREADD or p.ppid == KTHREADD or self._claim_process(p) is not None:
                 continue
-            skey = sandbox_key(process, self.host.namespaces)
-            if skey is not None:
-                sandboxes[skey].append(process)
-        return groups, sandboxes
+            key = sandbox_key(p, self.host.namespaces)
+            if key is not None:
+                sandboxes[key].append(p.pid)
+        return {k: tuple(v) for k, v in sandboxes.items()}
 
     # -- names from the engines --------------------------------------------------------------
 
@@ -166,19 +239,54 @@ class Collector:
                 result[(engine.runtime, cid)] = meta
         return result
 
+    def _known_for(
+        self,
+        key: tuple[str, str],
+        group: _Group,
+        process: Callable[[int], Process | None],
+    ) -> _Known | None:
+        known = self._known.get(key)
+        if known is not None and known.init_pid in group.pids:
+            return known
+        members = group.processes or [p for p in map(process, group.pids) if p is not None]
+        if not members:
+            return None
+        init = _init_process(members)
+        limits = known.limits if known else None
+        limits_at = known.limits_at if known else float("-inf")
+        self._known[key] = _Known(init.pid, dict(init.namespaces), limits, limits_at)
+        return self._known[key]
+
     def _container(
-        self, group: _Group, metadata: Mapping[tuple[str, str], Meta], notes: set[str]
-    ) -> ContainerRaw:
+        self,
+        key: tuple[str, str],
+        group: _Group,
+        metadata: Mapping[tuple[str, str], Meta],
+        notes: set[str],
+        now: float,
+        process: Callable[[int], Process | None],
+    ) -> ContainerRaw | None:
         c = group.claim
+        known = self._known_for(key, group, process)
+        if known is None:
+            return None  # every process exited while we looked
         meta = metadata.get((c.runtime, c.id))
         if meta is None and c.runtime == "docker":
             meta = self.disk_meta.get(c.id)
-        init = _init_process(group.processes)
+        fresh = known.limits is not None and now - known.limits_at < self.limits_s
         try:
-            stats = cgroupfs.read_cgroup(self.layout, c.cgroup_path, notes, c.cgroup_path)
+            stats = cgroupfs.read_cgroup(
+                self.layout,
+                c.cgroup_path,
+                notes,
+                c.cgroup_path,
+                known_limits=known.limits if fresh else None,
+            )
         except Malformed as exc:
             notes.add(str(exc))
             stats = None
+        if stats is not None and not stats.gone and not fresh:
+            known.limits, known.limits_at = stats.limits, now
         return ContainerRaw(
             id=c.id,
             runtime=c.runtime,
@@ -187,31 +295,39 @@ class Collector:
             state=meta.state if meta else "running",
             labels={**c.labels, **(meta.labels if meta else {})},
             cgroup_path=c.cgroup_path,
-            init_pid=init.pid,
-            pids=tuple(sorted(p.pid for p in group.processes)),
-            namespaces=dict(init.namespaces),
+            init_pid=known.init_pid,
+            pids=group.pids,
+            namespaces=dict(known.namespaces),
             shared_namespaces={},
             cgroup=stats,
-            net=self._net(init, notes),
+            net=self._net(known.init_pid, known.namespaces, notes),
         )
 
-    def _sandbox(self, key: tuple[tuple[str, int], ...], processes: list[Process]) -> ContainerRaw:
-        first = group_root(processes)
-        return ContainerRaw(
-            id=sandbox_id(key),
-            runtime="sandbox",
-            name=f"{first.comm}[{first.pid}]",
-            image=None,
-            state="running",
-            labels={},
-            cgroup_path=cgroupfs.container_cgroup_path(self.layout, first.cgroups),
-            init_pid=first.pid,
-            pids=tuple(sorted(p.pid for p in processes)),
-            namespaces=dict(first.namespaces),
-            shared_namespaces={},
-            cgroup=None,  # its cgroup is usually shared with host processes: not its own
-            net=self._net(first, set()),
-        )
+    def _sandbox_containers(self, process: Callable[[int], Process | None]) -> list[ContainerRaw]:
+        result = []
+        for key, pids in self._sandboxes.items():
+            members = [p for p in map(process, pids) if p is not None]
+            if not members:
+                continue
+            first = group_root(members)
+            result.append(
+                ContainerRaw(
+                    id=sandbox_id(key),
+                    runtime="sandbox",
+                    name=f"{first.comm}[{first.pid}]",
+                    image=None,
+                    state="running",
+                    labels={},
+                    cgroup_path=cgroupfs.container_cgroup_path(self.layout, first.cgroups),
+                    init_pid=first.pid,
+                    pids=tuple(sorted(p.pid for p in members)),
+                    namespaces=dict(first.namespaces),
+                    shared_namespaces={},
+                    cgroup=None,  # its cgroup is usually shared with host processes
+                    net=self._net(first.pid, first.namespaces, set()),
+                )
+            )
+        return result
 
     def _not_running(
         self, metadata: Mapping[tuple[str, str], Meta], seen: set[tuple[str, str]]
@@ -223,7 +339,7 @@ class Collector:
                 runtime=meta.runtime,
                 name=meta.name or meta.id[:12],
                 image=meta.image,
-                state=meta.state,
+                state="exited" if meta.state == "running" else meta.state,
                 labels=dict(meta.labels),
                 cgroup_path=None,
                 init_pid=None,
@@ -237,12 +353,12 @@ class Collector:
             if key not in seen
         ]
 
-    def _net(self, init: Process, notes: set[str]) -> NetCounters | None:
-        net_ns = init.namespaces.get("net")
+    def _net(self, pid: int, namespaces: Mapping[str, int], notes: set[str]) -> NetCounters | None:
+        net_ns = namespaces.get("net")
         if net_ns is None or net_ns == self.host.namespaces.get("net"):
             return None  # unknown, or the host's own network: not the container's traffic
         try:
-            return procfs.read_net_dev(self.root, init.pid)
+            return procfs.read_net_dev(self.root, pid)
         except (Gone, NoAccess):
             return None
         except Malformed as exc:

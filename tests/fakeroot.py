@@ -102,6 +102,8 @@ class FakeHost:
         )
         (directory / "cmdline").write_bytes(b"\0".join(a.encode() for a in cmdline) + b"\0")
         (directory / "cgroup").write_text(self.cgroup_lines(cgroup_path))
+        if cgroup_path != "/":
+            self.join_cgroup(pid, cgroup_path)
         ns_dir = directory / "ns"
         if ns_dir.exists():
             shutil.rmtree(ns_dir)
@@ -112,6 +114,18 @@ class FakeHost:
             (directory / "net").mkdir(exist_ok=True)
             (directory / "net/dev").write_text(net)
         return directory
+
+    def join_cgroup(self, pid: int, path: str) -> None:
+        """List pid in cgroup.procs of path, in every hierarchy (as the kernel shows it)."""
+        if self.mode == "v2":
+            controllers: tuple[str | None, ...] = (None,)
+        else:
+            controllers = V1_CONTROLLERS + (("unified",) if self.mode == "hybrid" else ())
+        for controller in controllers:
+            procs = self.cgroup_dir(path, controller) / "cgroup.procs"
+            existing = procs.read_text().split() if procs.exists() else []
+            if str(pid) not in existing:
+                procs.write_text("".join(f"{p}\n" for p in [*existing, str(pid)]))
 
     def cgroup_dir(self, path: str, controller: str | None = None) -> Path:
         base = self.base / "sys/fs/cgroup"

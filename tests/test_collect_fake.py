@@ -255,8 +255,11 @@ def test_vanished_process_is_skipped(tmp_path: Path) -> None:
     host.add_process(100, "sh", cgroup_path=path, namespaces=CTR_NS, nspid=(100, 1))
     half = host.add_process(101, "dying", cgroup_path=path, namespaces=CTR_NS)
     (half / "status").unlink()  # exited between reading stat and status
-    c = only(collect(host))
-    assert c.pids == (100,)
+    sample = collect(host)
+    c = only(sample)
+    assert c.init_pid == 100
+    assert [p.pid for p in sample.processes] == [100]  # no half-read process, no exception
+    assert [p.process.pid for p in derive(None, sample).containers[0].processes] == [100]
 
 
 def test_unreadable_file_is_absent_and_noted_once() -> None:

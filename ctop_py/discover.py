@@ -1,0 +1,135 @@
+"""Finding containers from cgroup directories, without walking every process each tick.
+
+A full walk of one cgroup hierarchy runs every `rescan_s` seconds; in between, only the
+directories known to hold containers (`/system.slice`, `/docker`, a pod's slice, …) are listed
+again, so a new container in a known place shows up on the next tick.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ctop_py.cgroupfs import CgroupLayout
+from ctop_py.runtimes import Claim, Runtime, claim
+
+# The hierarchy to walk on v1: every runtime puts its containers in all of them at one path.
+V1_WALK_ORDER = ("pids", "memory", "cpu", "cpuacct", "name=systemd")
+MAX_DEPTH = 12  # kubepods slices nest 4 deep; leave room, but never loop
+
+
+@dataclass(frozen=True)
+class Found:
+    claim: Claim
+    dirs: tuple[str, ...]  # the claimed directory and its descendants: where processes live
+
+
+def walk_base(layout: CgroupLayout) -> str | None:
+    if layout.mode == "v2":
+        return None if layout.unified is None else str(layout.unified)
+    for controller in V1_WALK_ORDER:
+        if controller in layout.controllers:
+            return str(layout.controllers[controller])
+    return None
+
+
+def _subdirs(path: str) -> list[str]:
+    try:
+        with os.scandir(path) as entries:
+            return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+class Discovery:
+    def __init__(
+        self, layout: CgroupLayout, runtimes: Sequence[Runtime], rescan_s: float = 5.0
+    ) -> None:
+        self.base = walk_base(layout)
+        self.runtimes = tuple(runtimes)
+        self.rescan_s = rescan_s
+        self.parents: set[str] = set()
+        self.found: dict[tuple[str, str], Found] = {}
+        self._last_full = float("-inf")
+
+    @property
+    def available(self) -> bool:
+        return self.base is not None
+
+    def relative(self, path: str) -> str:
+        assert self.base is not None
+        return "/" + os.path.relpath(path, self.base).lstrip(".").lstrip("/")
+
+    def scan(self, now: float, force: bool = False) -> dict[tuple[str, str], Found]:
+        if self.base is None:
+            return {}
+        if force or now - self._last_full >= self.rescan_s:
+            self._full_walk()
+            self._last_full = now
+        else:
+            self._rescan_parents()
+        return self.found
+
+    def _claim_dir(self, path: str) -> Claim | None:
+        return claim(self.relative(path), self.runtimes)
+
+    def _descendants(self, path: str, depth: int = 0) -> list[str]:
+        result = [path]
+        if depth < 3:  # crun's `container` child, systemd sub-scopes: shallow
+            for child in _subdirs(path):
+                result += self._descendants(child, depth + 1)
+        return result
+
+    def _full_walk(self) -> None:
+        assert self.base is not None
+        found: dict[tuple[str, str], Found] = {}
+        parents: set[str] = set()
+        stack = [(self.base, 0)]
+        while stack:
+            directory, depth = stack.pop()
+            for child in _subdirs(directory):
+                claimed = self._claim_dir(child)
+                if claimed is not None:
+                    key = (claimed.runtime, claimed.id)
+                    if key not in found:
+                        found[key] = Found(claimed, tuple(self._descendants(child)))
+                        parents.add(directory)
+                elif depth < MAX_DEPTH:
+                    stack.append((child, depth + 1))
+        self.found = found
+        self.parents = parents
+
+    def _rescan_parents(self) -> None:
+        found: dict[tuple[str, str], Found] = {}
+        for parent in self.parents:
+            for child in _subdirs(parent):
+                claimed = self._claim_dir(child)
+                if claimed is None:
+                    continue
+                key = (claimed.runtime, claimed.id)
+                known = self.found.get(key)
+                found[key] = known if known is not None else Found(
+                    claimed, tuple(self._descendants(child))
+                )
+        self.found = found
+
+
+def read_procs(dirs: Sequence[str]) -> tuple[int, ...]:
+    """The pids in these cgroups (cgroup.procs may repeat a pid and is unordered)."""
+    pids: set[int] = set()
+    for directory in dirs:
+        try:
+            fd = os.open(directory + "/cgroup.procs", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            data = b""
+            while chunk := os.read(fd, 65536):
+                data += chunk
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        pids.update(int(p) for p in data.split())
+    return tuple(sorted(pids))
