@@ -17,7 +17,10 @@ def safe(text: str, limit: int | None = None) -> str:
     C1) become visible escapes, bidi overrides are escaped, invalid UTF-8 (surrogate escapes)
     is shown as \\xNN. Markup is not interpreted here: the UI passes the result as plain Text."""
     out = []
-    for ch in text:
+    for index, ch in enumerate(text):
+        if limit is not None and index >= limit:
+            out.append("…")
+            break
         code = ord(ch)
         if 0xDC80 <= code <= 0xDCFF:  # surrogateescape'd byte
             out.append(f"\\x{code - 0xDC00:02x}")
@@ -27,9 +30,6 @@ def safe(text: str, limit: int | None = None) -> str:
             out.append(f"\\u{code:04x}")
         else:
             out.append(ch)
-        if limit is not None and len(out) >= limit:
-            out.append("…")
-            break
     return "".join(out)
 
 
