@@ -89,10 +89,7 @@ def _register_optional(sub: Any, common: argparse.ArgumentParser) -> None:
     import importlib
 
     for module in COMMAND_MODULES:
-        try:
-            importlib.import_module(module).register(sub, common)
-        except ImportError:
-            continue
+        importlib.import_module(module).register(sub, common)
 
 
 def take_snapshot(collector: Collector, interval: float) -> Snapshot:

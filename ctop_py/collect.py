@@ -73,6 +73,7 @@ class _Known:
     """What a container keeps between ticks: its init process and how fresh its limits are."""
 
     init_pid: int
+    init_start: int
     namespaces: dict[str, int]
     limits: Limits | None = None
     limits_at: float = float("-inf")
@@ -122,6 +123,7 @@ class Collector:
         self._known: dict[tuple[str, str], _Known] = {}
         self._sandboxes: dict[tuple[tuple[str, int], ...], tuple[int, ...]] = {}
         self._last_walk = float("-inf")
+        self._sandbox_started: dict[tuple[str, str], int] = {}
         self._said: set[str] = set()
 
     def close(self) -> None:
@@ -168,7 +170,9 @@ class Collector:
             containers.append(container)
         containers += self._sandbox_containers(process)
         containers += self._not_running(metadata, {(c.runtime, c.id) for c in containers})
-        containers = _mark_shared(containers, self.host.namespaces)
+        started = {k: v.init_start for k, v in self._known.items()}
+        started.update(self._sandbox_started)
+        containers = _mark_shared(containers, self.host.namespaces, started)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
         self._known = {k: v for k, v in self._known.items() if k in groups}
         # Each reason is reported once per collector, not once per tick.
@@ -254,7 +258,9 @@ class Collector:
         init = _init_process(members)
         limits = known.limits if known else None
         limits_at = known.limits_at if known else float("-inf")
-        self._known[key] = _Known(init.pid, dict(init.namespaces), limits, limits_at)
+        self._known[key] = _Known(
+            init.pid, init.start_ticks, dict(init.namespaces), limits, limits_at
+        )
         return self._known[key]
 
     def _container(
@@ -310,6 +316,7 @@ class Collector:
             if not members:
                 continue
             first = group_root(members)
+            self._sandbox_started[("sandbox", sandbox_id(key))] = first.start_ticks
             result.append(
                 ContainerRaw(
                     id=sandbox_id(key),
@@ -374,12 +381,25 @@ def _init_process(processes: list[Process]) -> Process:
     return group_root(processes)
 
 
-def _mark_shared(containers: list[ContainerRaw], host: Mapping[str, int]) -> list[ContainerRaw]:
-    """Say which namespaces are the host's, or another container's (`--net=container:x`)."""
-    owners: dict[tuple[str, int], list[ContainerRaw]] = defaultdict(list)
+def _mark_shared(
+    containers: list[ContainerRaw],
+    host: Mapping[str, int],
+    started: Mapping[tuple[str, str], int],
+) -> list[ContainerRaw]:
+    """Say which namespaces are the host's or another container's.
+
+    A namespace held by several containers (`--net=container:X`, a pod) belongs to the one
+    whose init process started first: X must run before anything can join it, and a pod's
+    pause container starts first. The others get "container:<owner>"; the owner gets
+    "shared-with:<the others>"."""
+    holders: dict[tuple[str, int], list[ContainerRaw]] = defaultdict(list)
     for c in containers:
         for ns_type, inode in c.namespaces.items():
-            owners[(ns_type, inode)].append(c)
+            holders[(ns_type, inode)].append(c)
+
+    def age(c: ContainerRaw) -> tuple[int, int, str]:
+        return (started.get((c.runtime, c.id), 1 << 62), c.init_pid or 0, c.name)
+
     result = []
     for c in containers:
         shared = {}
@@ -387,9 +407,15 @@ def _mark_shared(containers: list[ContainerRaw], host: Mapping[str, int]) -> lis
             if host.get(ns_type) == inode:
                 shared[ns_type] = "host"
                 continue
-            others = [o.name for o in owners[(ns_type, inode)] if o is not c]
-            if others:
-                shared[ns_type] = "container:" + ",".join(sorted(others))
+            group = holders[(ns_type, inode)]
+            if len(group) < 2:
+                continue
+            owner = min(group, key=age)
+            if owner is c:
+                others = sorted(o.name for o in group if o is not c)
+                shared[ns_type] = "shared-with:" + ",".join(others)
+            else:
+                shared[ns_type] = f"container:{owner.name}"
         result.append(_replace_shared(c, shared))
     return result
 

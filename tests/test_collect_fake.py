@@ -150,12 +150,13 @@ def test_shared_namespaces_between_containers(tmp_path: Path) -> None:
     host.add_process(10, "a", cgroup_path=a, namespaces=CTR_NS, nspid=(10, 1))
     # b joined a's network (--net=container:a) and the host's pid namespace (--pid=host)
     b_ns = {"net": CTR_NS["net"], "mnt": 4026532900, "uts": 4026532901}
-    host.add_process(11, "b", cgroup_path=b, namespaces=b_ns)
+    host.add_process(11, "b", cgroup_path=b, namespaces=b_ns, start=500)
     sample = collect(host)
     by_id = {c.id: c for c in sample.containers}
+    # a started first: it owns the namespace b joined
     assert by_id[ID2].shared_namespaces["net"] == f"container:{ID[:12]}"
     assert by_id[ID2].shared_namespaces["pid"] == "host"
-    assert by_id[ID].shared_namespaces["net"] == f"container:{ID2[:12]}"
+    assert by_id[ID].shared_namespaces["net"] == f"shared-with:{ID2[:12]}"
     assert "pid" not in by_id[ID].shared_namespaces
 
 

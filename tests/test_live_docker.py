@@ -131,6 +131,7 @@ def test_host_pid_and_shared_net_are_flagged(run_container: RunContainer) -> Non
     assert ca.shared_namespaces["pid"] == "host"
     assert "pid" not in cb.shared_namespaces
     assert cb.shared_namespaces["net"] == f"container:{a.name}"
+    assert ca.shared_namespaces["net"] == f"shared-with:{b.name}"
     assert cb.namespaces["net"] == ca.namespaces["net"]
 
 
