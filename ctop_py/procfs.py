@@ -128,6 +128,8 @@ def parse_proc_stat_cpu(data: bytes) -> tuple[int, int]:
                 values = [int(v) for v in line.split()[1:9]]
             except ValueError:
                 break
+            if len(values) < 4:
+                break
             total = sum(values)
             idle = values[3] + (values[4] if len(values) > 4 else 0)
             return total - idle, total
@@ -136,15 +138,17 @@ def parse_proc_stat_cpu(data: bytes) -> tuple[int, int]:
 
 def parse_btime(data: bytes) -> float:
     for line in data.splitlines():
-        if line.startswith(b"btime "):
-            return float(line.split()[1])
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == b"btime" and fields[1].isdigit():
+            return float(fields[1])
     raise Malformed("/proc/stat", "no btime line")
 
 
 def parse_meminfo_total(data: bytes) -> int:
     for line in data.splitlines():
-        if line.startswith(b"MemTotal:"):
-            return int(line.split()[1]) * 1024
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == b"MemTotal:" and fields[1].isdigit():
+            return int(fields[1]) * 1024
     raise Malformed("/proc/meminfo", "no MemTotal line")
 
 

@@ -166,7 +166,7 @@ def parse_dump_json(text: str, pid: int | None = None) -> tuple[ThreadStack, ...
         raise PySpyFailed("py-spy JSON is not a list of threads", pid)
     try:
         return tuple(_thread(t) for t in data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PySpyFailed(f"py-spy JSON has an unexpected shape: {exc!r}", pid) from None
 
 

@@ -121,18 +121,24 @@ class DockerDiskMeta:
             config = json.loads(read_bytes(path))
         except (HostError, ValueError):
             return None
-        inner = config.get("Config") or {}
-        state = config.get("State") or {}
+        if not isinstance(config, dict):
+            return None
+        inner = config.get("Config")
+        state = config.get("State")
+        inner = inner if isinstance(inner, dict) else {}
+        state = state if isinstance(state, dict) else {}
+        labels = inner.get("Labels")
+        pid = state.get("Pid")
         return Meta(
             id=cid,
             runtime="docker",
             name=str(config.get("Name", "")).lstrip("/"),
-            image=inner.get("Image"),
+            image=str(inner["Image"]) if inner.get("Image") is not None else None,
             state="paused"
             if state.get("Paused")
             else "running"
             if state.get("Running")
             else "exited",
-            labels=dict(inner.get("Labels") or {}),
-            pid=state.get("Pid") or None,
+            labels={str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {},
+            pid=pid if isinstance(pid, int) and pid > 0 else None,
         )
