@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, NoReturn
 
 from ctop_py import present
@@ -95,7 +96,10 @@ def _register_optional(sub: Any, common: argparse.ArgumentParser) -> None:
 def take_snapshot(collector: Collector, interval: float) -> Snapshot:
     first = collector.sample()
     time.sleep(interval)
-    return derive(first, collector.sample())
+    second = collector.sample()
+    # Notes are said once per collector: keep the first sample's too.
+    second = replace(second, notes=tuple(sorted({*first.notes, *second.notes})))
+    return derive(first, second)
 
 
 def replay_snapshot(path: str, at: str | None) -> Snapshot:
@@ -145,9 +149,17 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
     else:
         print(format_table(views))
-        for note in snapshot.raw.notes:
+        for note in (*engine_notes(snapshot), *snapshot.raw.notes):
             print(f"note: {present.safe(note)}", file=sys.stderr)
     return 0
+
+
+def engine_notes(snapshot: Snapshot) -> list[str]:
+    return [
+        f"{runtime} engine {status}: its containers show with ids, not names"
+        for runtime, status in snapshot.raw.engine_status.items()
+        if status != "ok"
+    ]
 
 
 def format_table(views: Sequence[ContainerView]) -> str:
@@ -185,12 +197,20 @@ def cmd_ns(args: argparse.Namespace) -> int:
 
     collector = Collector(root_of(args))
     try:
-        sample = collector.sample()
+        sample = collector.sample(detail=())
+        everyone = collector.process_reader.read_all()
     finally:
         collector.close()
     namespaces = list_namespaces(
-        collector.root, sample.processes, sample.containers, dict(sample.host.namespaces)
+        collector.root, everyone, sample.containers, dict(sample.host.namespaces)
     )
+    unreadable = sum(1 for p in everyone if not p.namespaces)
+    if unreadable:
+        print(
+            f"note: the namespaces of {unreadable} processes are unreadable "
+            "(other users' processes need root)",
+            file=sys.stderr,
+        )
     if args.type:
         namespaces = [n for n in namespaces if n.type == args.type]
     if args.json:
@@ -211,7 +231,7 @@ def cmd_ns(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    comms = {p.pid: p.comm for p in sample.processes}
+    comms = {p.pid: p.comm for p in everyone}
     rows = []
     for n in namespaces:
         first = n.pids[0]
@@ -259,6 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except (CliError, HostError) as exc:  # RecordingError is a HostError
         sys.stderr.write(f"ctop-py: {present.safe(str(exc))}\n")
+        return EXIT_USAGE
+    except PermissionError as exc:  # a read we did not expect to be denied: say which
+        sys.stderr.write(f"ctop-py: {present.safe(str(exc))} (needs root?)\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

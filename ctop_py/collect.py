@@ -248,6 +248,7 @@ class Collector:
         key: tuple[str, str],
         group: _Group,
         process: Callable[[int], Process | None],
+        notes: set[str],
     ) -> _Known | None:
         known = self._known.get(key)
         if known is not None and known.init_pid in group.pids:
@@ -256,6 +257,8 @@ class Collector:
         if not members:
             return None
         init = _init_process(members)
+        if not init.namespaces:
+            notes.add("namespaces of other users' processes: permission denied (needs root)")
         limits = known.limits if known else None
         limits_at = known.limits_at if known else float("-inf")
         self._known[key] = _Known(
@@ -273,7 +276,7 @@ class Collector:
         process: Callable[[int], Process | None],
     ) -> ContainerRaw | None:
         c = group.claim
-        known = self._known_for(key, group, process)
+        known = self._known_for(key, group, process, notes)
         if known is None:
             return None  # every process exited while we looked
         meta = metadata.get((c.runtime, c.id))

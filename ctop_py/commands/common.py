@@ -51,7 +51,13 @@ def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
         sample = collector.sample()
     finally:
         collector.close()
-    container = find_container(sample.containers, ref)
+    try:
+        container = find_container(sample.containers, ref)
+    except CliError as exc:
+        down = [f"{r} engine {s}" for r, s in sample.engine_status.items() if s != "ok"]
+        if down:
+            raise CliError(f"{exc}; names are unknown: {'; '.join(down)}") from None
+        raise
     if container.init_pid is None:
         raise CliError(f"container {present.safe(container.name)} is not running")
     return container

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ctop_py.commands.common import CliError, resolve_running, root_of
-from ctop_py.host import Gone
+from ctop_py.host import Gone, NoAccess
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -36,10 +37,22 @@ def cmd_layers(args: argparse.Namespace) -> int:
     runtime_id = container.id if container.runtime in ("docker", "podman") else None
     try:
         stack = layers.read_stack(root, container.init_pid, runtime_id)
-        changes = layers.compute_changes(root, stack) if stack.upper is not None else None
-        found = layers.provenance(root, stack, args.path) if args.path else None
     except Gone:
         raise CliError(f"container {container.name} exited while being read") from None
+    except NoAccess as exc:
+        raise CliError(f"{exc} (reading a container's mounts needs root)") from None
+    changes = found = None
+    try:
+        if stack.upper is not None:
+            changes = layers.compute_changes(root, stack)
+        if args.path:
+            found = layers.provenance(root, stack, args.path)
+    except Gone:
+        raise CliError(f"container {container.name} exited while being read") from None
+    except (NoAccess, PermissionError) as exc:
+        if args.path or args.changes:
+            raise CliError(f"{exc} (reading layer directories needs root)") from None
+        print("note: the container layer is unreadable (needs root)", file=sys.stderr)
     if args.json:
         data: dict[str, Any] = {"container": {"id": container.id, "name": container.name}}
         data["stack"] = layers.stack_to_dict(stack)

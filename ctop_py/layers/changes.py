@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from ctop_py.host import Gone, HostRoot, error_from_oserror
+from ctop_py.host import Gone, HostRoot, NoAccess, error_from_oserror
 from ctop_py.layers import fsutil
 from ctop_py.layers.fsutil import FileType, Skipped
 from ctop_py.layers.stack import MountStack, layer_dir
@@ -378,6 +378,12 @@ def compute_changes(
         return Changes((), 0, (), False)
     upper = layer_dir(root, stack.upper)
     if not stack.upper.exists and not os.path.isdir(upper):
+        try:
+            os.stat(upper)
+        except PermissionError:
+            raise NoAccess(os.fsdecode(upper), "permission denied") from None
+        except OSError:
+            pass
         raise Gone(os.fsdecode(upper), "the container's upper directory is gone")
     lowers = [layer_dir(root, layer) for layer in stack.below_upper if layer.exists]
     return diff_dirs(

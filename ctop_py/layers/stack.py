@@ -254,7 +254,12 @@ def read_stack(root: HostRoot, pid: int, container_id: str | None) -> MountStack
     image_id: str | None = None
     if runtime == "docker" and data_root is not None:
         store = DockerStore(root.path(data_root))
-        if store.exists():
+        try:
+            has_metadata = store.exists()
+        except PermissionError:
+            has_metadata = False
+            warnings.append(f"{data_root} is unreadable: image layer metadata needs root")
+        if has_metadata:
             meta = read_container_meta(
                 store,
                 container_id=container_id,
@@ -265,7 +270,7 @@ def read_stack(root: HostRoot, pid: int, container_id: str | None) -> MountStack
             image_id = meta.image_id
             warnings.extend(meta.warnings)
             lowers = [_annotate(layer, meta) for layer in lowers]
-        else:
+        elif not warnings or "needs root" not in warnings[-1]:
             warnings.append(f"no Docker layer metadata under {data_root}/image/overlay2")
     merged_path: str | None = None
     if upper is not None and upper.path.endswith("/diff"):

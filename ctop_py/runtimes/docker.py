@@ -33,6 +33,17 @@ class DockerRuntime:
         return None
 
 
+def _reason(exc: Exception, base_url: str) -> str:
+    text = str(exc)
+    if "Permission denied" in text or isinstance(exc, PermissionError):
+        return f"permission denied on {base_url}: needs root or the docker group"
+    if "No such file" in text or "FileNotFoundError" in text:
+        return f"no socket at {base_url}"
+    if "Connection refused" in text:
+        return f"connection refused at {base_url}: is the daemon running?"
+    return type(exc).__name__
+
+
 def _short_name(names: Iterable[str]) -> str:
     for name in names:
         return name.lstrip("/")
@@ -79,7 +90,7 @@ class EngineClient:
         except Exception as exc:  # the SDK raises many types; any failure means "unreachable"
             self._failed_at = now
             self._client = None
-            self.status = f"unreachable ({type(exc).__name__})"
+            self.status = f"unreachable ({_reason(exc, self.base_url)})"
             return
         meta = {}
         for item in listed:
