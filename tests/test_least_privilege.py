@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import sysconfig
 from typing import Any
 
@@ -25,7 +26,7 @@ def nobody_python() -> list[str] | None:
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         return None
     env_path = f"{REPO}:{sysconfig.get_paths()['purelib']}:{sysconfig.get_paths()['platlib']}"
-    for python in (os.path.realpath(os.sys.executable), "/usr/bin/python3"):
+    for python in (os.path.realpath(sys.executable), "/usr/bin/python3"):
         command = [
             "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
             "env", "HOME=/tmp", f"PYTHONPATH={env_path}", "PYTHONDONTWRITEBYTECODE=1", python,
@@ -102,7 +103,7 @@ def test_never_writes_under_proc_sys_or_runtime_state(run_container: RunContaine
                 "-e",
                 "trace=open,openat,creat,unlink,unlinkat,rename,"
                 "renameat,renameat2,mkdir,mkdirat,rmdir,truncate,ftruncate",
-                os.sys.executable,
+                sys.executable,
                 "-m",
                 "ctop_py",
                 *command,
