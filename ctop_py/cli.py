@@ -56,6 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="See a container host's namespaces, cgroups, throttling and layers.",
         parents=[common],
     )
+    parser.add_argument(
+        "--interval", type=_positive_float, default=None, metavar="SECONDS",
+        help="refresh interval of the app (default 1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "-a", "--all", action="store_true", help="the app starts showing stopped containers too"
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snap = sub.add_parser(
@@ -264,7 +271,13 @@ def cmd_app(args: argparse.Namespace) -> int:
     except ImportError:
         return cmd_snapshot(
             argparse.Namespace(
-                containers=[], interval=1.0, json=False, all=False, replay=None, **vars(args)
+                **{
+                    **vars(args),
+                    "containers": [],
+                    "interval": args.interval or 1.0,
+                    "json": False,
+                    "replay": None,
+                }
             )
         )
     status: int = app.run_app(root_of(args), args)

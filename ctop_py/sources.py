@@ -47,14 +47,24 @@ def snapshot_at(samples: Sequence[RawSample], when: float | None) -> Snapshot:
 
 
 class LiveSource:
-    """Samples the host; each call to next() returns a Snapshot derived from the last two."""
+    """Samples the host; each call to next() returns a Snapshot derived from the last two.
 
-    def __init__(self, root: HostRoot | None = None, collector: Collector | None = None) -> None:
+    Per-process detail is read only for the containers in `detail` (ids): the app sets it to
+    the container on screen, so a tick costs the same at 10 or 1,000 processes per container.
+    """
+
+    def __init__(
+        self,
+        root: HostRoot | None = None,
+        collector: Collector | None = None,
+        detail: frozenset[str] | None = frozenset(),
+    ) -> None:
         self.collector = collector or Collector(root)
+        self.detail = detail
         self._prev: RawSample | None = None
 
     def next(self) -> Snapshot:
-        cur = self.collector.sample()
+        cur = self.collector.sample(detail=self.detail)
         snapshot = derive(self._prev, cur)
         self._prev = cur
         return snapshot

@@ -1,0 +1,102 @@
+"""What fills the container screen's on-demand tabs (layers, network, stacks).
+
+Each loader runs in a worker thread, for the container on screen, only when its tab is shown
+(or reloaded with R): layer walks, netlink and py-spy are never run for every container on
+every tick. Each returns plain text (already escaped), shown literally."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ctop_py import present
+from ctop_py.host import Gone, HostError, HostRoot, NoAccess
+from ctop_py.model import ContainerView
+
+Loader = Callable[[ContainerView], object]
+MAX_CHANGES_SHOWN = 300
+
+
+def _running(view: ContainerView) -> int | None:
+    return view.raw.init_pid if view.raw.pids else None
+
+
+def layers_loader(root: HostRoot) -> Loader:
+    def load(view: ContainerView) -> object:
+        from ctop_py import layers
+
+        pid = _running(view)
+        if pid is None:
+            return "the container is not running: it has no mounts to show"
+        runtime_id = view.raw.id if view.raw.runtime in ("docker", "podman") else None
+        try:
+            stack = layers.read_stack(root, pid, runtime_id)
+        except Gone:
+            return "the container exited while its mounts were read"
+        except NoAccess as exc:
+            return f"{present.safe(str(exc))}\nreading a container's mounts needs root"
+        text = []
+        changes = None
+        try:
+            if stack.upper is not None:
+                changes = layers.compute_changes(root, stack, max_changes=MAX_CHANGES_SHOWN)
+        except (NoAccess, PermissionError):
+            text.append("the container layer is unreadable (needs root)")
+        except Gone:
+            text.append("the container layer vanished (the container exited)")
+        text.insert(0, layers.format_stack(stack, changes))
+        if changes is not None and changes.changes:
+            text += ["", "container layer changes (docker diff):", layers.format_changes(changes)]
+        return "\n".join(text)
+
+    return load
+
+
+def network_loader(root: HostRoot) -> Loader:
+    def load(view: ContainerView) -> object:
+        from ctop_py import net
+        from ctop_py.commands.net import format_net
+
+        if _running(view) is None:
+            return "the container is not running: it has no network namespace"
+        try:
+            reading = net.read_container_net(root, view.raw, None)
+        except HostError as exc:
+            return present.safe(str(exc))
+        return format_net(reading, None)
+
+    return load
+
+
+def stacks_loader(root: HostRoot) -> Loader:
+    """py-spy pauses nothing here (--nonblocking) and runs only when the tab is shown."""
+
+    def load(view: ContainerView) -> object:
+        from ctop_py import stacks
+        from ctop_py.commands.stacks import _dump_text
+
+        if _running(view) is None:
+            return "the container is not running"
+        try:
+            outcomes = stacks.dump_container(root, view.raw)
+        except stacks.StackError as exc:
+            return present.safe(str(exc))
+        lines: list[str] = []
+        for outcome in outcomes:
+            who = f"pid {outcome.pid} ({present.safe(outcome.comm or '?')})"
+            if outcome.error is not None:
+                lines.append(f"{who}: {present.safe(str(outcome.error))}")
+            elif outcome.stacks is not None:
+                lines.append(who)
+                lines.extend(_dump_text(outcome.stacks))
+            lines.append("")
+        return "\n".join(lines).rstrip() or "no Python process answered"
+
+    return load
+
+
+def live_loaders(root: HostRoot) -> dict[str, Loader]:
+    return {
+        "layers": layers_loader(root),
+        "network": network_loader(root),
+        "stacks": stacks_loader(root),
+    }

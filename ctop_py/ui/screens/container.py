@@ -1,0 +1,282 @@
+"""One container in depth: tabs for overview, throttling, processes, namespaces and the
+on-demand panes (layers, network, stacks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from ctop_py import present
+from ctop_py.model import ContainerView
+from ctop_py.ui import detail, fmt
+from ctop_py.ui.base import LiveScreen
+from ctop_py.ui.history import History, container_key
+from ctop_py.ui.widgets.detail_pane import DetailPane
+from ctop_py.ui.widgets.header import HostHeader
+from ctop_py.ui.widgets.spark import HistorySpark
+
+TABS = (
+    ("overview", "Overview"),
+    ("throttling", "Throttling"),
+    ("processes", "Processes"),
+    ("namespaces", "Namespaces"),
+    ("layers", "Layers"),
+    ("network", "Network"),
+    ("stacks", "Stacks"),
+)
+
+PLACEHOLDERS = {
+    "layers": "The mount stack loads here: image layers bottom to top with the instruction that "
+    "made each, the writable layer's changes, the merged root, volumes and binds.",
+    "network": "The network loads here: interfaces inside the container's network namespace, "
+    "their addresses and counters, and their veth peers on the host.",
+    "stacks": "Python stacks load here when this tab is shown (py-spy, non-blocking); R reloads.",
+}
+
+
+def _latest(values: Sequence[float | None], unit: str = "%") -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "–"
+    return f"now {known[-1]:.1f}{unit}  max {max(known):.1f}{unit}"
+
+
+def _latest_size(values: Sequence[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return "–"
+    return f"now {present.size(known[-1])}  max {present.size(max(known))}"
+
+
+class ContainerScreen(LiveScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("backspace", "back", "Back", show=False),
+        Binding("left", "previous_tab", "Previous tab", show=False),
+        Binding("right", "next_tab", "Next tab", show=False),
+        Binding("R", "reload_pane", "Reload pane", show=False),
+        *(
+            Binding(str(i), f"tab('{tab_id}')", title, show=False)
+            for i, (tab_id, title) in enumerate(TABS, 1)
+        ),
+    ]
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+        self.view: ContainerView | None = None
+        self.exited = False
+        self._notice = ""
+        self._process_keys: list[str] = []
+        self._process_cells: dict[str, tuple[tuple[str, str], ...]] = {}
+
+    def compose(self) -> ComposeResult:
+        app = self.ctop
+        yield HostHeader()
+        yield Static(id="title")
+        yield Static(
+            Text("container exited — showing what was last seen", style="bold"), id="exited"
+        )
+        with TabbedContent(id="tabs"):
+            with TabPane("Overview", id="overview"), VerticalScroll():
+                yield Static(id="ov-limits")
+                yield Static(Text("history", style="bold"), classes="section")
+                yield HistorySpark("CPU", id="ov-cpu")
+                yield HistorySpark("throttled %", id="ov-thr")
+                yield HistorySpark("memory used", id="ov-mem")
+                yield Static(id="ov-psi", classes="section")
+                yield Static(id="ov-events", classes="section")
+                yield Static(id="ov-labels", classes="section")
+            with TabPane("Throttling", id="throttling"), VerticalScroll():
+                yield Static(id="thr-sentence")
+                yield Static(id="thr-summary")
+                yield HistorySpark("throttled %", id="thr-thr")
+                yield HistorySpark("CPU / quota", id="thr-cpu")
+                yield Static(id="thr-table", classes="section")
+                yield Static(Text(detail.ESTIMATE_NOTE, style=fmt.DIM), classes="section")
+            with TabPane("Processes", id="processes"):
+                yield DataTable[Text](id="procs", cursor_type="row")
+            with TabPane("Namespaces", id="namespaces"), VerticalScroll():
+                yield Static(id="ns-table")
+            for tab_id, title in TABS[4:]:
+                with TabPane(title, id=tab_id):
+                    yield DetailPane(
+                        PLACEHOLDERS[tab_id], app.loaders.get(tab_id), id=f"pane-{tab_id}"
+                    )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#exited").display = False
+        table = self.query_one("#procs", DataTable)
+        for i, label in enumerate(detail.PROCESS_COLUMNS):
+            table.add_column(
+                Text(label, justify="right" if i in detail.PROCESS_RIGHT else "left"), key=str(i)
+            )
+        self.ctop.histories.pin(self.key)
+        self.ctop.detail_wanted(self.key, True)
+        self.show_snapshot()
+
+    def on_unmount(self) -> None:
+        self.ctop.histories.unpin(self.key)
+        self.ctop.detail_wanted(self.key, False)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active or "overview"
+
+    def _find(self) -> ContainerView | None:
+        snapshot = self.ctop.snapshot
+        if snapshot is None:
+            return None
+        for view in snapshot.containers:
+            if container_key(view) == self.key:
+                return view
+        return None
+
+    def show_snapshot(self) -> None:
+        self.show_status()
+        view = self._find()
+        if view is not None:
+            self.view = view
+        if view is None:
+            notice = "container exited — it is gone from the host; showing what was last seen"
+        elif not view.raw.pids and view.raw.state != "running":
+            notice = f"container {present.safe(view.raw.state, 20)} — not running"
+        else:
+            notice = ""
+        self.exited = bool(notice)
+        banner = self.query_one("#exited", Static)
+        if notice != self._notice:
+            self._notice = notice
+            banner.update(Text(notice, style="bold"))
+            banner.display = bool(notice)
+        if self.view is None:
+            self.query_one("#title", Static).update(Text(present.safe(self.key), style="bold"))
+            return
+        self.query_one("#title", Static).update(detail.title_text(self.view, self.exited))
+        self._show_tab(self.active_tab)
+
+    def _show_tab(self, tab: str) -> None:
+        view = self.view
+        if view is None:
+            return
+        history = self.ctop.histories.get(self.key)
+        if tab == "overview":
+            self._overview(view, history)
+        elif tab == "throttling":
+            self._throttling(view, history)
+        elif tab == "processes":
+            self._processes(view)
+        elif tab == "namespaces":
+            host = self.ctop.snapshot.host.namespaces if self.ctop.snapshot else {}
+            self.query_one("#ns-table", Static).update(detail.namespaces_table(view, host))
+        else:
+            self.query_one(f"#pane-{tab}", DetailPane).load(view)
+
+    def _overview(self, view: ContainerView, history: History) -> None:
+        self.query_one("#ov-limits", Static).update(detail.limits_table(view))
+        quota = view.limits.cpu_quota_cores
+        cpu_top = None if quota is None else quota * 100
+        self.query_one("#ov-cpu", HistorySpark).show(history.cpu(), cpu_top, _latest)
+        no_quota = quota is None and view.raw.cgroup is not None
+        self.query_one("#ov-thr", HistorySpark).show(
+            history.throttled(),
+            100.0,
+            (lambda _v: "no CPU quota: never throttled") if no_quota else _latest,
+            fmt.throttle_style(view.throttling.throttled_percent) or "cyan",
+        )
+        limit = view.limits.memory_max_bytes
+        self.query_one("#ov-mem", HistorySpark).show(
+            history.memory(),
+            None if limit is None else float(limit),
+            _latest_size,
+            fmt.memory_style(view.usage.memory_percent_of_limit) or "cyan",
+        )
+        self.query_one("#ov-psi", Static).update(detail.psi_table(view))
+        self.query_one("#ov-events", Static).update(detail.events_text(view, history))
+        self.query_one("#ov-labels", Static).update(detail.labels_text(view))
+
+    def _throttling(self, view: ContainerView, history: History) -> None:
+        sentence = detail.throttle_sentence(view)
+        style = fmt.throttle_style(view.throttling.throttled_percent) or "bold"
+        self.query_one("#thr-sentence", Static).update(Text(sentence, style=style))
+        self.query_one("#thr-summary", Static).update(detail.throttle_summary(view))
+        self.query_one("#thr-thr", HistorySpark).show(
+            history.throttled(),
+            100.0,
+            _latest,
+            fmt.throttle_style(view.throttling.throttled_percent) or "cyan",
+        )
+        of_quota = [p.cpu_percent_of_quota for p in history.points]
+        self.query_one("#thr-cpu", HistorySpark).show(of_quota, 100.0, _latest)
+        self.query_one("#thr-table", Static).update(
+            Group(
+                Text("recent intervals, newest first", style="bold"),
+                detail.intervals_table(history),
+            )
+        )
+
+    def _processes(self, view: ContainerView) -> None:
+        table = self.query_one("#procs", DataTable)
+        rows = detail.process_rows(view.processes, self.ctop.user_names)
+        keys = [r.key for r in rows]
+
+        def text(index: int, cell: tuple[str, str]) -> Text:
+            right = index in detail.PROCESS_RIGHT
+            return Text(cell[0], style=cell[1], justify="right" if right else "left", end="")
+
+        if keys != self._process_keys:  # processes came or went: rebuild (rare)
+            selected = None
+            if table.row_count and 0 <= table.cursor_coordinate.row < table.row_count:
+                selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            table.clear()
+            for row in rows:
+                table.add_row(*(text(i, c) for i, c in enumerate(row.cells)), key=row.key)
+            if selected in keys:
+                table.move_cursor(row=keys.index(selected), animate=False)
+        else:
+            for row in rows:
+                old = self._process_cells.get(row.key)
+                for i, cell in enumerate(row.cells):
+                    if old is None or old[i] != cell:
+                        table.update_cell(row.key, str(i), text(i, cell))
+        self._process_keys = keys
+        self._process_cells = {r.key: r.cells for r in rows}
+
+    # -- actions -------------------------------------------------------------------------------
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._show_tab(self.active_tab)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_tab(self, tab_id: str) -> None:
+        self.query_one(TabbedContent).active = tab_id
+
+    def _step_tab(self, step: int) -> None:
+        ids = [t for t, _ in TABS]
+        current = ids.index(self.active_tab) if self.active_tab in ids else 0
+        self.action_tab(ids[(current + step) % len(ids)])
+
+    def action_next_tab(self) -> None:
+        self._step_tab(1)
+
+    def action_previous_tab(self) -> None:
+        self._step_tab(-1)
+
+    def action_reload_pane(self) -> None:
+        tab = self.active_tab
+        if self.view is not None and tab in PLACEHOLDERS:
+            self.query_one(f"#pane-{tab}", DetailPane).load(self.view, force=True)

@@ -1,0 +1,116 @@
+"""The help screen (`?`): every key of every screen, read from the bindings themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "plus": "+",
+    "minus": "-",
+    "equals_sign": "=",
+    "escape": "esc",
+    "space": "space",
+    "enter": "enter",
+    "backspace": "backspace",
+    "left": "←",
+    "right": "→",
+    "up": "↑",
+    "down": "↓",
+}
+
+LEGEND = (
+    "–  unknown, or not measured yet (never shown as 0)\n"
+    "∞  no limit configured\n"
+    "CPU %: 100 = one core · %CPU/Q: of the CPU quota · THR %: periods throttled\n"
+    "MEM: used (as docker stats counts it) / memory.max · NET and IO: bytes per second\n"
+    "red: throttled ≥ 25 % of periods, memory ≥ 95 % of its limit, an OOM kill in the "
+    "last 5 min, pids ≥ 90 % of pids.max · yellow: throttled, memory ≥ 80 %"
+)
+
+
+def key_label(binding: Binding) -> str:
+    if binding.key_display:
+        return binding.key_display
+    return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
+
+
+def bindings_table(title: str, bindings: Iterable[BindingType]) -> Table:
+    table = Table(box=None, padding=(0, 2), show_header=False, title=title, title_justify="left")
+    table.title_style = "bold"
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    seen: set[str] = set()
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
+            continue
+        label = key_label(binding)
+        line = f"{label}\0{binding.description}"
+        if line in seen:
+            continue
+        seen.add(line)
+        table.add_row(Text(label), Text(binding.description))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("question_mark", "close", "Close", key_display="?"),
+        Binding("q", "close", "Close", show=False),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen > VerticalScroll {
+        width: 124;
+        max-width: 100%;
+        height: 90%;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
+        super().__init__(id="help")
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        tables = [bindings_table(title, bindings) for title, bindings in self.sections]
+        half = (len(tables) + 1) // 2
+        notes = Group(
+            Text("legend", style="bold"),
+            Text(LEGEND),
+            Text(""),
+            Text(
+                "ctrl+p opens the command palette with the same actions. The mouse works: "
+                "click a row to select it, again to open it; click a column header to sort.",
+                style="dim",
+            ),
+        )
+        grid = Table.grid(padding=(0, 4), expand=True)
+        grid.add_column(ratio=1)
+        grid.add_column(ratio=1)
+        left = Group(*(part for t in tables[:half] for part in (t, Text(""))))
+        right = Group(*(part for t in tables[half:] for part in (t, Text(""))), notes)
+        grid.add_row(left, right)
+        with VerticalScroll():
+            yield Static(
+                Group(Text("ctop-py keys", style="bold underline"), Text(""), grid), id="help-text"
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

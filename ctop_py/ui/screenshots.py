@@ -1,0 +1,102 @@
+"""Render SVG screenshots of the app from made-up but realistic Snapshots (ctop_py.ui.demo).
+
+    python -m ctop_py.ui.screenshots DIR
+
+writes containers.svg, container-overview.svg (a database near its memory limit, OOM-killed),
+container-throttling.svg (a `--cpus 0.1` busy loop), container-processes.svg, help.svg and
+namespaces.svg to DIR. Nothing is read from this host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from ctop_py.ui import demo
+from ctop_py.ui.app import CtopApp
+from ctop_py.ui.history import container_key
+from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
+
+SIZE = (160, 44)
+USERS = {0: "root", 101: "nginx", 999: "postgres", 1000: "app", 65534: "nobody"}
+
+
+def demo_app(count: int = 60, show_all: bool = True) -> CtopApp:
+    return CtopApp(
+        StaticSource(demo.snapshots(count)),
+        autostart=False,
+        show_all=show_all,
+        probe=fixed_probe(SelfStats(cpu_percent=0.9, rss_bytes=54 * 1024 * 1024)),
+        users=fixed_names(USERS),
+    )
+
+
+def _key(app: CtopApp, name: str) -> str:
+    assert app.snapshot is not None
+    return next(container_key(v) for v in app.snapshot.containers if v.name == name)
+
+
+async def render(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = demo_app()
+    written: list[Path] = []
+
+    def shot(name: str, title: str) -> None:
+        path = out_dir / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=title), encoding="utf-8")
+        written.append(path)
+
+    async with app.run_test(size=size) as pilot:
+        while True:
+            before = app.generation
+            await app.collect().wait()
+            await pilot.pause()
+            if app.generation == before:
+                break
+        shot("containers", "ctop-py — containers")
+
+        app.open_container(_key(app, "db"))
+        await pilot.pause()
+        shot("container-overview", "ctop-py — db: overview")
+
+        await pilot.press("escape")
+        app.open_container(_key(app, "spinner"))
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        shot("container-throttling", "ctop-py — spinner: throttling")
+
+        await pilot.press("escape")
+        app.open_container(_key(app, "db"))
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause()
+        shot("container-processes", "ctop-py — db: processes")
+
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shot("help", "ctop-py — help")
+
+        await pilot.press("escape")
+        await pilot.press("n")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shot("namespaces", "ctop-py — namespaces")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m ctop_py.ui.screenshots DIR\n")
+        return 2
+    for path in asyncio.run(render(Path(args[0]))):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The containers table: rows keyed by container, only changed cells sent to the DataTable."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.geometry import Region
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+from ctop_py.ui import columns as cols
+from ctop_py.ui.columns import Cell, Column, RowInput
+
+
+class KeyedText(Text):
+    """A Text that knows its row: DataTable.sort() hands the sort key only the cell values."""
+
+    def __init__(self, text: str, style: str, row_key: str, justify: bool) -> None:
+        super().__init__(text, style=style, justify="right" if justify else "left", end="")
+        self.no_wrap = True
+        self.row_key = row_key
+
+
+def _text(cell: Cell, right: bool) -> Text:
+    text, style = cell
+    return Text(text, style=style, justify="right" if right else "left", no_wrap=True, end="")
+
+
+class ContainerTable(DataTable[Text]):
+    """One row per container. `show()` diffs against what is on screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Open", show=True),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "First row", show=False),
+        Binding("G", "scroll_bottom", "Last row", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._sort_label: tuple[str, bool] | None = None
+        self.cell_updates = 0  # cumulative count of update_cell calls (tests, measurements)
+
+    def on_mount(self) -> None:
+        for column in cols.COLUMNS:
+            width = None if column.width is None else max(column.width, len(column.label) + 2)
+            self.add_column(self._label(column, None), width=width, key=column.key)
+
+    # -- repaint only what changed ---------------------------------------------------------------
+    # DataTable.update_cell() repaints the whole table (refresh() without a region), and its
+    # render caches are keyed by an update counter, so every visible cell is rendered again:
+    # at 32 rows that is most of a Textual table's CPU. Here an update repaints only the row of
+    # the changed cell; the compositor leaves the other lines as they are on screen.
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        self._row_only = True
+        try:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+        finally:
+            self._row_only = False
+        if update_width:
+            self.refresh()
+        else:
+            self.refresh_row(self.get_row_index(row_key))
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if getattr(self, "_row_only", False) and not (regions or layout or recompose):
+            return self  # update_cell() asks for its row instead
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    @staticmethod
+    def _label(column: Column, arrow: str | None) -> Text:
+        label = f"{column.label} {arrow or ' '}"
+        return Text(label, justify="right" if column.right else "left", end="")
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        row = self.cursor_coordinate.row
+        if not 0 <= row < self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return key
+
+    def select_key(self, key: str) -> bool:
+        try:
+            index = self.get_row_index(key)
+        except Exception:  # RowDoesNotExist
+            return False
+        if index != self.cursor_coordinate.row:
+            self.move_cursor(row=index, animate=False)
+        return True
+
+    def show(self, rows: dict[str, RowInput], column: Column, reverse: bool) -> None:
+        """Make the table show exactly `rows`, sorted; keep the cursor on its container."""
+        selected = self.selected_key
+        for key in [k for k in self._cells if k not in rows]:
+            self.remove_row(key)
+            del self._cells[key]
+        for key, row in rows.items():
+            new = cols.cells(row)
+            old = self._cells.get(key)
+            if old is None:
+                self.add_row(*self._row_texts(key, new), key=key)
+            elif old != new:
+                for index, (before, after) in enumerate(zip(old, new, strict=True)):
+                    if before != after:
+                        spec = cols.COLUMNS[index]
+                        value = self._cell_text(key, index, after, spec)
+                        # A name or image is rarely changed; when it is, let its column grow.
+                        self.update_cell(key, spec.key, value, update_width=spec.width is None)
+                        self.cell_updates += 1
+            self._cells[key] = new
+        self._sort(cols.order(rows, column, reverse), column, reverse)
+        if selected is not None:
+            self.select_key(selected)
+
+    def _row_texts(self, key: str, cells: tuple[Cell, ...]) -> list[Text]:
+        return [self._cell_text(key, i, cell, cols.COLUMNS[i]) for i, cell in enumerate(cells)]
+
+    @staticmethod
+    def _cell_text(key: str, index: int, cell: Cell, spec: Column) -> Text:
+        if index == 0:
+            return KeyedText(cell[0], cell[1], key, spec.right)
+        return _text(cell, spec.right)
+
+    def _sort(self, order: list[str], column: Column, reverse: bool) -> None:
+        if self._sort_label != (column.key, reverse):
+            previous = self._sort_label
+            self._sort_label = (column.key, reverse)
+            if previous is not None:
+                old = cols.BY_KEY[previous[0]]
+                self.columns[ColumnKey(old.key)].label = self._label(old, None)
+            arrow = "▼" if column.descending != reverse else "▲"
+            self.columns[ColumnKey(column.key)].label = self._label(column, arrow)
+            self.refresh()
+        before = [row.key.value for row in self.ordered_rows]
+        if order == before:
+            return
+        position = {key: i for i, key in enumerate(order)}
+
+        def by_position(cell: Text) -> int:
+            return position[cell.row_key] if isinstance(cell, KeyedText) else 0
+
+        self._row_only = True  # repaint the rows that moved, not the whole table
+        try:
+            self.sort("name", key=by_position)
+        finally:
+            self._row_only = False
+        for index, (was, now) in enumerate(zip(before, order, strict=True)):
+            if was != now:
+                self.refresh_row(index)

@@ -1,0 +1,72 @@
+"""The host line at the top: cgroup mode, CPUs, memory, containers, engines, our own cost."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ctop_py import present
+from ctop_py.model import Snapshot
+from ctop_py.ui import fmt
+from ctop_py.ui.source import SelfStats
+
+
+def header_text(
+    snapshot: Snapshot | None,
+    own: SelfStats | None,
+    interval_s: float,
+    paused: bool,
+) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append("ctop-py ", style="bold")
+    if snapshot is None:
+        text.append("waiting for the first sample…", style=fmt.DIM)
+    else:
+        host = snapshot.host
+        running = sum(1 for c in snapshot.containers if c.raw.pids)
+        text.append(present.safe(host.hostname, 40), style="bold cyan")
+        text.append(f"  cgroup v{host.cgroup_version} ({present.safe(host.cgroup_mode)})")
+        text.append(f" · {host.cpus} CPUs · {present.size(host.memory_bytes)}")
+        text.append(f" · host CPU {present.percent(snapshot.host_cpu_percent)}")
+        text.append(f" · {running} running / {len(snapshot.containers)} containers")
+        for runtime, status in sorted(snapshot.raw.engine_status.items()):
+            text.append(" · ")
+            if status == "ok":
+                text.append(f"{present.safe(runtime)}: ok", style="green")
+            else:
+                text.append(f"{present.safe(runtime)}: {present.safe(status, 48)}", style=fmt.WARN)
+    text.append("\n")
+    text.append("ctop-py itself: ", style=fmt.DIM)
+    if own is None:
+        text.append("–")
+    else:
+        text.append(f"CPU {present.percent(own.cpu_percent)} · RSS {present.size(own.rss_bytes)}")
+    text.append(f" · every {interval_s:g} s", style=fmt.DIM)
+    if paused:
+        text.append("  PAUSED", style="bold reverse yellow")
+    if snapshot is not None and snapshot.raw.notes:
+        text.append(f" · {len(snapshot.raw.notes)} note(s): ", style=fmt.DIM)
+        text.append(present.safe(snapshot.raw.notes[0], 80), style=fmt.DIM)
+    return text
+
+
+class HostHeader(Static):
+    DEFAULT_CSS = """
+    HostHeader {
+        height: 2;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Text(""), id=id)
+        self._plain = ""
+
+    def show(
+        self, snapshot: Snapshot | None, own: SelfStats | None, interval_s: float, paused: bool
+    ) -> None:
+        text = header_text(snapshot, own, interval_s, paused)
+        if text.plain != self._plain:  # styles follow from the text: compare it only
+            self._plain = text.plain
+            self.update(text, layout=False)
