@@ -200,3 +200,19 @@ def test_snapshot_replay_at(tmp_path: Path) -> None:
     assert last.returncode == 0 and ID[:12] in last.stdout
     one_line_error(run_cli("snapshot", "--replay", str(path), "--at", "yesterday"), "not a time")
     one_line_error(run_cli("snapshot", "--at", "1"), "--at needs --replay")
+
+
+def test_record_only_labelled(tmp_path: Path) -> None:
+    host = fake_host(tmp_path / "root")
+    uid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    pod = f"/kubepods/burstable/pod{uid}/{'c' * 64}"
+    host.write_cgroup(pod, v2_files())
+    host.add_process(300, "pause", cgroup_path=pod, namespaces={"pid": 4026532999}, nspid=(300, 1))
+    path = tmp_path / "pod.rec"
+    result = run_cli("record", str(path), "--duration", "0.1", "--root", str(host.base),
+                     "--label", f"io.kubernetes.pod.uid={uid}")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (sample,) = read_recording(path).samples
+    assert [c.id for c in sample.containers] == ["c" * 64]
+    assert [p.pid for p in sample.processes] == [300]
+    one_line_error(run_cli("record", str(path), "--label", "novalue"), "KEY=VALUE")

@@ -6,10 +6,12 @@ import argparse
 import signal
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 from ctop_py.collect import Collector
-from ctop_py.commands.common import root_of
+from ctop_py.commands.common import CliError, root_of
+from ctop_py.model import RawSample
 from ctop_py.record import Recorder
 
 
@@ -30,10 +32,37 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rec.add_argument("file", metavar="FILE")
     rec.add_argument("--interval", type=_seconds, default=1.0, metavar="SECONDS")
     rec.add_argument("--duration", type=_seconds, default=None, metavar="SECONDS")
+    rec.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="record only containers with this label (e.g. com.docker.compose.project=shop)",
+    )
     rec.set_defaults(func=cmd_record)
 
 
+def _labels(items: list[str]) -> dict[str, str]:
+    wanted = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"--label wants KEY=VALUE, got {item!r}")
+        wanted[key] = value
+    return wanted
+
+
+def only_labelled(sample: RawSample, wanted: dict[str, str]) -> RawSample:
+    if not wanted:
+        return sample
+    keep = tuple(
+        c for c in sample.containers if all(c.labels.get(k) == v for k, v in wanted.items())
+    )
+    return replace(sample, containers=keep)
+
+
 def cmd_record(args: argparse.Namespace) -> int:
+    wanted = _labels(args.label)
     collector = Collector(root_of(args))
     stop = False
 
@@ -48,7 +77,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         with Recorder(args.file) as recorder:
             next_at = time.monotonic()
             while not stop:
-                recorder.append(collector.sample())
+                recorder.append(only_labelled(collector.sample(), wanted))
                 count += 1
                 next_at += args.interval
                 if deadline is not None and next_at > deadline + 1e-6:
