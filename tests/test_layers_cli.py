@@ -32,16 +32,21 @@ def test_layers_json_equals_docker(run_container: RunContainer, docker_client: A
     result = run("layers", ctr.name, "--json", "--path", "/app/hello.txt")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
+    assert data["id"] == ctr.id and data["name"] == ctr.name and data["driver"] == "overlay2"
     diff = {(c["Path"], c["Kind"]) for c in docker_client.api.diff(ctr.id)}
-    kinds = {"modified": 0, "added": 1, "deleted": 2, "C": 0, "A": 1, "D": 2}
-    ours = {(c["path"], kinds[c["kind"]]) for c in data["changes"]["changes"]}
+    kinds = {"modified": 0, "added": 1, "deleted": 2}
+    ours = {(c["path"], kinds[c["kind"]]) for c in data["upper"]["changes"]}
     assert ours == diff
+    inspect = docker_client.api.inspect_container(ctr.id)["GraphDriver"]["Data"]
+    assert data["upper"]["path"] == inspect["UpperDir"]
+    assert data["init"]["path"] == inspect["LowerDir"].split(":")[0]
+    # lowers: base first, as `docker history` lists them last
     history = [
         h["CreatedBy"] for h in reversed(docker_client.api.history(LAYERED_IMAGE)) if h["Size"]
     ]
-    lowers = [layer for layer in data["stack"]["layers"] if layer["role"] == "lower"]
-    instructions = [layer["created_by"] for layer in sorted(lowers, key=lambda x: x["position"])]
-    assert [i for i in instructions if i] == [h for h in history if h]
+    assert [x["created_by"] or "" for x in data["lowers"] if x["size_bytes"]] == history
+    assert [x["path"] for x in reversed(data["lowers"])] == inspect["LowerDir"].split(":")[1:]
+    assert all(x["diff_id"].startswith("sha256:") for x in data["lowers"])
     assert data["provenance"]["path"] == "/app/hello.txt"
     text = run("layers", ctr.name)
     assert text.returncode == 0 and "container layer" in text.stdout

@@ -7,8 +7,10 @@ import json
 import sys
 from typing import Any
 
+from ctop_py import layers
 from ctop_py.commands.common import CliError, resolve_running, root_of
 from ctop_py.host import Gone, NoAccess
+from ctop_py.model import ContainerRaw
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -29,8 +31,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
-    from ctop_py import layers
-
     root = root_of(args)
     container = resolve_running(root, args.container)
     assert container.init_pid is not None
@@ -54,13 +54,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
             raise CliError(f"{exc} (reading layer directories needs root)") from None
         print("note: the container layer is unreadable (needs root)", file=sys.stderr)
     if args.json:
-        data: dict[str, Any] = {"container": {"id": container.id, "name": container.name}}
-        data["stack"] = layers.stack_to_dict(stack)
-        if changes is not None:
-            data["changes"] = layers.changes_to_dict(changes)
-        if found is not None:
-            data["provenance"] = layers.provenance_to_dict(found)
-        print(json.dumps(data, indent=2))
+        print(json.dumps(layers_json(container, stack, changes, found), indent=2))
         return 0
     if found is not None:
         print(layers.format_provenance(found))
@@ -69,3 +63,63 @@ def cmd_layers(args: argparse.Namespace) -> int:
     else:
         print(layers.format_stack(stack, changes))
     return 0
+
+
+DRIVERS = {"docker": "overlay2", "podman": "overlay", "containerd": "overlayfs"}
+
+
+def layers_json(
+    container: ContainerRaw,
+    stack: layers.MountStack,
+    changes: layers.Changes | None,
+    found: layers.Provenance | None,
+) -> dict[str, Any]:
+    """The stack as the issue's schema: lowers from the base layer (first) to the top."""
+
+    def layer(item: layers.Layer) -> dict[str, Any]:
+        data = layers.layer_to_dict(item)
+        data["size_bytes"] = data.pop("size")
+        return data
+
+    upper: dict[str, Any] | None = None
+    if stack.upper is not None:
+        upper = layer(stack.upper)
+        if changes is not None:
+            upper.update(
+                {
+                    "size_bytes": changes.upper_size,
+                    "added": changes.added,
+                    "modified": changes.modified,
+                    "deleted": changes.deleted,
+                    "truncated": changes.truncated,
+                    "changes": [
+                        {
+                            "path": c.path,
+                            "kind": c.kind.name.lower(),
+                            "type": c.file_type.value,
+                            "size_bytes": c.size,
+                        }
+                        for c in changes.changes
+                    ],
+                    "skipped": [{"path": x.path, "reason": x.reason} for x in changes.skipped],
+                }
+            )
+        else:
+            upper["changes"] = None  # unreadable: not "no changes"
+    data: dict[str, Any] = {
+        "id": container.id,
+        "name": container.name,
+        "runtime": container.runtime,
+        "driver": DRIVERS.get(stack.runtime, stack.root_mount.fstype),
+        "image_id": stack.image_id,
+        "merged": {"path": "/", "host_path": stack.merged_path},
+        "upper": upper,
+        "init": None if stack.init is None else layer(stack.init),
+        "lowers": [layer(item) for item in sorted(stack.lowers, key=lambda x: x.position or 0)],
+        "data_layers": [layer(item) for item in stack.data_layers],
+        "mounts": [layers.mount_to_dict(m) for m in stack.mounts],
+        "warnings": list(stack.warnings),
+    }
+    if found is not None:
+        data["provenance"] = layers.provenance_to_dict(found)
+    return data
