@@ -109,8 +109,8 @@ class Discovery:
                     continue
                 key = (claimed.runtime, claimed.id)
                 known = self.found.get(key)
-                found[key] = known if known is not None else Found(
-                    claimed, tuple(self._descendants(child))
+                found[key] = (
+                    known if known is not None else Found(claimed, tuple(self._descendants(child)))
                 )
         self.found = found
 
