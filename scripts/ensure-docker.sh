@@ -15,7 +15,9 @@ fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "ensure-docker: starting dockerd (log: $LOG)" >&2
   mkdir -p "$(dirname "$LOG")"
-  nohup dockerd >>"$LOG" 2>&1 </dev/null &
+  # --live-restore: containers outlive a daemon restart (tests stop dockerd to prove ctop-py
+  # does not need it)
+  nohup dockerd --live-restore >>"$LOG" 2>&1 </dev/null &
 fi
 for _ in $(seq 1 60); do
   if docker version >/dev/null 2>&1; then
