@@ -19,6 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "ctop-test-base:1"
 LAYERED_IMAGE = "ctop-test-layered:1"
+HISTORY_IMAGE = "ctop-test-history:1"  # a file deleted and a directory replaced in lower layers
 TEST_LABEL = "ctop-py-test"
 # Leftovers of a crashed run are removed, but only old ones: other runs may be live right now.
 LEFTOVER_AGE_S = 3600

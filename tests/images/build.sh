@@ -5,6 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BASE=ctop-test-base:1
 LAYERED=ctop-test-layered:1
+HISTORY=ctop-test-history:1
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
@@ -30,4 +31,9 @@ fi
 if ! docker image inspect "$LAYERED" >/dev/null 2>&1; then
   DOCKER_BUILDKIT=0 docker build -q -t "$LAYERED" -f "$here/Dockerfile.layered" "$here" >/dev/null
   echo "build: built $LAYERED" >&2
+fi
+
+if ! docker image inspect "$HISTORY" >/dev/null 2>&1; then
+  DOCKER_BUILDKIT=0 docker build -q -t "$HISTORY" -f "$here/Dockerfile.history" "$here" >/dev/null
+  echo "build: built $HISTORY" >&2
 fi
