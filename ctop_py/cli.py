@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-a", "--all", action="store_true", help="the app starts showing stopped containers too"
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="replay the recording of real containers that ships with ctop-py",
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     snap = sub.add_parser(
@@ -287,7 +292,12 @@ def cmd_app(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_app)
+    default = cmd_app
+    if getattr(args, "demo", False):
+        from ctop_py.commands.record import cmd_demo
+
+        default = cmd_demo
+    func: Callable[[argparse.Namespace], int] = getattr(args, "func", default)
     try:
         return func(args)
     except (CliError, HostError) as exc:  # RecordingError is a HostError

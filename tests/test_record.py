@@ -216,3 +216,30 @@ def test_record_only_labelled(tmp_path: Path) -> None:
     assert [c.id for c in sample.containers] == ["c" * 64]
     assert [p.pid for p in sample.processes] == [300]
     one_line_error(run_cli("record", str(path), "--label", "novalue"), "KEY=VALUE")
+
+
+def test_replay_command_errors(tmp_path: Path) -> None:
+    foreign = tmp_path / "x.txt"
+    foreign.write_text("hello\n")
+    one_line_error(run_cli("replay", str(foreign)), "not a ctop-py recording")
+    empty = tmp_path / "empty.rec"
+    empty.write_bytes(MAGIC)
+    one_line_error(run_cli("replay", str(empty)), "no complete sample")
+    one_line_error(run_cli("replay", str(tmp_path / "missing.rec")), "No such file")
+
+
+def test_demo_recording_ships_and_replays() -> None:
+    import importlib.resources
+
+    from ctop_py.derive import derive
+
+    resource = importlib.resources.files("ctop_py").joinpath("data", "demo.rec")
+    with importlib.resources.as_file(resource) as path:
+        recording = read_recording(path)
+    assert not recording.truncated and len(recording.samples) >= 60
+    names = {c.name for c in recording.samples[-1].containers}
+    assert {"demo-api", "demo-db", "demo-worker", "demo-web", "demo-sidecar"} <= names
+    last = derive(recording.samples[-2], recording.samples[-1])
+    api = next(c for c in last.containers if c.name == "demo-api")
+    assert api.limits.cpu_quota_cores == pytest.approx(0.25)
+    assert api.throttling.throttled_percent is not None and api.throttling.throttled_percent > 50

@@ -7,12 +7,13 @@ import signal
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from ctop_py.collect import Collector
 from ctop_py.commands.common import CliError, root_of
 from ctop_py.model import RawSample
-from ctop_py.record import Recorder
+from ctop_py.record import Recorder, Recording, read_recording
 
 
 def _seconds(text: str) -> float:
@@ -40,6 +41,49 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="record only containers with this label (e.g. com.docker.compose.project=shop)",
     )
     rec.set_defaults(func=cmd_record)
+
+    rep = sub.add_parser(
+        "replay", parents=[common], help="open the app over a recording, with a time cursor"
+    )
+    rep.add_argument("file", metavar="FILE")
+    rep.add_argument("--speed", type=_seconds, default=1.0, metavar="X", help="0.25 to 16")
+    rep.add_argument(
+        "--at", metavar="TIME", help="start paused at TIME: seconds from the start, or a time"
+    )
+    rep.add_argument("-a", "--all", action="store_true", help="show stopped containers too")
+    rep.set_defaults(func=cmd_replay)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    recording = read_recording(args.file)
+    return replay(recording, args, Path(args.file).name)
+
+
+def replay(recording: Recording, args: argparse.Namespace, title: str) -> int:
+    from ctop_py.ui.app import run_replay
+
+    if not recording.samples:
+        raise CliError(f"{title}: the recording holds no complete sample")
+    if recording.truncated:
+        print(
+            f"note: {title} ends in an incomplete sample (a recorder was killed?): "
+            "replaying up to the last whole one",
+            file=sys.stderr,
+        )
+    try:
+        return run_replay(recording.samples, args, title=title)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """`ctop-py --demo`: the recording that ships with the package."""
+    import importlib.resources
+
+    resource = importlib.resources.files("ctop_py").joinpath("data", "demo.rec")
+    with importlib.resources.as_file(resource) as path:
+        recording = read_recording(path)
+    return replay(recording, args, "demo")
 
 
 def _labels(items: list[str]) -> dict[str, str]:

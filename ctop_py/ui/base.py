@@ -26,10 +26,11 @@ class LiveScreen(Screen[None]):
         self.show_status()
 
     def show_status(self) -> None:
-        """Only the header (interval, pause, our own cost)."""
+        """Only the header (interval, pause, our own cost; a replay's cursor)."""
         app = self.ctop
+        replay = app.replay_status()
         for header in self.query(HostHeader):
-            header.show(app.snapshot, app.own, app.interval_s, app.paused)
+            header.show(app.snapshot, app.own, app.interval_s, app.paused, replay)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         self.show_snapshot()

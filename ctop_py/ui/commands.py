@@ -22,10 +22,37 @@ Command = tuple[str, str, Callable[[], object]]  # title (trusted or safe()d), h
 class CtopCommands(Provider):
     def _commands(self) -> list[Command]:
         app = cast("CtopApp", self.app)
-        commands: list[Command] = [
-            ("Pause / resume", "stop or restart sampling (p, space)", app.action_toggle_pause),
-            ("Refresh faster", "shorter refresh interval (+)", app.action_faster),
-            ("Refresh slower", "longer refresh interval (-)", app.action_slower),
+        commands: list[Command]
+        if app.replay is None:
+            commands = [
+                ("Pause / resume", "stop or restart sampling (p, space)", app.action_toggle_pause),
+                ("Refresh faster", "shorter refresh interval (+)", app.action_faster),
+                ("Refresh slower", "longer refresh interval (-)", app.action_slower),
+            ]
+        else:
+            commands = [
+                ("Pause / resume", "pause or play the replay (p, space)", app.action_toggle_pause),
+                (
+                    "Replay: step back",
+                    "one sample back, paused ([ ,)",
+                    partial(app.action_replay_step, -1),
+                ),
+                (
+                    "Replay: step forward",
+                    "one sample forward, paused (] .)",
+                    partial(app.action_replay_step, 1),
+                ),
+                ("Replay: slower", "half the speed, down to 0.25× (<)", app.action_replay_slower),
+                ("Replay: faster", "double the speed, up to 16× (>)", app.action_replay_faster),
+                (
+                    "Replay: go to a time",
+                    "seconds from the start or a time (g)",
+                    app.action_replay_jump,
+                ),
+                ("Replay: first sample", "(home)", app.action_replay_first),
+                ("Replay: last sample", "(end)", app.action_replay_last),
+            ]
+        commands += [
             ("Namespaces", "every namespace on the host (n)", app.action_namespaces),
             ("Help", "all keys (?)", app.action_help),
             (

@@ -383,8 +383,10 @@ def namespaces_table(view: ContainerView, host: Mapping[str, int]) -> Renderable
         shared = raw.shared_namespaces.get(ns_type)
         if shared == "host" or (shared is None and host.get(ns_type) == inode):
             cell = Text("the host's: not isolated", style=fmt.WARN)
-        elif shared and shared.startswith("container:"):
-            others = ", ".join(present.safe(n, 40) for n in shared[len("container:") :].split(","))
+        elif shared and shared.startswith(("container:", "shared-with:")):
+            # "container:<owner>" joined another's; "shared-with:<others>" others joined it
+            names = shared.partition(":")[2].split(",")
+            others = ", ".join(present.safe(n, 40) for n in names if n)
             cell = Text(f"shared with {others}", style="cyan")
         else:
             cell = Text("private", style="green")

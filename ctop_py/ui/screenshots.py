@@ -4,32 +4,50 @@
 
 writes containers.svg, container-overview.svg (a database near its memory limit, OOM-killed),
 container-throttling.svg (a `--cpus 0.1` busy loop), container-processes.svg, help.svg and
-namespaces.svg to DIR. Nothing is read from this host.
+namespaces.svg to DIR, and replay.svg: the recording shipped in ctop_py/data/demo.rec (real
+containers), replayed. Nothing is read from this host; replay times are shown in UTC and the
+replay clock is a ManualClock, so every file is the same from run to run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.resources
 import sys
+from datetime import UTC
 from pathlib import Path
 
+from ctop_py.model import RawSample
+from ctop_py.record import read_recording
 from ctop_py.ui import demo
-from ctop_py.ui.app import CtopApp
+from ctop_py.ui.app import CtopApp, replay_app
 from ctop_py.ui.history import container_key
+from ctop_py.ui.replay import ManualClock
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
 
 SIZE = (160, 44)
 USERS = {0: "root", 101: "nginx", 999: "postgres", 1000: "app", 65534: "nobody"}
+OWN = SelfStats(cpu_percent=0.9, rss_bytes=54 * 1024 * 1024)
+REPLAY_AT_S = 45.0  # where the replay screenshot stops: the histories hold 45 s of the past
+
+
+def demo_recording() -> tuple[RawSample, ...]:
+    """The samples of ctop_py/data/demo.rec (shipped with the package)."""
+    resource = importlib.resources.files("ctop_py").joinpath("data", "demo.rec")
+    with importlib.resources.as_file(resource) as path:
+        return read_recording(path).samples
 
 
 def demo_app(count: int = 60, show_all: bool = True) -> CtopApp:
-    return CtopApp(
+    app = CtopApp(
         StaticSource(demo.snapshots(count)),
         autostart=False,
         show_all=show_all,
-        probe=fixed_probe(SelfStats(cpu_percent=0.9, rss_bytes=54 * 1024 * 1024)),
+        probe=fixed_probe(OWN),
         users=fixed_names(USERS),
     )
+    app.animation_level = "none"  # a tab's underline caught mid-slide differs run to run
+    return app
 
 
 def _key(app: CtopApp, name: str) -> str:
@@ -88,12 +106,44 @@ async def render(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
     return written
 
 
+async def render_replay(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+    """replay.svg: the demo recording played to REPLAY_AT_S, every container shown."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clock = ManualClock()
+    app = replay_app(
+        demo_recording(),
+        title="demo.rec",
+        clock=clock,
+        tz=UTC,
+        show_all=True,
+        autostart=False,
+        probe=fixed_probe(OWN),
+    )
+    app.animation_level = "none"
+    player = app.replay
+    assert player is not None
+    path = out_dir / "replay.svg"
+    async with app.run_test(size=size) as pilot:
+        await app.collect().wait()
+        await pilot.pause()
+        player.jump_to(player.index_near(player.samples[0].time + REPLAY_AT_S))
+        while player.pending or app.replay_index != player.index:
+            await app.collect().wait()
+            await pilot.pause()
+        path.write_text(app.export_screenshot(title="ctop-py — replay"), encoding="utf-8")
+    return [path]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         sys.stderr.write("usage: python -m ctop_py.ui.screenshots DIR\n")
         return 2
-    for path in asyncio.run(render(Path(args[0]))):
+
+    async def both() -> list[Path]:
+        return [*await render(Path(args[0])), *await render_replay(Path(args[0]))]
+
+    for path in asyncio.run(both()):
         print(path)
     return 0
 

@@ -41,6 +41,16 @@ PLACEHOLDERS = {
     "stacks": "Python stacks load here when this tab is shown (py-spy, non-blocking); R reloads.",
 }
 
+# In a replay these panes would read this host, not the recorded one: they say so instead.
+NOT_RECORDED = {
+    "layers": "not recorded: live only. A recording stores samples of cgroup and process "
+    "counters, not the container's mount stack; run ctop-py on the host to see its layers.",
+    "network": "not recorded: live only. A recording stores the container's network counters "
+    "(the NET column), not its interfaces, addresses or veth peers.",
+    "stacks": "not recorded: live only. Python stacks are read with py-spy from running "
+    "processes; a recording has none.",
+}
+
 
 def _latest(values: Sequence[float | None], unit: str = "%") -> str:
     known = [v for v in values if v is not None]
@@ -108,9 +118,12 @@ class ContainerScreen(LiveScreen):
                 yield Static(id="ns-table")
             for tab_id, title in TABS[4:]:
                 with TabPane(title, id=tab_id):
-                    yield DetailPane(
-                        PLACEHOLDERS[tab_id], app.loaders.get(tab_id), id=f"pane-{tab_id}"
-                    )
+                    if app.replay is not None:
+                        yield DetailPane(NOT_RECORDED[tab_id], None, id=f"pane-{tab_id}")
+                    else:
+                        yield DetailPane(
+                            PLACEHOLDERS[tab_id], app.loaders.get(tab_id), id=f"pane-{tab_id}"
+                        )
         yield Footer()
 
     def on_mount(self) -> None:

@@ -28,6 +28,12 @@ KEY_NAMES = {
     "right": "→",
     "up": "↑",
     "down": "↓",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "comma": ",",
+    "full_stop": ".",
+    "less_than_sign": "<",
+    "greater_than_sign": ">",
 }
 
 LEGEND = (
@@ -40,10 +46,21 @@ LEGEND = (
 )
 
 
+REPLAY_NOTE = (
+    "A replay shows a recording, not this host: each sample's rates are derived again from "
+    "the sample before it, also after a step back or a jump; the sparklines show the "
+    "recording's past up to the cursor. p at the end plays again from the start. Layers, "
+    "network and stacks are not recorded: live only."
+)
+
+
 def key_label(binding: Binding) -> str:
+    names = [KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(",")]
     if binding.key_display:
-        return binding.key_display
-    return ", ".join(KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
+        names[0] = binding.key_display
+    # "[ ," reads better than "[, ," for keys that are one character each.
+    separator = " " if all(len(n) == 1 for n in names) else ", "
+    return separator.join(names)
 
 
 def bindings_table(title: str, bindings: Iterable[BindingType]) -> Table:
@@ -84,14 +101,17 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[BindingType]]], replay: bool = False) -> None:
         super().__init__(id="help")
         self.sections = sections
+        self.replay = replay
 
     def compose(self) -> ComposeResult:
         tables = [bindings_table(title, bindings) for title, bindings in self.sections]
         half = (len(tables) + 1) // 2
+        replay_notes = [Text("about a replay", style="bold"), Text(REPLAY_NOTE), Text("")]
         notes = Group(
+            *(replay_notes if self.replay else []),
             Text("legend", style="bold"),
             Text(LEGEND),
             Text(""),

@@ -1,7 +1,9 @@
 """Every namespace on the host, grouped by type, with its processes and containers.
 
 The list is computed by `source.namespaces()` in a worker (it opens /proc/PID/ns files); the
-screen loads it when opened and again on `r`, not on every tick.
+screen loads it when opened and again on `r`, not on every tick. In a replay it is computed
+from the recorded sample alone (cheap, no host read), again whenever the cursor moves; the tree
+is rebuilt only when the namespaces differ.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.widgets.header import HostHeader
 
 PROCESSES_SHOWN = 50  # per namespace; the rest are counted
+REPLAY_NOTE = (
+    "replay: the namespaces of the recorded containers' processes only. A recording stores no "
+    "other process, so the host's own namespaces appear only where a container shares them; "
+    "owner user namespaces are not recorded."
+)
 
 
 def namespace_label(ns: Namespace) -> Text:
@@ -62,9 +69,11 @@ class NamespacesScreen(LiveScreen):
     def __init__(self) -> None:
         super().__init__(id="namespaces")
         self.namespaces: list[Namespace] | None = None
+        self._requested: RawSample | None = None
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
+        yield Static(Text(REPLAY_NOTE, style=fmt.DIM), id="ns-note")
         yield Static(Text("loading namespaces…", style=fmt.DIM), id="ns-status")
         tree: Tree[str] = Tree(Text("namespaces"), id="ns-tree")
         tree.show_root = False
@@ -72,8 +81,16 @@ class NamespacesScreen(LiveScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#ns-note").display = self.ctop.replay is not None
         self.action_reload()
         self.query_one(Tree).focus()
+
+    def show_snapshot(self) -> None:
+        self.show_status()
+        snapshot = self.ctop.snapshot
+        replaying = self.ctop.replay is not None
+        if replaying and snapshot is not None and snapshot.raw is not self._requested:
+            self.action_reload()
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -83,7 +100,9 @@ class NamespacesScreen(LiveScreen):
         if snapshot is None:
             self.query_one("#ns-status", Static).update(Text("no sample yet", style=fmt.DIM))
             return
-        self.query_one("#ns-status", Static).update(Text("loading namespaces…", style=fmt.DIM))
+        if self.namespaces is None:
+            self.query_one("#ns-status", Static).update(Text("loading namespaces…", style=fmt.DIM))
+        self._requested = snapshot.raw
         self._load(snapshot.raw)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="namespaces")
@@ -92,6 +111,10 @@ class NamespacesScreen(LiveScreen):
         self.post_message(self.Loaded(namespaces, sample))
 
     def on_namespaces_screen_loaded(self, message: Loaded) -> None:
+        if message.sample is not self._requested:
+            return  # a later sample was asked for meanwhile
+        if self.namespaces is not None and message.namespaces == self.namespaces:
+            return  # the same namespaces: keep the tree (and the user's place in it)
         self.namespaces = message.namespaces
         comms = {p.pid: p.comm for p in message.sample.processes}
         self._fill(message.namespaces, comms)

@@ -39,6 +39,11 @@ class ContainerTable(DataTable[Text]):
         Binding("G", "scroll_bottom", "Last row", show=False),
     ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "scroll_top" and getattr(self.app, "replay", None) is not None:
+            return False  # g is the replay's "go to a time" (ctrl+home still goes to the top)
+        return super().check_action(action, parameters)
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._cells: dict[str, tuple[Cell, ...]] = {}
