@@ -17,6 +17,7 @@ from ctop_py.ui.source import SelfStats, fixed_probe, live_namespaces_at
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import DetailPane
 from tests.conftest import LAYERED_IMAGE, SLEEP, RunContainer
+from tests.test_stacks_live import spinner  # noqa: F401 - a fixture
 from tests.test_ui import drive, key_of, step
 
 pytestmark = pytest.mark.docker
@@ -68,6 +69,39 @@ def test_live_app_container_screen(run_container: RunContainer, docker_client: A
         await pilot.press("escape")
         await pilot.pause()
         assert source.detail == frozenset()
+
+    try:
+        drive(app, scenario)
+    finally:
+        source.close()
+
+
+def test_stacks_of_a_selected_process(spinner: Any) -> None:  # noqa: F811 - the fixture
+    """Processes tab, `t` on the Python process: its stacks in the Stacks tab."""
+    root = HostRoot()
+    source = LiveSource(root)
+    targets: dict[str, int] = {}
+    app = CtopApp(
+        source,
+        autostart=False,
+        probe=fixed_probe(SelfStats(1.0, 1 << 20)),
+        loaders=live_loaders(root, targets),
+    )
+    app.stack_targets = targets
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        app.open_container(key_of(app, spinner.name))
+        await pilot.pause()
+        await step(app, pilot)
+        await pilot.press("3")  # Processes
+        await pilot.pause()
+        await pilot.press("t")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert targets[key_of(app, spinner.name)] == spinner.attrs["State"]["Pid"]
+        text = pane_text(app, "stacks")
+        assert "ctop_test_hot_loop" in text and "ctop_test_idle_waiter" in text
 
     try:
         drive(app, scenario)

@@ -152,6 +152,8 @@ class CtopApp(App[int]):
         self._timer: Timer | None = None
         self._errors_said: set[str] = set()
         self._detail_keys: set[str] = set()
+        # container key -> pid whose Python stacks the Stacks tab shows (set from Processes)
+        self.stack_targets: dict[str, int] = {}
 
     def get_default_screen(self) -> Screen[None]:
         return ContainersScreen(show_all=self.show_all)
@@ -427,14 +429,16 @@ def run_app(root: HostRoot, args: argparse.Namespace) -> int:
     from ctop_py.ui.source import live_namespaces_at
 
     source = LiveSource(root)
+    targets: dict[str, int] = {}
     try:
         app = CtopApp(
             source,
             interval_s=float(getattr(args, "interval", None) or 1.0),
             show_all=bool(getattr(args, "all", False)),
-            loaders=live_loaders(source.collector.root),
+            loaders=live_loaders(source.collector.root, targets),
             namespaces=live_namespaces_at(source.collector.root),
         )
+        app.stack_targets = targets
         result = app.run()
     finally:
         source.close()

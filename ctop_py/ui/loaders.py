@@ -67,22 +67,33 @@ def network_loader(root: HostRoot) -> Loader:
     return load
 
 
-def stacks_loader(root: HostRoot) -> Loader:
-    """py-spy pauses nothing here (--nonblocking) and runs only when the tab is shown."""
+def stacks_loader(root: HostRoot, targets: dict[str, int] | None = None) -> Loader:
+    """py-spy pauses nothing here (--nonblocking) and runs only when the tab is shown, or when
+    `t` on the Processes tab names a process (`targets`: container key -> pid)."""
 
     def load(view: ContainerView) -> object:
         from ctop_py import stacks
         from ctop_py.commands.stacks import _dump_text
+        from ctop_py.ui.history import container_key
 
         if _running(view) is None:
             return "the container is not running"
+        target = (targets or {}).get(container_key(view))
         try:
-            outcomes = stacks.dump_container(root, view.raw)
+            if target is not None and target in view.raw.pids:
+                dumped = stacks.dump(target, root=root)
+                outcomes: tuple[stacks.StackOutcome, ...] = (
+                    stacks.StackOutcome(target, None, dumped, None),
+                )
+            else:
+                outcomes = stacks.dump_container(root, view.raw)
         except stacks.StackError as exc:
             return present.safe(str(exc))
         lines: list[str] = []
+        if target is None:
+            lines += ["all Python processes (t on the Processes tab picks one)", ""]
         for outcome in outcomes:
-            who = f"pid {outcome.pid} ({present.safe(outcome.comm or '?')})"
+            who = f"pid {outcome.pid} ({present.safe(outcome.comm or 'python')})"
             if outcome.error is not None:
                 lines.append(f"{who}: {present.safe(str(outcome.error))}")
             elif outcome.stacks is not None:
@@ -94,9 +105,9 @@ def stacks_loader(root: HostRoot) -> Loader:
     return load
 
 
-def live_loaders(root: HostRoot) -> dict[str, Loader]:
+def live_loaders(root: HostRoot, targets: dict[str, int] | None = None) -> dict[str, Loader]:
     return {
         "layers": layers_loader(root),
         "network": network_loader(root),
-        "stacks": stacks_loader(root),
+        "stacks": stacks_loader(root, targets),
     }

@@ -73,6 +73,7 @@ class ContainerScreen(LiveScreen):
         Binding("left", "previous_tab", "Previous tab", show=False),
         Binding("right", "next_tab", "Next tab", show=False),
         Binding("R", "reload_pane", "Reload pane", show=False),
+        Binding("t", "stacks_of_process", "Stacks of process", show=False),
         *(
             Binding(str(i), f"tab('{tab_id}')", title, show=False)
             for i, (tab_id, title) in enumerate(TABS, 1)
@@ -288,6 +289,20 @@ class ContainerScreen(LiveScreen):
 
     def action_previous_tab(self) -> None:
         self._step_tab(-1)
+
+    def action_stacks_of_process(self) -> None:
+        """On the Processes tab: dump the Python stacks of the selected process (py-spy)."""
+        if self.active_tab != "processes" or self.view is None:
+            return
+        table = self.query_one("#procs", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is None:
+            return
+        self.ctop.stack_targets[self.key] = int(str(key).split(":", 1)[0])
+        self.action_tab("stacks")
+        self.query_one("#pane-stacks", DetailPane).load(self.view, force=True)
 
     def action_reload_pane(self) -> None:
         tab = self.active_tab
