@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from ctop_py import present
 from ctop_py.collect import Collector
 from ctop_py.commands import COMMAND_MODULES
-from ctop_py.commands.common import CliError, find_container, root_of
+from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
 from ctop_py.export.json import snapshot_to_dict
 from ctop_py.host import HostError
@@ -26,16 +26,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"ctop-py: {message} (see ctop-py --help)\n")
         raise SystemExit(EXIT_USAGE)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value > 3600:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds: {text}")
-    return value
 
 
 def _common() -> argparse.ArgumentParser:
@@ -57,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument(
-        "--interval", type=_positive_float, default=None, metavar="SECONDS",
+        "--interval", type=number_in(0, 3600), default=None, metavar="SECONDS",
         help="refresh interval of the app (default 1)",
     )  # fmt: skip
     parser.add_argument(
@@ -74,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "snapshot", parents=[common], help="sample twice and print every container once"
     )
     snap.add_argument("containers", nargs="*", metavar="CONTAINER", help="name or id prefix")
-    snap.add_argument("--interval", type=_positive_float, default=1.0, metavar="SECONDS")
+    snap.add_argument("--interval", type=number_in(0, 3600), default=1.0, metavar="SECONDS")
     snap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     snap.add_argument("-a", "--all", action="store_true", help="include stopped containers")
     snap.add_argument("--replay", metavar="FILE", help="read a recording instead of the host")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from ctop_py import present
@@ -25,6 +25,24 @@ class Named(Protocol):
 
 
 C = TypeVar("C", bound=Named)
+
+
+def number_in(
+    low: float, high: float, what: str = "seconds", whole: bool = False
+) -> Callable[[str], float]:
+    """An argparse type: a number in [low, high] (0 < value when low is 0), or one clear line."""
+
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            kind = "a whole number" if whole else "a number"
+            raise argparse.ArgumentTypeError(f"not {kind} of {what}: {text!r}") from None
+        if not (low < value if low == 0 else low <= value) or not value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g} {what}: {text}")
+        return value
+
+    return parse
 
 
 def root_of(args: argparse.Namespace) -> HostRoot:

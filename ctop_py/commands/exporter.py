@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from ctop_py.collect import Collector
-from ctop_py.commands.common import CliError, root_of
+from ctop_py.commands.common import CliError, number_in, root_of
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -18,21 +18,15 @@ def _listen(text: str) -> tuple[str, int]:
     return (host.strip("[]") or "127.0.0.1", int(port))
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0.1 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"must be between 0.1 and 3600: {text}")
-    return value
-
-
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     exp = sub.add_parser("exporter", parents=[common], help="serve OpenMetrics on /metrics")
     exp.add_argument("--listen", type=_listen, default=("127.0.0.1", 9464), metavar="HOST:PORT")
     exp.add_argument(
-        "--interval", type=_seconds, default=2.0, metavar="SECONDS", help="how often to sample"
+        "--interval",
+        type=number_in(0.1, 3600),
+        default=2.0,
+        metavar="SECONDS",
+        help="how often to sample",
     )
     exp.set_defaults(func=cmd_exporter)
 

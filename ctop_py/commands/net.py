@@ -9,19 +9,9 @@ from typing import Any
 
 from ctop_py import net, present
 from ctop_py.collect import Collector
-from ctop_py.commands.common import CliError, find_container, root_of
+from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.host import HostError, HostRoot
 from ctop_py.model import ContainerRaw, RawSample
-
-
-def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 3600 seconds: {text}")
-    return value
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -38,7 +28,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument(
         "--interval",
-        type=_interval,
+        type=number_in(0, 3600),
         metavar="SECONDS",
         help="read twice, SECONDS apart, and show rates",
     )

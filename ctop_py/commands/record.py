@@ -11,19 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from ctop_py.collect import Collector
-from ctop_py.commands.common import CliError, root_of
+from ctop_py.commands.common import CliError, number_in, root_of
 from ctop_py.model import RawSample
 from ctop_py.record import Recorder, Recording, read_recording
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0: {text}")
-    return value
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -31,8 +21,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "record", parents=[common], help="record raw samples to FILE (replay with `replay`)"
     )
     rec.add_argument("file", metavar="FILE")
-    rec.add_argument("--interval", type=_seconds, default=1.0, metavar="SECONDS")
-    rec.add_argument("--duration", type=_seconds, default=None, metavar="SECONDS")
+    rec.add_argument("--interval", type=number_in(0, 3600), default=1.0, metavar="SECONDS")
+    rec.add_argument("--duration", type=number_in(0, 10**7), default=None, metavar="SECONDS")
     rec.add_argument(
         "--label",
         action="append",
@@ -46,7 +36,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "replay", parents=[common], help="open the app over a recording, with a time cursor"
     )
     rep.add_argument("file", metavar="FILE")
-    rep.add_argument("--speed", type=_seconds, default=1.0, metavar="X", help="0.25 to 16")
+    rep.add_argument(
+        "--speed", type=number_in(0.25, 16, "times"), default=1.0, metavar="X", help="0.25 to 16"
+    )
     rep.add_argument(
         "--at", metavar="TIME", help="start paused at TIME: seconds from the start, or a time"
     )

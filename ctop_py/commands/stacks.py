@@ -8,19 +8,9 @@ import sys
 from typing import Any
 
 from ctop_py import present, stacks
-from ctop_py.commands.common import CliError, root_of
+from ctop_py.commands.common import CliError, number_in, root_of
 from ctop_py.commands.net import sample_and_find
 from ctop_py.model import ContainerRaw, Process
-
-
-def _seconds(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
-    if not 1 <= value <= 600:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 600 seconds: {text}")
-    return value
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -42,7 +32,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--blocking", action="store_true", help="pause the target while reading")
     p.add_argument(
         "--record",
-        type=_seconds,
+        type=number_in(1, 600, whole=True),
         metavar="SECONDS",
         help="sample for SECONDS instead and show the hottest functions",
     )
