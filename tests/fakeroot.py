@@ -10,7 +10,8 @@ from pathlib import Path
 from ctop_py.host import HostRoot
 
 FIXTURES = Path(__file__).parent / "fixtures"
-CAPTURE_V2 = FIXTURES / "cgroup-v2-systemd"
+CAPTURE_V2 = FIXTURES / "cgroup-v2-systemd"  # shared/reference/captures: another team's capture
+CAPTURE_V2_LIVE = FIXTURES / "cgroup-v2-live"  # our own, from tests/v2host/capture.sh
 
 HOST_NS = {
     "cgroup": 4026531835,

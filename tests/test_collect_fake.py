@@ -12,7 +12,16 @@ from ctop_py.cgroupfs import detect_layout, read_cgroup
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
 from ctop_py.model import ContainerRaw, RawSample
-from tests.fakeroot import CAPTURE_V2, HOST_NS, FakeHost, net_dev, v1_files, v2_files, write_v1
+from tests.fakeroot import (
+    CAPTURE_V2,
+    CAPTURE_V2_LIVE,
+    HOST_NS,
+    FakeHost,
+    net_dev,
+    v1_files,
+    v2_files,
+    write_v1,
+)
 
 ID = "d89ef6da903ab9e80ab773ffad6eb38d24832a7a06551e4817552ce19ffd7008"
 ID2 = "4442952b11c14f1587556e8f7119067f60b70fb842b8d78143451689ea8cc84b"
@@ -308,22 +317,36 @@ def test_unreadable_file_is_absent_and_noted_once() -> None:
     assert result["current"] == 10 << 20  # the rest is still read
 
 
-def test_captured_v2_systemd_tree(tmp_path: Path) -> None:
-    """The real cgroup v2 tree captured from a systemd-driver Docker host."""
+def _captured(capture: Path) -> dict[str, tuple[int, str]]:
+    """containers.txt: name -> (init pid, id)."""
+    found = {}
+    for line in (capture / "containers.txt").read_text().splitlines():
+        name, *fields = line.split()
+        values = dict(f.split("=", 1) for f in fields)
+        found[name] = (int(values["pid"]), values["id"])
+    return found
+
+
+@pytest.mark.parametrize("capture", [CAPTURE_V2, CAPTURE_V2_LIVE], ids=["shared", "own"])
+def test_captured_v2_systemd_tree(tmp_path: Path, capture: Path) -> None:
+    """Real cgroup v2 trees captured from systemd-driver Docker hosts: the shared one, and
+    our own (tests/v2host/capture.sh)."""
     host = FakeHost(tmp_path / "root")
-    shutil.copytree(CAPTURE_V2 / "sys", tmp_path / "root/sys", dirs_exist_ok=True)
-    for pid in (822, 888):
-        cgroup = (CAPTURE_V2 / f"proc/{pid}/cgroup").read_text()
+    shutil.copytree(capture / "sys", tmp_path / "root/sys", dirs_exist_ok=True)
+    containers = _captured(capture)
+    for pid, _ in containers.values():
+        cgroup = (capture / f"proc/{pid}/cgroup").read_text()
         path = cgroup.strip().split("::", 1)[1]
         namespaces = {**CTR_NS, "pid": 4026532000 + pid}
         host.add_process(pid, "sh", cgroup_path=path, namespaces=namespaces, nspid=(pid, 1))
     sample = collect(host)
     by_id = {c.id: c for c in sample.containers}
-    assert set(by_id) == {ID, ID2}
-    scope = CAPTURE_V2 / f"sys/fs/cgroup/system.slice/docker-{ID2}.scope"
-    limited = by_id[ID2].cgroup
+    spin_id, limited_id = containers["spin"][1], containers["spin-limited"][1]
+    assert set(by_id) == {spin_id, limited_id}
+    scope = capture / f"sys/fs/cgroup/system.slice/docker-{limited_id}.scope"
+    limited = by_id[limited_id].cgroup
     assert limited is not None and limited.version == 2
-    assert limited.path == f"/system.slice/docker-{ID2}.scope"
+    assert limited.path == f"/system.slice/docker-{limited_id}.scope"
     # Against the captured files themselves:
     quota, period = (scope / "cpu.max").read_text().split()
     assert limited.limits.cpu_quota_us == int(quota) and limited.limits.cpu_period_us == int(period)
@@ -337,13 +360,13 @@ def test_captured_v2_systemd_tree(tmp_path: Path) -> None:
     cpu = dict(line.split() for line in (scope / "cpu.stat").read_text().splitlines())
     assert limited.cpu.usage_ns == int(cpu["usage_usec"]) * 1000
     assert limited.cpu.throttled_ns == int(cpu["throttled_usec"]) * 1000
-    assert limited.cpu.nr_throttled == int(cpu["nr_throttled"])
+    assert limited.cpu.nr_throttled == int(cpu["nr_throttled"]) > 0
     assert limited.io.write_bytes == 16 << 20
     assert set(limited.psi) == {"cpu", "memory", "io"}
-    spin = by_id[ID].cgroup
+    spin = by_id[spin_id].cgroup
     assert spin is not None and spin.limits.cpu_quota_cores == 0.2
     assert spin.limits.memory_max_bytes is None
     # systemd's DefaultTasksMax applies even without --pids-limit
-    spin_scope = CAPTURE_V2 / f"sys/fs/cgroup/system.slice/docker-{ID}.scope"
+    spin_scope = capture / f"sys/fs/cgroup/system.slice/docker-{spin_id}.scope"
     assert spin.limits.pids_max == int((spin_scope / "pids.max").read_text())
-    assert HOST_NS["user"] == by_id[ID].namespaces["user"]
+    assert HOST_NS["user"] == by_id[spin_id].namespaces["user"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +36,15 @@ def dockerd_pid() -> int:
     return pids[0]
 
 
+def systemd_managed(pid: int) -> bool:
+    """dockerd runs as systemd's docker.service (a stock install), not started by hand: killing it
+    would not stop it (Restart=always, and docker.socket starts it on the next API call)."""
+    if shutil.which("systemctl") is None:
+        return False
+    cgroups = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    return any(line.endswith("/docker.service") for line in cgroups)
+
+
 def test_layers_and_containers_with_the_daemon_stopped(
     run_container: RunContainer, docker_client: Any
 ) -> None:
@@ -50,7 +60,11 @@ def test_layers_and_containers_with_the_daemon_stopped(
 
     pid = dockerd_pid()
     command = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
-    os.kill(pid, signal.SIGTERM)
+    managed = systemd_managed(pid)
+    if managed:
+        subprocess.run(["systemctl", "stop", "docker.socket", "docker.service"], check=True)
+    else:
+        os.kill(pid, signal.SIGTERM)
     try:
         deadline = time.monotonic() + 60
         while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
@@ -73,14 +87,17 @@ def test_layers_and_containers_with_the_daemon_stopped(
         (found,) = snapshot["containers"]
         assert found["limits"]["cpu_quota_cores"] == pytest.approx(0.2)
     finally:
-        with open("/var/log/ctop-py-dockerd.log", "ab") as log:
-            subprocess.Popen(
-                [c.decode() for c in command],
-                stdout=log,
-                stderr=log,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        if managed:
+            subprocess.run(["systemctl", "start", "docker.socket", "docker.service"], check=True)
+        else:
+            with open("/var/log/ctop-py-dockerd.log", "ab") as log:
+                subprocess.Popen(
+                    [c.decode() for c in command],
+                    stdout=log,
+                    stderr=log,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:

@@ -206,7 +206,8 @@ def test_snapshot_json_cli(run_container: RunContainer) -> None:
     assert c["limits"]["cpu_quota_cores"] == pytest.approx(0.1)
     assert c["limits"]["memory_max_bytes"] is None  # no limit is null, not 0
     assert c["limits"]["pids_max"] == 50
-    assert c["cgroup"]["path"].endswith(ctr.id)
+    # cgroupfs driver: /docker/<id>; systemd driver: /system.slice/docker-<id>.scope
+    assert c["cgroup"]["path"] in {f"/docker/{ctr.id}", f"/system.slice/docker-{ctr.id}.scope"}
     assert c["throttling"]["throttled_percent"] > 0
     for key in ("cpu_percent", "cpu_percent_of_quota", "memory_used_bytes",
                 "memory_current_bytes", "pids_current", "net_rx_bytes_per_s",

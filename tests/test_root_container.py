@@ -32,6 +32,7 @@ def test_root_host_from_a_container(run_container: RunContainer, docker_client: 
             ro("/lib"),
             ro("/lib64"),
             ro(sys.base_prefix),
+            ro(sys.prefix),  # the venv, wherever it lives
             ro(REPO),
             ro("/proc", "/host/proc"),
             ro("/sys", "/host/sys"),
