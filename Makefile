@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run install deps docker images lint typecheck pytest test bench screenshots clean
+.PHONY: run install deps docker images lint typecheck pytest test stress bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -22,10 +22,14 @@ install: $(STAMP)
 run: install
 	$(BIN)/ctop-py
 
-# Host packages the live tests need: Debian's docker.io and busybox-static.
+# Host packages the live tests need: Debian's docker.io, busybox-static, prometheus (a real
+# server scrapes the exporter in the tests; started by the test, not as a service) and strace
+# (proves ctop-py never writes under /proc, /sys or the runtimes' state).
 deps:
-	@command -v dockerd >/dev/null && [ -x /bin/busybox ] || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io busybox-static; }
+	@command -v dockerd >/dev/null && [ -x /bin/busybox ] && command -v prometheus >/dev/null \
+	  && command -v strace >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    docker.io busybox-static prometheus strace; }
 
 docker: deps
 	scripts/ensure-docker.sh
@@ -45,6 +49,10 @@ pytest: install
 
 test: install images lint typecheck pytest
 
+# The long churn run (a minute of containers started and removed while the collector samples).
+stress: install images
+	CTOP_STRESS_SECONDS=60 $(BIN)/pytest -q tests/test_churn.py
+
 bench: install images
 	$(BIN)/python -m benchmarks
 
@@ -53,3 +61,10 @@ screenshots: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# The live Docker tests on a real cgroup v2 + systemd-driver Docker host: one throw-away qemu VM
+# (tests/v2host/README.md). Installs qemu/debootstrap if missing; the guest image is cached in
+# /var/tmp/ctop-py-v2host. Extra pytest arguments: make test-v2 V2_PYTEST_ARGS='-k throttled'
+.PHONY: test-v2
+test-v2:
+	tests/v2host/run.sh $(V2_PYTEST_ARGS)
