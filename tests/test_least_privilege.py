@@ -118,3 +118,58 @@ def test_never_writes_under_proc_sys_or_runtime_state(run_container: RunContaine
                 continue
             writes = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "unlink", "rename", "mkdir")
             assert not any(w in line for w in writes), line
+
+
+APP_AS_NOBODY = """
+import asyncio, sys
+from rich.text import Text
+from textual.widgets import Static
+from ctop_py.host import HostRoot
+from ctop_py.sources import LiveSource
+from ctop_py.ui.app import CtopApp
+from ctop_py.ui.loaders import live_loaders
+from ctop_py.ui.history import container_key
+from ctop_py.ui.widgets.detail_pane import DetailPane
+
+async def main() -> None:
+    source = LiveSource(HostRoot())
+    app = CtopApp(source, autostart=False, loaders=live_loaders(HostRoot()))
+    async with app.run_test(size=(200, 50)) as pilot:
+        for _ in range(2):
+            await app.collect().wait()
+            await pilot.pause()
+        header = app.screen.query_one("HostHeader", Static).content
+        print("HEADER", header.plain if isinstance(header, Text) else header)
+        view = next(v for v in app.snapshot.containers if v.id == sys.argv[1])
+        print("ROW", view.name, view.limits.pids_max)
+        app.open_container(container_key(view))
+        await pilot.pause()
+        await pilot.press("5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = app.screen.query_one("#pane-layers", DetailPane).query_one(Static).content
+        print("LAYERS", pane.plain if isinstance(pane, Text) else pane)
+    source.close()
+
+asyncio.run(main())
+"""
+
+
+def test_the_app_as_nobody(run_container: RunContainer) -> None:
+    ctr = run_container(BASE_IMAGE, SPIN, pids_limit=21)
+    command = nobody_python()
+    if command is None:
+        pytest.skip("no interpreter this project runs under as nobody (needs root and setpriv)")
+    result = subprocess.run(
+        [*command, "-c", APP_AS_NOBODY, ctr.id],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",
+    )
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"ROW {ctr.id[:12]} 21" in out  # cgroup limits, by id (names need the socket)
+    assert "docker group" in out.split("ROW")[0]  # the header says why there are no names
+    assert "needs root" in out.split("LAYERS", 1)[1]

@@ -36,11 +36,11 @@ class DockerRuntime:
 def _reason(exc: Exception, base_url: str) -> str:
     text = str(exc)
     if "Permission denied" in text or isinstance(exc, PermissionError):
-        return f"permission denied on {base_url}: needs root or the docker group"
+        return f"needs root or the docker group: permission denied on {base_url}"
     if "No such file" in text or "FileNotFoundError" in text:
         return f"no socket at {base_url}"
     if "Connection refused" in text:
-        return f"connection refused at {base_url}: is the daemon running?"
+        return f"is the daemon running? connection refused at {base_url}"
     return type(exc).__name__
 
 
