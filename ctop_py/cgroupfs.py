@@ -6,12 +6,14 @@ bytes, "max"/-1/v1's huge sentinel to None (no limit).
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
-from ctop_py.host import Gone, HostRoot, Malformed, NoAccess, read_bytes
+from ctop_py.host import Gone, HostRoot, Malformed, NoAccess, error_from_oserror, read_bytes
 from ctop_py.model import (
     CgroupEntry,
     CgroupStats,
@@ -87,26 +89,54 @@ def container_cgroup_path(layout: CgroupLayout, entries: tuple[CgroupEntry, ...]
 
 def parse_flat_keyed(data: bytes, path: str = "") -> dict[str, int]:
     """`key value` lines (cpu.stat, memory.stat, memory.events). Unknown keys are kept."""
+    # Fast path for what the kernel writes (`key value`, one space), with keys seen before
+    # looked up rather than decoded. Anything else (a key not seen yet, odd spacing, blank or
+    # broken lines, a bad value) goes to the general parser, which decides and learns keys.
+    result = {}
+    keys = _KEYS
+    try:
+        for line in data.splitlines():
+            raw, _, value = line.partition(b" ")
+            result[keys[raw]] = int(value)
+    except (KeyError, ValueError):
+        return _parse_flat_keyed_general(data, path)
+    return result
+
+
+# Keys the kernel writes, bytes -> str (a few hundred at most). Only the key of a line that is
+# exactly `key value` is learnt, so a key found here is never empty and holds no whitespace.
+_KEYS: dict[bytes, str] = {}
+_MAX_KEYS = 4096
+
+
+def _parse_flat_keyed_general(data: bytes, path: str) -> dict[str, int]:
     result = {}
     for line in data.splitlines():
         parts = line.split()
         if len(parts) != 2:
             continue
         try:
-            result[parts[0].decode("ascii", "replace")] = int(parts[1])
+            value = int(parts[1])
         except ValueError:
             raise Malformed(path, f"non-integer value in {line!r}") from None
+        key = parts[0].decode("ascii", "replace")
+        result[key] = value
+        if len(_KEYS) < _MAX_KEYS and line == parts[0] + b" " + parts[1]:
+            _KEYS[parts[0]] = key
     return result
 
 
 def parse_int_or_max(data: bytes, path: str = "") -> int | None:
-    text = data.strip()
-    if text == b"max":
-        return None
     try:
-        value = int(text)
+        value = int(data)  # int() ignores the surrounding whitespace, as strip() would
     except ValueError:
-        raise Malformed(path, f"expected an integer or 'max', got {text[:40]!r}") from None
+        text = data.strip()
+        if text == b"max":
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            raise Malformed(path, f"expected an integer or 'max', got {text[:40]!r}") from None
     return None if value < 0 or value >= V1_UNLIMITED_THRESHOLD else value
 
 
@@ -124,6 +154,39 @@ def parse_cpu_max(data: bytes, path: str = "cpu.max") -> tuple[int | None, int |
 
 
 def parse_psi(data: bytes, path: str = "") -> Psi:
+    # Fast path for the kernel's exact format; anything else goes to the general parser.
+    some = full = None
+    for line in data.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if (
+            len(parts) != 5
+            or parts[1][:6] != b"avg10="
+            or parts[2][:6] != b"avg60="
+            or parts[3][:7] != b"avg300="
+            or parts[4][:6] != b"total="
+        ):
+            return _parse_psi_general(data, path)
+        try:
+            parsed = PsiLine(
+                avg10=float(parts[1][6:]),
+                avg60=float(parts[2][6:]),
+                avg300=float(parts[3][7:]),
+                total_us=int(parts[4][6:]),
+            )
+        except ValueError:
+            return _parse_psi_general(data, path)
+        if parts[0] == b"some":
+            some = parsed
+        elif parts[0] == b"full":
+            full = parsed
+        else:
+            return _parse_psi_general(data, path)
+    return Psi(some=some, full=full)
+
+
+def _parse_psi_general(data: bytes, path: str) -> Psi:
     lines: dict[str, PsiLine] = {}
     for line in data.splitlines():
         parts = line.split()
@@ -191,130 +254,337 @@ def used_memory(current: int | None, stat: Mapping[str, int]) -> int | None:
 
 # ---------------------------------------------------------------------------------------------
 # Reading one container's cgroup.
+#
+# This runs for every container on every tick, so it works on str paths (pathlib costs more
+# than the read itself) and reads each file with one read(2) when it is shorter than the
+# buffer: every cgroup file but cgroup.procs is one seq_file record, which the kernel returns
+# whole, so a short read is its end (as it is for a regular file in a fake root).
+
+_BUFFER = 65536
+_O_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+
+
+def read_cgroup_file(path: str) -> bytes:
+    """A cgroup file's bytes (not cgroup.procs: a list that may need several reads).
+    Raises Gone, NoAccess or HostError like host.read_bytes."""
+    try:
+        fd = os.open(path, _O_FLAGS)
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    try:
+        data = os.read(fd, _BUFFER)
+        if len(data) == _BUFFER:
+            chunks = [data]
+            while chunk := os.read(fd, _BUFFER):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    finally:
+        os.close(fd)
+
+
+T = TypeVar("T")
+_WHOLE = object()  # marks a ParseCache entry that holds a whole cgroup's stats
+
+
+class ParseCache:
+    """What each file parsed to on the previous tick, by path: a file whose bytes did not
+    change is not parsed again, and a cgroup none of whose files changed gets its previous
+    CgroupStats back (an idle container's counters, PSI and memory.stat mostly stay the same
+    from one second to the next). Parsed values are immutable or treated as such (a
+    memory.stat dict is shared by consecutive samples; nothing mutates a sample).
+
+    Call `next_tick()` once per tick: entries not used during a tick are then dropped, so
+    removed containers do not stay in memory."""
+
+    __slots__ = ("current", "hits", "misses", "previous")
+
+    def __init__(self) -> None:
+        self.previous: dict[str, tuple[object, object, Any]] = {}
+        self.current: dict[str, tuple[object, object, Any]] = {}
+        self.hits = self.misses = 0
+
+    def next_tick(self) -> None:
+        self.previous, self.current = self.current, {}
+
+    def clear(self) -> None:
+        self.previous.clear()
+        self.current.clear()
+
+    def parse(self, path: str, data: bytes, parser: Callable[[bytes, str], T]) -> T:
+        entry = self.previous.get(path)
+        if entry is not None and entry[1] is parser and entry[0] == data:
+            self.hits += 1
+            self.current[path] = entry
+            return entry[2]  # type: ignore[no-any-return]
+        self.misses += 1
+        value = parser(data, path)
+        self.current[path] = (data, parser, value)
+        return value
+
+    def reuse(self, key: str, raw: tuple[bytes | None, ...], limits: Limits) -> CgroupStats | None:
+        """The previous tick's stats of this cgroup if it read the same bytes with the same
+        limits."""
+        entry = self.previous.get(key)
+        if entry is not None and entry[1] is _WHOLE and entry[0] == raw:
+            stats: CgroupStats = entry[2]
+            if stats.limits is limits:
+                self.current[key] = entry
+                return stats
+        return None
+
+    def keep(self, key: str, raw: tuple[bytes | None, ...], stats: CgroupStats) -> None:
+        self.current[key] = (raw, _WHOLE, stats)
+
+
+def _parse(
+    data: bytes, path: str, parser: Callable[[bytes, str], T], cache: ParseCache | None
+) -> T:
+    return parser(data, path) if cache is None else cache.parse(path, data, parser)
 
 
 class _Files:
     """Reads files of one cgroup; absent files are None, denied ones are noted once."""
 
-    def __init__(self, notes: set[str]) -> None:
+    __slots__ = ("any_read", "cache", "notes")
+
+    def __init__(self, notes: set[str], cache: ParseCache | None = None) -> None:
         self.notes = notes
         self.any_read = False
-        self.missing_dirs: set[Path] = set()
+        self.cache = cache
 
-    def get(self, path: Path) -> bytes | None:
+    def get(self, path: str) -> bytes | None:
         try:
-            data = read_bytes(path)
+            data = read_cgroup_file(path)
         except Gone:
-            if not path.parent.is_dir():
-                self.missing_dirs.add(path.parent)
             return None
         except NoAccess:
-            self.notes.add(f"{path.name}: permission denied (needs root)")
+            self.notes.add(f"{os.path.basename(path)}: permission denied (needs root)")
             return None
         self.any_read = True
         return data
 
+    def many(
+        self, directory: str | None, names: tuple[str | None, ...]
+    ) -> tuple[bytes | None, ...]:
+        """get() of each `directory + name` (names start with "/"), in order; None for a name
+        that is None (not wanted), and all None when directory is None. One loop with the
+        reads inline: this is the hot path."""
+        if directory is None:
+            return (None,) * len(names)
+        result: list[bytes | None] = []
+        append = result.append
+        o_open, o_read, o_close = os.open, os.read, os.close
+        for name in names:
+            if name is None:
+                append(None)
+                continue
+            path = directory + name
+            try:
+                fd = o_open(path, _O_FLAGS)
+                try:
+                    data = o_read(fd, _BUFFER)
+                    if len(data) == _BUFFER:
+                        data += _read_rest(fd)
+                finally:
+                    o_close(fd)
+            except OSError as exc:
+                error = error_from_oserror(path, exc)
+                if isinstance(error, Gone):
+                    append(None)
+                    continue
+                if isinstance(error, NoAccess):
+                    self.notes.add(f"{name[1:]}: permission denied (needs root)")
+                    append(None)
+                    continue
+                raise error from None
+            append(data)
+            self.any_read = True
+        return tuple(result)
 
-def _int(files: _Files, path: Path) -> int | None:
-    data = files.get(path)
-    return None if data is None else parse_int_or_max(data, str(path))
+    def number(self, path: str) -> int | None:
+        data = self.get(path)
+        return None if data is None else parse_int_or_max(data, path)
+
+    def text(self, path: str) -> str | None:
+        data = self.get(path)
+        return None if data is None else data.decode("ascii", "replace").strip() or None
+
+    def keyed_of(self, data: bytes | None, path: str) -> dict[str, int]:
+        return {} if data is None else _parse(data, path, parse_flat_keyed, self.cache)
 
 
-def _keyed(files: _Files, path: Path) -> dict[str, int]:
-    data = files.get(path)
-    return {} if data is None else parse_flat_keyed(data, str(path))
+def _read_rest(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, _BUFFER):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def _str(files: _Files, path: Path) -> str | None:
-    data = files.get(path)
-    return None if data is None else data.decode("ascii", "replace").strip() or None
+def _number(data: bytes | None, path: str) -> int | None:
+    return None if data is None else parse_int_or_max(data, path)
 
 
-def _psi(files: _Files, directory: Path | None) -> dict[str, Psi]:
+def _psi_of(
+    files: _Files, directory: str | None, datas: tuple[bytes | None, ...]
+) -> dict[str, Psi]:
+    """PSI from the bytes of cpu.pressure, memory.pressure and io.pressure."""
+    result: dict[str, Psi] = {}
     if directory is None:
-        return {}
-    result = {}
-    for resource in PSI_RESOURCES:
-        path = directory / f"{resource}.pressure"
-        data = files.get(path)
+        return result
+    for resource, data in zip(PSI_RESOURCES, datas, strict=True):
         if not data:
             continue
         try:
-            result[resource] = parse_psi(data, str(path))
+            result[resource] = _parse(
+                data, f"{directory}/{resource}.pressure", parse_psi, files.cache
+            )
         except Malformed:
-            files.notes.add(f"{path.name}: unparsable")
+            files.notes.add(f"{resource}.pressure: unparsable")
     return result
+
+
+_PSI_NAMES = tuple(f"/{resource}.pressure" for resource in PSI_RESOURCES)
 
 
 def _join(base: Path, cgroup_path: str) -> Path:
     return base / cgroup_path.lstrip("/")
 
 
-def _limits_v2(files: _Files, directory: Path) -> Limits:
+@functools.lru_cache(maxsize=16384)
+def _dir(base: Path, cgroup_path: str) -> str:
+    """str(_join(base, cgroup_path)), remembered: the same few thousand paths every tick."""
+    return str(_join(base, cgroup_path))
+
+
+_V2_LIMIT_NAMES = (
+    "/cpu.max",
+    "/cpu.weight",
+    "/cpuset.cpus.effective",
+    "/cpuset.mems.effective",
+    "/memory.max",
+    "/memory.high",
+    "/memory.low",
+    "/memory.swap.max",
+    "/pids.max",
+)
+
+
+def _text(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("ascii", "replace").strip() or None
+
+
+def _limits_v2(files: _Files, directory: str) -> Limits:
+    d = directory
+    cpu_max, weight, cpus, mems, mem_max, high, low, swap_max, pids_max = files.many(
+        d, _V2_LIMIT_NAMES
+    )
     quota, period = (None, None)
-    cpu_max = files.get(directory / "cpu.max")
     if cpu_max is not None:
-        quota, period = parse_cpu_max(cpu_max, str(directory / "cpu.max"))
+        quota, period = parse_cpu_max(cpu_max, d + "/cpu.max")
     return Limits(
         cpu_quota_us=quota,
         cpu_period_us=period,
-        cpu_weight=_int(files, directory / "cpu.weight"),
-        cpuset_cpus=_str(files, directory / "cpuset.cpus.effective")
-        or _str(files, directory / "cpuset.cpus"),
-        cpuset_mems=_str(files, directory / "cpuset.mems.effective"),
-        memory_max_bytes=_int(files, directory / "memory.max"),
-        memory_high_bytes=_int(files, directory / "memory.high"),
-        memory_low_bytes=_int(files, directory / "memory.low") or None,
-        swap_max_bytes=_int(files, directory / "memory.swap.max"),
-        pids_max=_int(files, directory / "pids.max"),
+        cpu_weight=_number(weight, d + "/cpu.weight"),
+        cpuset_cpus=_text(cpus) or files.text(d + "/cpuset.cpus"),
+        cpuset_mems=_text(mems),
+        memory_max_bytes=_number(mem_max, d + "/memory.max"),
+        memory_high_bytes=_number(high, d + "/memory.high"),
+        memory_low_bytes=_number(low, d + "/memory.low") or None,
+        swap_max_bytes=_number(swap_max, d + "/memory.swap.max"),
+        pids_max=_number(pids_max, d + "/pids.max"),
     )
+
+
+# The counters read every tick, in this order.
+_V2_NAMES = (
+    "/cpu.stat",
+    "/memory.stat",
+    "/memory.current",
+    "/memory.peak",
+    "/memory.swap.current",
+    "/memory.events",
+    "/io.stat",
+    "/pids.current",
+    *_PSI_NAMES,
+)
+
+
+# Brief: what the containers table shows (CPU, throttling, memory used, I/O, pids); no PSI,
+# peak, swap or memory events.
+_V2_BRIEF = tuple(
+    name
+    if name in ("/cpu.stat", "/memory.stat", "/memory.current", "/io.stat", "/pids.current")
+    else None
+    for name in _V2_NAMES
+)
 
 
 def read_v2(
-    files: _Files, directory: Path, cgroup_path: str, known_limits: Limits | None = None
+    files: _Files,
+    directory: str | Path,
+    cgroup_path: str,
+    known_limits: Limits | None = None,
+    brief: bool = False,
 ) -> CgroupStats:
-    cpu_stat = _keyed(files, directory / "cpu.stat")
-    limits = known_limits or _limits_v2(files, directory)
-    mem_stat = _keyed(files, directory / "memory.stat")
-    current = _int(files, directory / "memory.current")
-
-    def usec(key: str) -> int | None:
-        return cpu_stat[key] * 1000 if key in cpu_stat else None
-
-    return CgroupStats(
+    d = str(directory)
+    limits = known_limits or _limits_v2(files, d)
+    raw = files.many(d, _V2_BRIEF if brief else _V2_NAMES)
+    cache = files.cache
+    if cache is not None:
+        reused = cache.reuse(d, raw, limits)
+        if reused is not None:
+            return reused
+    cpu_d, mem_d, current_d, peak_d, swap_d, events_d, io_d, pids_d = raw[:8]
+    mem_stat = files.keyed_of(mem_d, d + "/memory.stat")
+    current = _number(current_d, d + "/memory.current")
+    stats = CgroupStats(
         version=2,
         path=cgroup_path,
         limits=limits,
-        cpu=CpuCounters(
-            usage_ns=usec("usage_usec"),
-            user_ns=usec("user_usec"),
-            system_ns=usec("system_usec"),
-            nr_periods=cpu_stat.get("nr_periods"),
-            nr_throttled=cpu_stat.get("nr_throttled"),
-            throttled_ns=usec("throttled_usec"),
-        ),
+        cpu=CpuCounters() if cpu_d is None else _parse(cpu_d, d + "/cpu.stat", _cpu_v2, cache),
         memory=MemoryCounters(
             current_bytes=current,
             used_bytes=used_memory(current, mem_stat),
-            peak_bytes=_int(files, directory / "memory.peak"),
-            swap_current_bytes=_int(files, directory / "memory.swap.current"),
+            peak_bytes=_number(peak_d, d + "/memory.peak"),
+            swap_current_bytes=_number(swap_d, d + "/memory.swap.current"),
             stat=mem_stat,
-            events=_keyed(files, directory / "memory.events"),
+            events=files.keyed_of(events_d, d + "/memory.events"),
         ),
-        io=_io_v2(files, directory),
-        pids_current=_int(files, directory / "pids.current"),
-        psi=_psi(files, directory),
+        io=IoCounters() if io_d is None else _parse(io_d, d + "/io.stat", parse_io_stat, cache),
+        pids_current=_number(pids_d, d + "/pids.current"),
+        psi=_psi_of(files, d, raw[8:]),
+    )
+    if cache is not None:
+        cache.keep(d, raw, stats)
+    return stats
+
+
+def _cpu_v2(data: bytes, path: str) -> CpuCounters:
+    """v2 cpu.stat: µs counters to ns."""
+    cpu_stat = parse_flat_keyed(data, path)
+    get = cpu_stat.get
+    usage, user, system, throttled = (
+        get("usage_usec"),
+        get("user_usec"),
+        get("system_usec"),
+        get("throttled_usec"),
+    )
+    return CpuCounters(
+        usage_ns=None if usage is None else usage * 1000,
+        user_ns=None if user is None else user * 1000,
+        system_ns=None if system is None else system * 1000,
+        nr_periods=get("nr_periods"),
+        nr_throttled=get("nr_throttled"),
+        throttled_ns=None if throttled is None else throttled * 1000,
     )
 
 
-def _io_v2(files: _Files, directory: Path) -> IoCounters:
-    data = files.get(directory / "io.stat")
-    return IoCounters() if data is None else parse_io_stat(data, str(directory / "io.stat"))
-
-
-def _v1_dir(layout: CgroupLayout, controller: str, cgroup_path: str) -> Path | None:
+def _v1_dir(layout: CgroupLayout, controller: str, cgroup_path: str) -> str | None:
     mount = layout.controllers.get(controller)
-    return None if mount is None else _join(mount, cgroup_path)
+    return None if mount is None else _dir(mount, cgroup_path)
 
 
 def _limits_v1(files: _Files, layout: CgroupLayout, cgroup_path: str) -> Limits:
@@ -324,21 +594,21 @@ def _limits_v1(files: _Files, layout: CgroupLayout, cgroup_path: str) -> Limits:
     cpuset_dir = _v1_dir(layout, "cpuset", cgroup_path)
     quota = period = shares = memory_max = swap_max = None
     if cpu_dir is not None:
-        quota = _int(files, cpu_dir / "cpu.cfs_quota_us")
-        period = _int(files, cpu_dir / "cpu.cfs_period_us")
-        shares = _int(files, cpu_dir / "cpu.shares")
+        quota = files.number(cpu_dir + "/cpu.cfs_quota_us")
+        period = files.number(cpu_dir + "/cpu.cfs_period_us")
+        shares = files.number(cpu_dir + "/cpu.shares")
     if mem_dir is not None:
-        memory_max = _int(files, mem_dir / "memory.limit_in_bytes")
-        memsw_limit = _int(files, mem_dir / "memory.memsw.limit_in_bytes")
+        memory_max = files.number(mem_dir + "/memory.limit_in_bytes")
+        memsw_limit = files.number(mem_dir + "/memory.memsw.limit_in_bytes")
         # v1 memsw is memory+swap; report swap alone, as v2 does.
         if memsw_limit is not None and memory_max is not None:
             swap_max = max(memsw_limit - memory_max, 0)
     cpuset_cpus = cpuset_mems = None
     if cpuset_dir is not None:
-        cpuset_cpus = _str(files, cpuset_dir / "cpuset.effective_cpus") or _str(
-            files, cpuset_dir / "cpuset.cpus"
+        cpuset_cpus = files.text(cpuset_dir + "/cpuset.effective_cpus") or files.text(
+            cpuset_dir + "/cpuset.cpus"
         )
-        cpuset_mems = _str(files, cpuset_dir / "cpuset.mems")
+        cpuset_mems = files.text(cpuset_dir + "/cpuset.mems")
     return Limits(
         cpu_quota_us=quota,
         cpu_period_us=period,
@@ -347,7 +617,7 @@ def _limits_v1(files: _Files, layout: CgroupLayout, cgroup_path: str) -> Limits:
         cpuset_mems=cpuset_mems,
         memory_max_bytes=memory_max,
         swap_max_bytes=swap_max,
-        pids_max=_int(files, pids_dir / "pids.max") if pids_dir else None,
+        pids_max=files.number(pids_dir + "/pids.max") if pids_dir else None,
     )
 
 
@@ -356,6 +626,20 @@ BLKIO_FILES = (
     "blkio.throttle.io_service_bytes",
     "blkio.io_service_bytes_recursive",
 )
+_ACCT_NAMES = ("/cpuacct.usage", "/cpuacct.usage_user", "/cpuacct.usage_sys")
+_MEM_V1_NAMES = (
+    "/memory.stat",
+    "/memory.usage_in_bytes",
+    "/memory.memsw.usage_in_bytes",
+    "/memory.oom_control",
+    "/memory.failcnt",
+    "/memory.max_usage_in_bytes",
+)
+
+
+_ACCT_BRIEF = ("/cpuacct.usage", None, None)
+_MEM_V1_BRIEF = ("/memory.stat", "/memory.usage_in_bytes", None, None, None, None)
+_NO_PSI = (None, None, None)
 
 
 def read_v1(
@@ -364,6 +648,7 @@ def read_v1(
     cgroup_path: str,
     unified_path: str | None,
     known_limits: Limits | None = None,
+    brief: bool = False,
 ) -> CgroupStats:
     cpu_dir = _v1_dir(layout, "cpu", cgroup_path)
     acct_dir = _v1_dir(layout, "cpuacct", cgroup_path)
@@ -371,30 +656,52 @@ def read_v1(
     pids_dir = _v1_dir(layout, "pids", cgroup_path)
     blkio_dir = _v1_dir(layout, "blkio", cgroup_path)
     limits = known_limits or _limits_v1(files, layout, cgroup_path)
+    # Hybrid hosts keep PSI per cgroup in the unified hierarchy even with no v2 controllers.
+    psi_dir = None
+    if layout.unified is not None and unified_path is not None:
+        psi_dir = _dir(layout.unified, unified_path)
 
-    cpu_stat = _keyed(files, cpu_dir / "cpu.stat") if cpu_dir is not None else {}
-    usage = user = system = None
-    if acct_dir is not None:
-        usage = _int(files, acct_dir / "cpuacct.usage")
-        user = _int(files, acct_dir / "cpuacct.usage_user")
-        system = _int(files, acct_dir / "cpuacct.usage_sys")
+    raw = files.many(cpu_dir, ("/cpu.stat",))
+    raw += files.many(acct_dir, _ACCT_BRIEF if brief else _ACCT_NAMES)
+    raw += files.many(mem_dir, _MEM_V1_BRIEF if brief else _MEM_V1_NAMES)
+    blkio_name = None
+    if blkio_dir is not None:
+        for name in BLKIO_FILES:
+            (data,) = files.many(blkio_dir, ("/" + name,))
+            if data is not None:
+                blkio_name = name
+                break
+        raw += (data,)
+    else:
+        raw += (None,)
+    raw += files.many(pids_dir, ("/pids.current",))
+    raw += files.many(psi_dir, _NO_PSI if brief else _PSI_NAMES)
+    cache = files.cache
+    key = f"v1:{cgroup_path}:{unified_path}"
+    if cache is not None:
+        reused = cache.reuse(key, raw, limits)
+        if reused is not None:
+            return reused
+    cpu_d, usage_d, user_d, system_d = raw[:4]
+    mem_stat_d, current_d, memsw_d, oom_d, failcnt_d, peak_d, blkio_d, pids_d = raw[4:12]
 
+    cpu_stat = files.keyed_of(cpu_d, f"{cpu_dir}/cpu.stat")
     memory = MemoryCounters()
     if mem_dir is not None:
-        mem_stat = _keyed(files, mem_dir / "memory.stat")
-        current = _int(files, mem_dir / "memory.usage_in_bytes")
-        memsw_usage = _int(files, mem_dir / "memory.memsw.usage_in_bytes")
+        mem_stat = files.keyed_of(mem_stat_d, mem_dir + "/memory.stat")
+        current = _number(current_d, mem_dir + "/memory.usage_in_bytes")
+        memsw_usage = _number(memsw_d, mem_dir + "/memory.memsw.usage_in_bytes")
         events = {}
-        oom_control = _keyed(files, mem_dir / "memory.oom_control")
+        oom_control = files.keyed_of(oom_d, mem_dir + "/memory.oom_control")
         if "oom_kill" in oom_control:
             events["oom_kill"] = oom_control["oom_kill"]
-        failcnt = _int(files, mem_dir / "memory.failcnt")
+        failcnt = _number(failcnt_d, mem_dir + "/memory.failcnt")
         if failcnt is not None:
             events["max"] = failcnt  # times usage hit the limit, like v2's `max` event
         memory = MemoryCounters(
             current_bytes=current,
             used_bytes=used_memory(current, mem_stat),
-            peak_bytes=_int(files, mem_dir / "memory.max_usage_in_bytes"),
+            peak_bytes=_number(peak_d, mem_dir + "/memory.max_usage_in_bytes"),
             swap_current_bytes=(
                 memsw_usage - current
                 if memsw_usage is not None and current is not None and memsw_usage >= current
@@ -403,37 +710,31 @@ def read_v1(
             stat=mem_stat,
             events=events,
         )
-
     io = IoCounters()
-    if blkio_dir is not None:
-        for name in BLKIO_FILES:
-            data = files.get(blkio_dir / name)
-            if data is not None:
-                io = parse_blkio_bytes(data, str(blkio_dir / name))
-                break
+    if blkio_d is not None:
+        path = f"{blkio_dir}/{blkio_name}"
+        io = _parse(blkio_d, path, parse_blkio_bytes, cache)
 
-    # Hybrid hosts keep PSI per cgroup in the unified hierarchy even with no v2 controllers.
-    psi_dir = None
-    if layout.unified is not None and unified_path is not None:
-        psi_dir = _join(layout.unified, unified_path)
-
-    return CgroupStats(
+    stats = CgroupStats(
         version=1,
         path=cgroup_path,
         limits=limits,
         cpu=CpuCounters(
-            usage_ns=usage,
-            user_ns=user,
-            system_ns=system,
+            usage_ns=_number(usage_d, f"{acct_dir}/cpuacct.usage"),
+            user_ns=_number(user_d, f"{acct_dir}/cpuacct.usage_user"),
+            system_ns=_number(system_d, f"{acct_dir}/cpuacct.usage_sys"),
             nr_periods=cpu_stat.get("nr_periods"),
             nr_throttled=cpu_stat.get("nr_throttled"),
             throttled_ns=cpu_stat.get("throttled_time"),
         ),
         memory=memory,
         io=io,
-        pids_current=_int(files, pids_dir / "pids.current") if pids_dir else None,
-        psi=_psi(files, psi_dir),
+        pids_current=_number(pids_d, f"{pids_dir}/pids.current"),
+        psi=_psi_of(files, psi_dir, raw[12:]),
     )
+    if cache is not None:
+        cache.keep(key, raw, stats)
+    return stats
 
 
 def read_cgroup(
@@ -442,15 +743,21 @@ def read_cgroup(
     notes: set[str],
     unified_path: str | None = None,
     known_limits: Limits | None = None,
+    cache: ParseCache | None = None,
+    brief: bool = False,
 ) -> CgroupStats:
     """Limits and usage of one cgroup. A cgroup removed mid-read comes back with gone=True.
-    With `known_limits`, the limit files are not read again (limits change rarely)."""
-    files = _Files(notes)
+    With `known_limits`, the limit files are not read again (limits change rarely); with a
+    `cache`, files unchanged since the previous tick are not parsed again. `brief`: only the
+    counters a containers table shows (CPU usage and throttling, memory used, block I/O,
+    pids): PSI, memory peak, swap, memory events and v1's user/system CPU split are left
+    out (None / empty), which halves the files read on v1."""
+    files = _Files(notes, cache)
     if layout.mode == "v2" and layout.unified is not None:
-        directory = _join(layout.unified, cgroup_path)
-        stats = read_v2(files, directory, cgroup_path, known_limits)
+        directory = _dir(layout.unified, cgroup_path)
+        stats = read_v2(files, directory, cgroup_path, known_limits, brief)
     else:
-        stats = read_v1(files, layout, cgroup_path, unified_path, known_limits)
+        stats = read_v1(files, layout, cgroup_path, unified_path, known_limits, brief)
     if not files.any_read:
         return CgroupStats(
             version=stats.version,

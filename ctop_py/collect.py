@@ -9,14 +9,24 @@ import contextlib
 import os
 import socket
 import time
-from collections import defaultdict
+import zlib
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
 from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
-from ctop_py.model import ContainerRaw, HostInfo, Limits, NetCounters, Process, RawSample
+from ctop_py.model import (
+    CgroupEntry,
+    ContainerRaw,
+    HostInfo,
+    Limits,
+    NetCounters,
+    Process,
+    RawSample,
+)
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
 from ctop_py.runtimes.sandbox import group_root, sandbox_id, sandbox_key
@@ -117,6 +127,8 @@ class Collector:
         self.engines = list(default_engines(self.root) if engines is None else engines)
         self.disk_meta = DockerDiskMeta(self.root)
         self.process_reader = procfs.ProcessReader(self.root)
+        # Files unchanged since the previous tick are not parsed again (idle containers).
+        self.parse_cache = cgroupfs.ParseCache()
         self.discovery = Discovery(self.layout, self.runtimes, rescan_s)
         self.rescan_s = rescan_s
         self.limits_s = limits_s
@@ -125,19 +137,25 @@ class Collector:
         self._last_walk = float("-inf")
         self._sandbox_started: dict[tuple[str, str], int] = {}
         self._said: set[str] = set()
+        self._process_claims: dict[int, tuple[tuple[CgroupEntry, ...], Claim | None]] = {}
+        self._host_shared: dict[tuple[str, str], _HostShared] = {}
+        self._proc_stat = str(self.root.proc / "stat")
 
     def close(self) -> None:
         for engine in self.engines:
             engine.close()
 
-    def sample(self, detail: Collection[str] | None = None) -> RawSample:
+    def sample(self, detail: Collection[str] | None = None, *, brief: bool = False) -> RawSample:
         """One reading of the host. `detail`: ids of the containers whose processes to read
-        (None: all)."""
+        (None: all). `brief`: the containers not in `detail` get only the cgroup counters a
+        containers table shows (see cgroupfs.read_cgroup); with detail=None it has no
+        effect."""
         monotonic_ns = time.monotonic_ns()
         now = monotonic_ns / 1e9
         wall = time.time()
         notes: set[str] = set()
-        busy, total = procfs.parse_proc_stat_cpu(read_bytes(self.root.proc / "stat"))
+        self.parse_cache.next_tick()
+        busy, total = procfs.parse_proc_stat_cpu(read_bytes(self._proc_stat))
         processes: dict[int, Process] = {}
 
         def process(pid: int) -> Process | None:
@@ -152,16 +170,22 @@ class Collector:
             return processes[pid]
 
         walk = not self.discovery.available or now - self._last_walk >= self.rescan_s
-        everyone = self.process_reader.read_all(notes) if walk else []
+        if self.discovery.available:
+            groups = self._groups(now, [])
+            # The walk looks for sandboxes: the containers' own processes are not read again.
+            in_containers = {pid for g in groups.values() for pid in g.pids}
+            everyone = self.process_reader.read_all(notes, in_containers) if walk else []
+        else:
+            everyone = self.process_reader.read_all(notes) if walk else []
+            groups = self._groups(now, everyone)
         if walk:
             self._last_walk = now
-        groups = self._groups(now, everyone)
-        if walk:
             self._sandboxes = self._find_sandboxes(everyone)
         metadata = self._metadata(g.claim for g in groups.values())
         containers = []
         for key, group in groups.items():
-            container = self._container(key, group, metadata, notes, now, process)
+            short = brief and detail is not None and group.claim.id not in detail
+            container = self._container(key, group, metadata, notes, now, process, short)
             if container is None:
                 continue
             if detail is None or container.id in detail:
@@ -172,7 +196,7 @@ class Collector:
         containers += self._not_running(metadata, {(c.runtime, c.id) for c in containers})
         started = {k: v.init_start for k, v in self._known.items()}
         started.update(self._sandbox_started)
-        containers = _mark_shared(containers, self.host.namespaces, started)
+        containers = _mark_shared(containers, self.host.namespaces, started, self._host_shared)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
         self._known = {k: v for k, v in self._known.items() if k in groups}
         # Each reason is reported once per collector, not once per tick.
@@ -216,8 +240,17 @@ class Collector:
         return groups
 
     def _claim_process(self, p: Process) -> Claim | None:
+        # Processes with the same cgroup lines share one parsed tuple (procfs.parse_cgroup):
+        # claim each once. The tuple is kept in the entry, so its id cannot be reused.
+        entry = self._process_claims.get(id(p.cgroups))
+        if entry is not None and entry[0] is p.cgroups:
+            return entry[1]
         path = cgroupfs.container_cgroup_path(self.layout, p.cgroups)
-        return claim(path, self.runtimes) if path else None
+        found = claim(path, self.runtimes) if path else None
+        if len(self._process_claims) >= 8192:
+            self._process_claims.clear()
+        self._process_claims[id(p.cgroups)] = (p.cgroups, found)
+        return found
 
     def _find_sandboxes(
         self, everyone: list[Process]
@@ -274,6 +307,7 @@ class Collector:
         notes: set[str],
         now: float,
         process: Callable[[int], Process | None],
+        brief: bool = False,
     ) -> ContainerRaw | None:
         c = group.claim
         known = self._known_for(key, group, process, notes)
@@ -290,12 +324,19 @@ class Collector:
                 notes,
                 c.cgroup_path,
                 known_limits=known.limits if fresh else None,
+                cache=self.parse_cache,
+                brief=brief,
             )
         except Malformed as exc:
             notes.add(str(exc))
             stats = None
         if stats is not None and not stats.gone and not fresh:
-            known.limits, known.limits_at = stats.limits, now
+            read_at = now
+            if known.limits is None:
+                # Spread the containers' next limit reads over the period rather than have
+                # every container found at once re-read its limits in the same tick.
+                read_at -= self.limits_s * (zlib.crc32(c.id.encode()) % 1024) / 1024
+            known.limits, known.limits_at = stats.limits, read_at
         return ContainerRaw(
             id=c.id,
             runtime=c.runtime,
@@ -367,8 +408,9 @@ class Collector:
         net_ns = namespaces.get("net")
         if net_ns is None or net_ns == self.host.namespaces.get("net"):
             return None  # unknown, or the host's own network: not the container's traffic
+        path = f"{self.process_reader.proc}/{pid}/net/dev"
         try:
-            return procfs.read_net_dev(self.root, pid)
+            return self.parse_cache.parse(path, read_bytes(path), procfs.parse_net_dev)
         except (Gone, NoAccess):
             return None
         except Malformed as exc:
@@ -384,46 +426,80 @@ def _init_process(processes: list[Process]) -> Process:
     return group_root(processes)
 
 
+# A container's namespaces, its "host" entries, and its other namespaces' (type, inode).
+_HostShared = tuple[Mapping[str, int], dict[str, str], tuple[tuple[str, int], ...]]
+
+
 def _mark_shared(
     containers: list[ContainerRaw],
     host: Mapping[str, int],
     started: Mapping[tuple[str, str], int],
+    memo: dict[tuple[str, str], _HostShared] | None = None,
 ) -> list[ContainerRaw]:
     """Say which namespaces are the host's or another container's.
 
     A namespace held by several containers (`--net=container:X`, a pod) belongs to the one
     whose init process started first: X must run before anything can join it, and a pod's
     pause container starts first. The others get "container:<owner>"; the owner gets
-    "shared-with:<the others>"."""
+    "shared-with:<the others>".
+
+    The containers must have been made by this tick with an empty `shared_namespaces` dict of
+    their own: it is filled in place (this runs for every container on every tick). `memo`
+    keeps each container's "host" entries between ticks (they change only with its
+    namespaces); it is replaced by the entries of these containers."""
+    previous = memo.copy() if memo is not None else {}
+    if memo is not None:
+        memo.clear()
+    own: list[tuple[tuple[str, int], ...]] = []  # each container's non-host namespaces
+    for c in containers:
+        key = (c.runtime, c.id)
+        entry = previous.get(key)
+        if entry is None or entry[0] != c.namespaces:
+            host_part = {t: "host" for t, i in c.namespaces.items() if host.get(t) == i}
+            non_host = tuple(i for i in c.namespaces.items() if i[0] not in host_part)
+            entry = (c.namespaces, host_part, non_host)
+        if memo is not None:
+            memo[key] = entry
+        _shared_dict(c).update(entry[1])
+        own.append(entry[2])
+    # Namespaces held by more than one container are rare: look for them in C first.
+    flat = list(chain.from_iterable(own))
+    if len(set(flat)) == len(flat):
+        return containers
+    multiple = {item for item, n in Counter(flat).items() if n > 1}
     holders: dict[tuple[str, int], list[ContainerRaw]] = defaultdict(list)
     for c in containers:
-        for ns_type, inode in c.namespaces.items():
-            holders[(ns_type, inode)].append(c)
+        for item in c.namespaces.items():
+            if item in multiple:
+                holders[item].append(c)
 
     def age(c: ContainerRaw) -> tuple[int, int, str]:
         return (started.get((c.runtime, c.id), 1 << 62), c.init_pid or 0, c.name)
 
-    result = []
-    for c in containers:
-        shared = {}
-        for ns_type, inode in c.namespaces.items():
-            if host.get(ns_type) == inode:
-                shared[ns_type] = "host"
-                continue
-            group = holders[(ns_type, inode)]
-            if len(group) < 2:
-                continue
-            owner = min(group, key=age)
-            if owner is c:
+    sharing: dict[int, dict[str, str]] = {}  # id(container) -> its entries for shared ones
+    for (ns_type, _), group in holders.items():
+        owner = min(group, key=age)
+        for c in group:
+            if c is owner:
                 others = sorted(o.name for o in group if o is not c)
-                shared[ns_type] = "shared-with:" + ",".join(others)
+                value = "shared-with:" + ",".join(others)
             else:
-                shared[ns_type] = f"container:{owner.name}"
-        result.append(_replace_shared(c, shared))
-    return result
+                value = f"container:{owner.name}"
+            sharing.setdefault(id(c), {})[ns_type] = value
+    for c in containers:
+        entries = sharing.get(id(c))
+        if entries is not None:  # keep the namespaces' order, as one pass over them gives
+            shared = _shared_dict(c)
+            host_ones = dict(shared)
+            shared.clear()
+            for ns_type in c.namespaces:
+                found = host_ones.get(ns_type) or entries.get(ns_type)
+                if found is not None:
+                    shared[ns_type] = found
+    return containers
 
 
-def _replace_shared(c: ContainerRaw, shared: dict[str, str]) -> ContainerRaw:
-    from dataclasses import replace
-
-    return replace(c, shared_namespaces=shared)
+def _shared_dict(c: ContainerRaw) -> dict[str, str]:
+    shared = c.shared_namespaces
+    assert isinstance(shared, dict)
+    return shared

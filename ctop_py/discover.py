@@ -17,6 +17,7 @@ from ctop_py.runtimes import Claim, Runtime, claim
 # The hierarchy to walk on v1: every runtime puts its containers in all of them at one path.
 V1_WALK_ORDER = ("pids", "memory", "cpu", "cpuacct", "name=systemd")
 MAX_DEPTH = 12  # kubepods slices nest 4 deep; leave room, but never loop
+_O_FLAGS = os.O_RDONLY | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,13 @@ def walk_base(layout: CgroupLayout) -> str | None:
     return None
 
 
-def _subdirs(path: str) -> list[str]:
+def _subdirs(path: str, leaf_check: bool = False) -> list[str]:
+    """The directories in `path`. `leaf_check`: first ask lstat whether it has any (a
+    directory's link count is 2 + its subdirectories on cgroupfs, as on ext4, xfs and tmpfs),
+    which is cheaper than listing a cgroup's files (a container's v2 cgroup holds ~70)."""
     try:
+        if leaf_check and os.lstat(path).st_nlink == 2:
+            return []
         with os.scandir(path) as entries:
             return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
     except OSError:
@@ -52,6 +58,9 @@ class Discovery:
         self.parents: set[str] = set()
         self.found: dict[tuple[str, str], Found] = {}
         self._last_full = float("-inf")
+        # directory -> its claim (None: not a container's). Claims depend on the path alone;
+        # the known parents are listed again every tick, their children mostly the same ones.
+        self._claims: dict[str, Claim | None] = {}
 
     @property
     def available(self) -> bool:
@@ -71,13 +80,23 @@ class Discovery:
             self._rescan_parents()
         return self.found
 
-    def _claim_dir(self, path: str) -> Claim | None:
-        return claim(self.relative(path), self.runtimes)
+    def _claim_dir(self, path: str, claims: dict[str, Claim | None] | None = None) -> Claim | None:
+        """The claim of a directory (claims depend on the path alone), remembered in `claims`:
+        the cache the known parents' rescans use, or a full walk's new one."""
+        cache = self._claims if claims is None else claims
+        if path in cache:
+            return cache[path]
+        if path in self._claims:
+            found = self._claims[path]
+        else:
+            found = claim(self.relative(path), self.runtimes)
+        cache[path] = found
+        return found
 
     def _descendants(self, path: str, depth: int = 0) -> list[str]:
         result = [path]
         if depth < 3:  # crun's `container` child, systemd sub-scopes: shallow
-            for child in _subdirs(path):
+            for child in _subdirs(path, leaf_check=True):
                 result += self._descendants(child, depth + 1)
         return result
 
@@ -85,11 +104,12 @@ class Discovery:
         assert self.base is not None
         found: dict[tuple[str, str], Found] = {}
         parents: set[str] = set()
+        claims: dict[str, Claim | None] = {}  # only the directories that exist now are kept
         stack = [(self.base, 0)]
         while stack:
             directory, depth = stack.pop()
-            for child in _subdirs(directory):
-                claimed = self._claim_dir(child)
+            for child in _subdirs(directory, leaf_check=True):
+                claimed = self._claim_dir(child, claims)
                 if claimed is not None:
                     key = (claimed.runtime, claimed.id)
                     if key not in found:
@@ -99,6 +119,7 @@ class Discovery:
                     stack.append((child, depth + 1))
         self.found = found
         self.parents = parents
+        self._claims = claims
 
     def _rescan_parents(self) -> None:
         found: dict[tuple[str, str], Found] = {}
@@ -116,20 +137,21 @@ class Discovery:
 
 
 def read_procs(dirs: Sequence[str]) -> tuple[int, ...]:
-    """The pids in these cgroups (cgroup.procs may repeat a pid and is unordered)."""
+    """The pids in these cgroups (cgroup.procs may repeat a pid and is unordered; it is a
+    list the kernel may return in several reads)."""
     pids: set[int] = set()
     for directory in dirs:
         try:
-            fd = os.open(directory + "/cgroup.procs", os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(directory + "/cgroup.procs", _O_FLAGS)
         except OSError:
             continue
         try:
-            data = b""
+            chunks = []
             while chunk := os.read(fd, 65536):
-                data += chunk
+                chunks.append(chunk)
         except OSError:
             continue
         finally:
             os.close(fd)
-        pids.update(int(p) for p in data.split())
+        pids.update(map(int, b"".join(chunks).split()))
     return tuple(sorted(pids))

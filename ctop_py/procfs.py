@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
+from ctop_py.host import (
+    Gone,
+    HostError,
+    HostRoot,
+    Malformed,
+    NoAccess,
+    error_from_oserror,
+    read_bytes,
+)
 from ctop_py.model import NAMESPACE_TYPES, CgroupEntry, NetCounters, Process
 
 
@@ -66,6 +75,22 @@ def parse_status(data: bytes, path: str = "status") -> StatusFields:
 
 def parse_cgroup(data: bytes, path: str = "cgroup") -> tuple[CgroupEntry, ...]:
     """/proc/PID/cgroup: `id:controllers:path`; paths may contain ':' so split at most twice."""
+    # Every process of a container has the same lines: parse each distinct content once.
+    cached = _CGROUP_LINES.get(data)
+    if cached is not None:
+        return cached
+    entries = _parse_cgroup(data, path)
+    if len(_CGROUP_LINES) >= _MAX_CGROUP_LINES:
+        _CGROUP_LINES.clear()
+    _CGROUP_LINES[data] = entries
+    return entries
+
+
+_CGROUP_LINES: dict[bytes, tuple[CgroupEntry, ...]] = {}
+_MAX_CGROUP_LINES = 4096
+
+
+def _parse_cgroup(data: bytes, path: str) -> tuple[CgroupEntry, ...]:
     entries = []
     for raw in data.decode("utf-8", "surrogateescape").splitlines():
         if not raw.strip():
@@ -177,6 +202,30 @@ def read_namespaces(proc_pid: Path | str) -> dict[str, int]:
 
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_BUFFER = 65536
+_O_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+
+
+def read_record(path: str) -> bytes:
+    """A /proc file the kernel writes as one seq_file record (stat, status, cgroup): one
+    read(2) when it is shorter than the buffer, since a short read is then its end. Not for
+    lists such as net/dev, which may come in several reads. Raises like host.read_bytes."""
+    try:
+        fd = os.open(path, _O_FLAGS)
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    try:
+        data = os.read(fd, _BUFFER)
+        if len(data) == _BUFFER:
+            chunks = [data]
+            while chunk := os.read(fd, _BUFFER):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -194,22 +243,37 @@ class ProcessReader:
 
     Static fields are cached by (pid, start time, comm): the start time catches pid reuse and
     comm catches exec (runc's init process joins the container's namespaces, then execs the
-    container's command, keeping its pid)."""
+    container's command, keeping its pid). A process whose stat and cgroup bytes are the same
+    as on its previous read (an idle one) gets its previous Process back, unparsed."""
 
     def __init__(self, root: HostRoot) -> None:
         self.proc = str(root.proc)
         self._static: dict[tuple[int, int, str], _Static] = {}
+        self._last: dict[int, tuple[bytes, bytes, Process]] = {}
 
     def read(self, pid: int) -> Process:
         """Everything ctop-py knows of one process. Raises Gone if it exited mid-read."""
         base = f"{self.proc}/{pid}"
-        stat = parse_stat(read_bytes(base + "/stat"), base + "/stat")
-        cgroups = parse_cgroup(read_bytes(base + "/cgroup"), base + "/cgroup")
+        stat_data = read_record(base + "/stat")
+        cgroup_data = read_record(base + "/cgroup")
+        last = self._last.get(pid)
+        if last is not None and last[0] == stat_data and last[1] == cgroup_data:
+            return last[2]  # same start time and comm: the same process, static fields too
+        stat = parse_stat(stat_data, base + "/stat")
+        cgroups = parse_cgroup(cgroup_data, base + "/cgroup")
         key = (pid, stat.start_ticks, stat.comm)
         static = self._static.get(key)
         if static is None:
             static = self._read_static(base, pid)
             self._static[key] = static
+        process = self._process(pid, stat, static, cgroups)
+        self._last[pid] = (stat_data, cgroup_data, process)
+        return process
+
+    @staticmethod
+    def _process(
+        pid: int, stat: StatFields, static: _Static, cgroups: tuple[CgroupEntry, ...]
+    ) -> Process:
         return Process(
             pid=pid,
             ppid=stat.ppid,
@@ -234,12 +298,21 @@ class ProcessReader:
             cmdline = ()
         return _Static(status.uid, status.nspid or (pid,), cmdline, read_namespaces(base))
 
+    def net_dev(self, pid: int) -> NetCounters:
+        """read_net_dev() without building a Path: this runs for every container every tick."""
+        path = f"{self.proc}/{pid}/net/dev"
+        return parse_net_dev(read_bytes(path), path)
+
     def forget_except(self, live: set[tuple[int, int, str]]) -> None:
         for key in self._static.keys() - live:
             del self._static[key]
+        live_pids = {key[0] for key in live}
+        for pid in self._last.keys() - live_pids:
+            del self._last[pid]
 
-    def read_all(self, notes: set[str] | None = None) -> list[Process]:
-        """Every process on the host; those that exit while being read are left out."""
+    def read_all(self, notes: set[str] | None = None, skip: Collection[int] = ()) -> list[Process]:
+        """Every process on the host; those that exit while being read are left out, and so
+        are the pids in `skip` (whose cached static fields are kept)."""
         processes = []
         try:
             names = os.listdir(self.proc)
@@ -248,15 +321,21 @@ class ProcessReader:
         for name in names:
             if not name.isdigit():
                 continue
+            pid = int(name)
+            if pid in skip:
+                continue
             try:
-                processes.append(self.read(int(name)))
+                processes.append(self.read(pid))
             except (Gone, NoAccess):
                 continue
             except Malformed as exc:
                 if notes is not None:
                     notes.add(str(exc))
         processes.sort(key=lambda p: p.pid)
-        self.forget_except({(p.pid, p.start_ticks, p.comm) for p in processes})
+        live = {(p.pid, p.start_ticks, p.comm) for p in processes}
+        if skip:
+            live.update(key for key in self._static if key[0] in skip)
+        self.forget_except(live)
         return processes
 
 
@@ -269,5 +348,4 @@ def read_processes(root: HostRoot) -> list[Process]:
 
 
 def read_net_dev(root: HostRoot, pid: int) -> NetCounters:
-    path = root.proc / str(pid) / "net" / "dev"
-    return parse_net_dev(read_bytes(path), str(path))
+    return ProcessReader(root).net_dev(pid)

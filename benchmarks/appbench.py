@@ -1,0 +1,233 @@
+"""The app's own cost: time to first frame, CPU over an idle minute at 1 s refresh, peak RSS.
+
+The app runs as a user runs it: `run_app` in a real terminal (a detached tmux session with
+TERM=xterm-256color), in its own process, started by benchmarks.app_runner, which marks the
+first frame. CPU and RSS are read from the app process's /proc/<pid>/{stat,status}.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from benchmarks.util import DaemonWindow, log, proc_cpu_s, proc_status_kib, spread
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def app_importable() -> str | None:
+    """None when ctop_py.ui.app imports, else the reason."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "from ctop_py.ui.app import run_app, CtopApp"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    if proc.returncode == 0:
+        return None
+    return (proc.stderr.strip().splitlines() or ["import failed"])[-1][:300]
+
+
+class AppRun:
+    """One app process in a tmux session (or headless without tmux)."""
+
+    def __init__(self, workdir: Path, interval_s: float = 1.0, brief: bool = False) -> None:
+        self.brief = brief
+        self.out = workdir / f"app-{uuid.uuid4().hex[:8]}.json"
+        self.session = f"ctop-bench-{uuid.uuid4().hex[:8]}"
+        self.interval_s = interval_s
+        self.tmux = shutil.which("tmux")
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.spawned = 0.0
+
+    @property
+    def mode(self) -> str:
+        return "tmux (TERM=xterm-256color, 200x50)" if self.tmux else "headless (no tmux)"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "benchmarks.app_runner", str(self.out)]
+        cmd += ["--interval", str(self.interval_s)]
+        if self.brief:
+            cmd.append("--brief")
+        self.spawned = time.time()
+        if self.tmux:
+            shell = "cd {} && exec env TERM=xterm-256color {}".format(
+                _quote(str(REPO)), " ".join(_quote(c) for c in cmd)
+            )
+            subprocess.run(
+                [
+                    self.tmux,
+                    "new-session",
+                    "-d",
+                    "-s",
+                    self.session,
+                    "-x",
+                    "200",
+                    "-y",
+                    "50",
+                    shell,
+                ],
+                check=True,
+                timeout=30,
+            )
+        else:
+            self.proc = subprocess.Popen(
+                [*cmd, "--headless"],
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+            )
+
+    def record(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.out.read_text())
+            return data
+        except (OSError, ValueError):
+            return {}
+
+    def wait_first_frame(self, timeout_s: float = 60.0) -> dict[str, Any]:
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            rec = self.record()
+            if "first_frame" in rec or "error" in rec:
+                return rec
+            time.sleep(0.02)
+        return self.record()
+
+    def screen_text(self) -> str:
+        if not self.tmux:
+            return ""
+        proc = subprocess.run(
+            [self.tmux, "capture-pane", "-p", "-t", self.session],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return proc.stdout
+
+    def stop(self) -> None:
+        pid = self.record().get("pid")
+        if self.tmux:
+            with contextlib.suppress(Exception):
+                subprocess.run(
+                    [self.tmux, "send-keys", "-t", self.session, "q"], timeout=10, check=False
+                )
+            for _ in range(50):
+                if pid is None or not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.1)
+            subprocess.run(
+                [self.tmux, "kill-session", "-t", self.session],
+                capture_output=True,
+                timeout=30,
+                check=False,
+            )
+        elif self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if pid is not None and Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), 9)
+        with contextlib.suppress(OSError):
+            self.out.unlink()
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def first_frame_once(workdir: Path) -> dict[str, Any]:
+    run = AppRun(workdir)
+    try:
+        run.start()
+        rec = run.wait_first_frame()
+        if "first_frame" not in rec:
+            return {"error": rec.get("error") or "no first frame within 60 s"}
+        return {"first_frame_s": rec["first_frame"] - run.spawned, **_timeline(rec, run)}
+    finally:
+        run.stop()
+
+
+def _timeline(rec: dict[str, Any], run: AppRun) -> dict[str, Any]:
+    """Where the time to the first frame went (seconds from the spawn)."""
+    marks = ("started", "imported", "first_sample_start", "first_sample_end", "first_frame")
+    return {
+        "timeline_s": {m: round(rec[m] - run.spawned, 3) for m in marks if m in rec},
+        "containers": rec.get("containers"),
+    }
+
+
+def app_idle(
+    workdir: Path,
+    seconds: float = 60.0,
+    settle_s: float = 5.0,
+    extra_first_frames: int = 2,
+    brief: bool = False,
+) -> dict[str, Any]:
+    """First frame, then CPU over `seconds` idle at a 1 s refresh, peak RSS; the daemons'
+    CPU over the same window. Then a few more cold starts for the first-frame figure."""
+    reason = app_importable()
+    if reason is not None:
+        return {"pending": f"ctop_py.ui.app is not importable yet: {reason}"}
+    run = AppRun(workdir, brief=brief)
+    result: dict[str, Any] = {"mode": run.mode, "interval_s": run.interval_s, "brief": brief}
+    try:
+        run.start()
+        rec = run.wait_first_frame()
+        if "first_frame" not in rec:
+            return {"pending": "the app did not show a frame: " + str(rec.get("error"))[-600:]}
+        first = rec["first_frame"] - run.spawned
+        pid = int(rec["pid"])
+        time.sleep(settle_s)
+        screen = run.screen_text()
+        window = DaemonWindow.start()
+        cpu0 = proc_cpu_s(pid)
+        time.sleep(seconds)
+        cpu1 = proc_cpu_s(pid)
+        daemons = window.stop()
+        rss_peak = proc_status_kib(pid, "VmHWM")
+        rss_now = proc_status_kib(pid, "VmRSS")
+        if cpu0 is None or cpu1 is None:
+            return {"pending": "the app exited during the idle window: " + str(run.record())}
+        result.update(
+            {
+                "containers_shown": rec.get("containers"),
+                "screen_shows_containers": "ctop-bench-" in screen,
+                "window_s": daemons["window_s"],
+                "cpu_s": round(cpu1 - cpu0, 3),
+                "cpu_percent": round(100 * (cpu1 - cpu0) / daemons["window_s"], 3),
+                "peak_rss_mib": None if rss_peak is None else round(rss_peak / 1024, 1),
+                "rss_end_mib": None if rss_now is None else round(rss_now / 1024, 1),
+                "daemons": daemons,
+                "first_frames_s": [first],
+                "first_frame_timelines": [_timeline(rec, run)["timeline_s"]],
+            }
+        )
+    finally:
+        run.stop()
+    log(
+        f"  app: first frame {first:.2f} s, idle CPU {result['cpu_percent']:.2f} % "
+        f"of a core, peak RSS {result['peak_rss_mib']} MiB"
+    )
+    for _ in range(extra_first_frames):
+        more = first_frame_once(workdir)
+        if "first_frame_s" in more:
+            result["first_frames_s"].append(more["first_frame_s"])
+            result["first_frame_timelines"].append(more["timeline_s"])
+    result["first_frame_s"] = spread(result["first_frames_s"])
+    return result

@@ -1,0 +1,381 @@
+"""The results as markdown tables: the block of BENCHMARKS.md between the RESULTS markers is
+replaced by each run (the rest of the file is written by hand), and the same text is printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+BEGIN = "<!-- BEGIN RESULTS: written by `make bench`; edit outside these markers -->"
+END = "<!-- END RESULTS -->"
+
+GOAL_RATIO = 1.5
+GOAL_1000_MS = 60.0
+GOAL_APP_CPU = 2.0
+GOAL_FIRST_FRAME_S = 1.0
+GOAL_LAYERS_10K_S = 1.0
+GOAL_LINEAR = 1.25  # per-container cost at 5,000 over that at 1,000
+
+
+def _get(d: Any, *path: Any) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def _f(value: Any, fmt: str = ".2f", unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:{fmt}}{unit}"
+
+
+def _spread_ms(s: Any) -> str:
+    if not isinstance(s, dict) or "median" not in s:
+        return "–"
+    return f"{s['median']:.2f} ({s['p25']:.2f}–{s['p75']:.2f})"
+
+
+def _daemon_extra(window: Any, idle: Any) -> tuple[float | None, float | None]:
+    """(CPU seconds, % of a core) the daemons spent in `window` beyond their idle rate."""
+    cpu, secs = _get(window, "cpu_s"), _get(window, "window_s")
+    idle_cpu, idle_secs = _get(idle, "cpu_s"), _get(idle, "window_s")
+    if None in (cpu, secs, idle_cpu, idle_secs) or not secs or not idle_secs:
+        return None, None
+    extra = cpu - idle_cpu / idle_secs * secs
+    return extra, 100 * extra / secs
+
+
+def _load(results: dict[str, Any], step: str) -> str:
+    """The step's 1-minute load average before → after, and whether qemu ran."""
+    info = _get(results, "steps", step)
+    if not isinstance(info, dict):
+        return "–"
+    text = f"{info['loadavg_before'][0]:.1f}→{info['loadavg_after'][0]:.1f}"
+    if info.get("qemu_before") or info.get("qemu_after"):
+        text += " qemu"
+    return text
+
+
+def _dockerd_extra(window: Any, idle: Any) -> float | None:
+    """dockerd's CPU seconds in `window` beyond its idle rate (the shims are noisy)."""
+    cpu = _get(window, "by_process", "dockerd")
+    secs, idle_secs = _get(window, "window_s"), _get(idle, "window_s")
+    idle_cpu = _get(idle, "by_process", "dockerd")
+    if None in (cpu, secs, idle_cpu, idle_secs) or not idle_secs:
+        return None
+    extra: float = cpu - idle_cpu / idle_secs * secs
+    return extra
+
+
+def collector_table(results: dict[str, Any]) -> list[str]:
+    rows = [
+        "| containers | where | app tick `sample(detail=())` ms, median (IQR) | floor: same "
+        "syscalls, ms | tick / floor | bare loop, read to EOF, ms | full detail `sample()` ms "
+        "(/ its floor) | refresh tick (every 5 s) ms | tick averaged over 5 s, ms | µs per "
+        "container | brief tick ms (its floor) | load |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    ref = _get(results, "meta", "args", "before")
+    for kind, label in (("live", "Docker (hybrid v1)"), ("fake", "fake v2 tree")):
+        for n, entry in sorted(results.get(kind, {}).items(), key=lambda kv: int(kv[0])):
+            for which, suffix in (("collector", ""), ("before", " — before")):
+                c = _get(entry, which)
+                if not isinstance(c, dict) or "tick" not in c:
+                    continue
+                count = c.get("containers", n)
+                where = label + suffix
+                step = f"{kind} {n}: collector ticks" + (f" at {ref}" if suffix else "")
+                brief = c.get("brief")
+                brief_text = "–"
+                if isinstance(brief, dict):
+                    brief_text = (
+                        f"{brief['tick']['wall_ms']['median']:.2f} "
+                        f"({brief['floor']['wall_ms']['median']:.2f})"
+                    )
+                if kind == "live":
+                    where += f" ({entry.get('ours')} ours)"
+                rows.append(
+                    f"| {count} | {where} | {_spread_ms(c['tick']['wall_ms'])} | "
+                    f"{_spread_ms(c['floor']['wall_ms'])} | **{c['ratio_wall']:.2f}×** | "
+                    f"{_f(_get(c, 'floor_read_to_eof', 'wall_ms', 'median'))} | "
+                    f"{_f(_get(c, 'full_tick', 'wall_ms', 'median'))} "
+                    f"({_f(c.get('full_ratio_wall'))}×) | "
+                    f"{_f(_get(c, 'refresh_tick', 'wall_ms', 'median'))} | "
+                    f"{_f(c.get('amortised_tick_wall_ms'))} | "
+                    f"{_f(c.get('per_container_us'), '.0f')} | {brief_text} | "
+                    f"{_load(results, step)} |"
+                )
+    return rows
+
+
+def peers_tables(results: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    live = results.get("live", {})
+    if not live:
+        return out
+    out += [
+        "Per sample, on the same containers:",
+        "",
+        "| containers | what | wall per sample | its own CPU per sample | daemons' CPU per "
+        "sample | load |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
+    for n, entry in sorted(live.items(), key=lambda kv: int(kv[0])):
+        c = _get(entry, "collector")
+        count = _get(c, "containers") or n
+        if isinstance(c, dict) and "tick" in c:
+            out.append(
+                f"| {count} | ctop-py tick, averaged over 5 s | "
+                f"{_f(c.get('amortised_tick_wall_ms'))} ms | "
+                f"{_f(_get(c, 'tick', 'cpu_ms', 'median'))} ms (steady tick) | "
+                f"0 (no stats API) | {_load(results, f'live {n}: collector ticks')} |"
+            )
+        ds = _get(entry, "docker_stats")
+        if isinstance(ds, dict) and "wall_s" in ds:
+            out.append(
+                f"| {ds.get('rows', count)} | `docker stats --no-stream` | "
+                f"{ds['wall_s']['median']:.2f} s | "
+                f"{1000 * ds['cli_cpu_s']['median']:.0f} ms (CLI) | "
+                f"{1000 * ds['daemons_cpu_s']['median']:.0f} ms | "
+                f"{_load(results, f'live {n}: docker stats --no-stream')} |"
+            )
+        elif isinstance(ds, dict):
+            out.append(f"| {count} | `docker stats --no-stream` | {ds.get('error')} | | | |")
+    largest = max(live, key=int)
+    entry = live[largest]
+    idle = _get(entry, "daemons_idle")
+    cad = _get(entry, "cadence")
+    if isinstance(cad, dict) and "tick" in cad:
+        out += [
+            "",
+            f"At the app's pace (one tick a second, default settings, {cad['seconds']:.0f} s, "
+            f"{largest} containers) caches are cold: the tick costs "
+            f"{cad['tick']['cpu_ms']['median']:.1f} ms of CPU (median; mean "
+            f"{cad['tick_cpu_ms_mean']:.1f} ms with the refresh ticks) against "
+            f"{cad['floor']['cpu_ms']['median']:.1f} ms for its floor "
+            f"(**{cad['ratio_cpu_median']:.2f}×**), i.e. "
+            f"{cad['tick_cpu_ms_mean'] / 10:.1f} % of a core "
+            f"({_load(results, f'live {largest}: tick and floor once a second')}).",
+        ]
+    out += [
+        "",
+        f"Running at a 1 s refresh with {largest} of our containers "
+        f"({_get(entry, 'running_on_host')} on the host); "
+        "CPU in % of one core; daemons = dockerd + containerd + shims, beyond their idle rate "
+        f"({_f(_get(idle, 'cpu_percent_of_core'))} % measured just before):",
+        "",
+        "| tool | own CPU | daemons' extra (of which dockerd) | total | peak RSS | window | load |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    sampling = _get(entry, "daemons_while_sampling")
+    if isinstance(sampling, dict):
+        _, pct = _daemon_extra(sampling.get("daemons"), idle)
+        own = sampling.get("collector_cpu_percent")
+        dockerd = _pct_of(_dockerd_extra(sampling.get("daemons"), idle), sampling.get("daemons"))
+        out.append(
+            f"| ctop-py collector, `sample(detail=())` each second "
+            f"({sampling.get('stats_api_calls')} stats API calls; Engine requests: "
+            f"{_requests(sampling.get('engine_requests'))}) | {_f(own)} % | {_f(pct)} % "
+            f"({dockerd}) | "
+            f"{_f(None if own is None or pct is None else own + pct)} % | – | "
+            f"{_f(_get(sampling, 'daemons', 'window_s'), '.0f')} s | "
+            f"{_load(results, f'live {largest}: daemons while ctop-py samples')} |"
+        )
+    for key, step, what in (
+        ("app", "the app idle", "ctop-py app, idle on its containers screen"),
+        (
+            "app_brief",
+            "the app idle, brief counters",
+            "ctop-py app, the same with `sample(…, brief=True)` (not the default yet)",
+        ),
+    ):
+        app = _get(entry, key)
+        if isinstance(app, dict) and "cpu_percent" in app:
+            _, pct = _daemon_extra(app.get("daemons"), idle)
+            own = app["cpu_percent"]
+            dockerd = _pct_of(_dockerd_extra(app.get("daemons"), idle), app.get("daemons"))
+            out.append(
+                f"| {what} ({app.get('mode')}) | {own:.2f} % | "
+                f"{_f(pct)} % ({dockerd}) | {_f(None if pct is None else own + pct)} % | "
+                f"{_f(app.get('peak_rss_mib'), '.1f')} MiB | {app.get('window_s', 0):.0f} s | "
+                f"{_load(results, f'live {largest}: {step}')} |"
+            )
+        elif isinstance(app, dict):
+            out.append(f"| {what} | pending: {app.get('pending')} | | | | | |")
+    glances = _get(entry, "glances")
+    if isinstance(glances, dict) and "own_cpu_percent" in glances:
+        _, pct = _daemon_extra(glances.get("daemons"), idle)
+        own = glances["own_cpu_percent"]
+        dockerd = _pct_of(_dockerd_extra(glances.get("daemons"), idle), glances.get("daemons"))
+        out.append(
+            f"| {glances.get('version', 'Glances')} "
+            f"`{glances.get('command')}` | {own:.2f} % | {_f(pct)} % ({dockerd}) | "
+            f"{_f(None if pct is None else own + pct)} % | "
+            f"{_f(glances.get('peak_rss_mib'), '.1f')} MiB | {glances.get('window_s', 0):.0f} s | "
+            f"{_load(results, f'live {largest}: Glances containers')} |"
+        )
+    elif isinstance(glances, dict):
+        out.append(f"| Glances | not measured: {glances.get('error')} | | | | | |")
+    return out
+
+
+def _pct_of(seconds: float | None, window: Any) -> str:
+    secs = _get(window, "window_s")
+    if seconds is None or not secs:
+        return "–"
+    return f"{100 * seconds / secs:.2f} %"
+
+
+def _requests(requests: Any) -> str:
+    if not isinstance(requests, dict) or not requests:
+        return "none"
+    return ", ".join(f"{k} ×{v}" for k, v in sorted(requests.items()))
+
+
+def layers_table(results: dict[str, Any]) -> list[str]:
+    rows = [
+        "| upper entries | image files | changes (A / C / D) | time, median of 3 | load |",
+        "|---:|---:|---:|---:|---|",
+    ]
+    for n, r in sorted(results.get("layers", {}).items(), key=lambda kv: int(kv[0])):
+        if not isinstance(r, dict):
+            continue
+        rows.append(
+            f"| {r['upper_entries']} | {r['lower_files']} | {r['changes']} "
+            f"({r['added']} / {r['modified']} / {r['deleted']}) | "
+            f"{r['seconds']['median']:.2f} s | "
+            f"{_load(results, f'layers {n}: changes of the upper directory')} |"
+        )
+    return rows
+
+
+def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    found: list[tuple[str, str, bool | None]] = []
+    live = results.get("live", {})
+    fake = results.get("fake", {})
+    c100 = _get(live, "100", "collector")
+    if isinstance(c100, dict) and "ratio_wall" in c100:
+        r = c100["ratio_wall"]
+        found.append(("tick ≤ 1.5× the floor at 100 containers", f"{r:.2f}×", r <= GOAL_RATIO))
+    c1000 = _get(fake, "1000", "collector")
+    if isinstance(c1000, dict) and "tick" in c1000:
+        ms = c1000["tick"]["wall_ms"]["median"]
+        avg = c1000.get("amortised_tick_wall_ms")
+        found.append(
+            (
+                "tick ≤ 60 ms at 1,000 (fake v2)",
+                f"{ms:.1f} ms (averaged over 5 s with the refresh tick: {_f(avg, '.1f')} ms; "
+                f"floor {c1000['floor']['wall_ms']['median']:.1f} ms)",
+                ms <= GOAL_1000_MS,
+            )
+        )
+    c5000 = _get(fake, "5000", "collector")
+    if isinstance(c1000, dict) and isinstance(c5000, dict) and "per_container_us" in c5000:
+        growth = c5000["per_container_us"] / c1000["per_container_us"]
+        found.append(
+            (
+                "grows linearly (µs per container, 5,000 vs 1,000)",
+                f"{c1000['per_container_us']:.0f} → {c5000['per_container_us']:.0f} µs "
+                f"(×{growth:.2f})",
+                growth <= GOAL_LINEAR,
+            )
+        )
+    largest = max(live, key=int) if live else None
+    app = _get(live, largest, "app") if largest else None
+    if isinstance(app, dict) and "cpu_percent" in app:
+        found.append(
+            (
+                f"app idle ≤ 2 % of a core at {largest} containers, 1 s refresh",
+                f"{app['cpu_percent']:.2f} %",
+                app["cpu_percent"] <= GOAL_APP_CPU,
+            )
+        )
+        ff = _get(app, "first_frame_s", "median")
+        if ff is not None:
+            found.append(("first frame ≤ 1 s", f"{ff:.2f} s (median)", ff <= GOAL_FIRST_FRAME_S))
+    elif isinstance(app, dict):
+        found.append(("app idle ≤ 2 %, first frame ≤ 1 s", f"pending: {app.get('pending')}", None))
+    sampling = _get(live, largest, "daemons_while_sampling") if largest else None
+    if isinstance(sampling, dict):
+        idle = _get(live, largest, "daemons_idle")
+        extra_s, pct = _daemon_extra(sampling.get("daemons"), idle)
+        dockerd = _pct_of(_dockerd_extra(sampling.get("daemons"), idle), sampling.get("daemons"))
+        calls = sampling.get("stats_api_calls")
+        found.append(
+            (
+                "no load in dockerd/containerd (0 stats API calls)",
+                f"{calls} stats calls, {_requests(sampling.get('engine_requests'))}; daemons' "
+                f"extra CPU {_f(pct)} % of a core, dockerd's {dockerd} "
+                f"({_f(extra_s, '.2f')} s over {_get(sampling, 'daemons', 'window_s'):.0f} s)",
+                calls == 0,
+            )
+        )
+    l10k = _get(results, "layers", "10000")
+    if isinstance(l10k, dict):
+        s = l10k["seconds"]["median"]
+        found.append(
+            ("upper-layer changes, 10,000 files ≤ 1 s", f"{s:.2f} s", s <= GOAL_LAYERS_10K_S)
+        )
+    return found
+
+
+def results_block(results: dict[str, Any], json_name: str | None = None) -> str:
+    meta = results.get("meta", {})
+    lines = [
+        f"Run of {meta.get('date')} — {meta.get('cpu')}, {meta.get('cores')} cores, "
+        f"{meta.get('memory_gib')} GiB, {meta.get('distro')}, kernel {meta.get('kernel')}, "
+        f"cgroup {meta.get('cgroup_mode')}, Docker {meta.get('docker')}, Python "
+        f"{meta.get('python')}, ctop-py {meta.get('commit')}; {meta.get('seconds')} s in all.",
+        "",
+        f"Load average at start {meta.get('loadavg_at_start')}, at end "
+        f"{meta.get('loadavg_at_end')}; a qemu VM was "
+        + ("**running** (software emulation, ~1 core busy)" if meta.get("qemu_running_at_start")
+           or meta.get("qemu_running_at_end") else "not running")
+        + " during the run. Per step: see `steps` in the JSON"
+        + (f" (`benchmarks/{json_name}`)." if json_name else "."),
+        "",
+        "### Collector tick",
+        "",
+        *collector_table(results),
+        "",
+        "### Side by side with peers",
+        "",
+        *peers_tables(results),
+        "",
+        "### Container-layer changes (`docker diff` without the daemon)",
+        "",
+        *layers_table(results),
+        "",
+        "### Goals",
+        "",
+        "| goal | this run | met |",
+        "|---|---|:---:|",
+    ]  # fmt: skip
+    for goal, figure, met in goals(results):
+        lines.append(
+            f"| {goal} | {figure} | {'yes' if met else 'pending' if met is None else '**no**'} |"
+        )
+    errors = results.get("errors") or {}
+    if errors:
+        lines += ["", "Steps that failed or were skipped:", ""]
+        lines += [f"- {name}: {reason}" for name, reason in sorted(errors.items())]
+    return "\n".join(lines) + "\n"
+
+
+def summary(results: dict[str, Any]) -> str:
+    return results_block(results)
+
+
+def update_markdown(path: Path, results: dict[str, Any], json_name: str) -> None:
+    block = f"{BEGIN}\n\n{results_block(results, json_name)}\n{END}"
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)
