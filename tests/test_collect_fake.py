@@ -370,3 +370,24 @@ def test_captured_v2_systemd_tree(tmp_path: Path, capture: Path) -> None:
     spin_scope = capture / f"sys/fs/cgroup/system.slice/docker-{spin_id}.scope"
     assert spin.limits.pids_max == int((spin_scope / "pids.max").read_text())
     assert HOST_NS["user"] == by_id[spin_id].namespaces["user"]
+
+
+def test_brief_reads_only_what_the_table_shows(tmp_path: Path) -> None:
+    host = FakeHost(tmp_path)
+    path = f"/system.slice/docker-{ID}.scope"
+    host.write_cgroup(path, v2_files())
+    host.add_process(100, "sh", cgroup_path=path, namespaces=CTR_NS, nspid=(100, 1))
+    collector = Collector(host.root, engines=[])
+    brief = only(collector.sample(detail=(), brief=True))
+    full = only(Collector(host.root, engines=[]).sample(detail=()))
+    assert brief.cgroup is not None and full.cgroup is not None
+    # the table's figures are the same
+    assert brief.cgroup.cpu == full.cgroup.cpu
+    assert brief.cgroup.memory.used_bytes == full.cgroup.memory.used_bytes
+    assert brief.cgroup.pids_current == full.cgroup.pids_current
+    assert brief.cgroup.limits == full.cgroup.limits
+    # the detail is not read for a container off screen
+    assert brief.cgroup.psi == {} and full.cgroup.psi != {}
+    # the container on screen gets everything
+    on_screen = only(collector.sample(detail={ID}, brief=True))
+    assert on_screen.cgroup is not None and on_screen.cgroup.psi == full.cgroup.psi
