@@ -93,7 +93,9 @@ def default_engines(root: HostRoot) -> list[EngineClient]:
     engines = []
     docker_host = os.environ.get("DOCKER_HOST") if root.is_real_root else None
     docker_sock = root.path("/var/run/docker.sock")
-    if docker_host or docker_sock.exists():
+    # A host with Docker's state directory has an engine even while its socket is gone
+    # (dockerd stopped): say it is unreachable rather than nothing.
+    if docker_host or docker_sock.exists() or root.docker.is_dir():
         engines.append(EngineClient("docker", docker_host or f"unix://{docker_sock}"))
     podman_sock = root.path("/run/podman/podman.sock")
     if podman_sock.exists():
