@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ctop_py.host import Gone, HostRoot, Malformed, NoAccess, error_from_oserror, read_bytes
+from ctop_py.host import (
+    READ_BUFFER,
+    READ_FLAGS,
+    Gone,
+    HostRoot,
+    Malformed,
+    NoAccess,
+    error_from_oserror,
+    read_bytes,
+    read_record,
+)
 from ctop_py.model import (
     CgroupEntry,
     CgroupStats,
@@ -260,29 +270,10 @@ def used_memory(current: int | None, stat: Mapping[str, int]) -> int | None:
 # buffer: every cgroup file but cgroup.procs is one seq_file record, which the kernel returns
 # whole, so a short read is its end (as it is for a regular file in a fake root).
 
-_BUFFER = 65536
-_O_FLAGS = os.O_RDONLY | os.O_CLOEXEC
-
-
-def read_cgroup_file(path: str) -> bytes:
-    """A cgroup file's bytes (not cgroup.procs: a list that may need several reads).
-    Raises Gone, NoAccess or HostError like host.read_bytes."""
-    try:
-        fd = os.open(path, _O_FLAGS)
-    except OSError as exc:
-        raise error_from_oserror(path, exc) from None
-    try:
-        data = os.read(fd, _BUFFER)
-        if len(data) == _BUFFER:
-            chunks = [data]
-            while chunk := os.read(fd, _BUFFER):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data
-    except OSError as exc:
-        raise error_from_oserror(path, exc) from None
-    finally:
-        os.close(fd)
+_BUFFER = READ_BUFFER
+_O_FLAGS = READ_FLAGS
+# A cgroup file is one seq_file record (cgroup.procs, a list, is read elsewhere).
+read_cgroup_file = read_record
 
 
 T = TypeVar("T")

@@ -68,6 +68,33 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
         os.close(fd)
 
 
+READ_BUFFER = 65536
+READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC
+
+
+def read_record(path: str) -> bytes:
+    """A pseudo-file the kernel writes as one seq_file record (/proc/PID/stat, status, cgroup;
+    a cgroup's files): one read(2) when it is shorter than the buffer, since a short read is
+    then its end. Not for lists such as net/dev or cgroup.procs, which may come in several
+    reads. Raises like read_bytes."""
+    try:
+        fd = os.open(path, READ_FLAGS)
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    try:
+        data = os.read(fd, READ_BUFFER)
+        if len(data) == READ_BUFFER:
+            chunks = [data]
+            while chunk := os.read(fd, READ_BUFFER):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    except OSError as exc:
+        raise error_from_oserror(path, exc) from None
+    finally:
+        os.close(fd)
+
+
 def read_text(path: str | os.PathLike[str]) -> str:
     return read_bytes(path).decode("utf-8", "surrogateescape")
 

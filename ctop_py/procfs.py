@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctop_py.host import (
+    READ_BUFFER,
     Gone,
     HostError,
     HostRoot,
     Malformed,
     NoAccess,
-    error_from_oserror,
     read_bytes,
+    read_record,
 )
 from ctop_py.model import NAMESPACE_TYPES, CgroupEntry, NetCounters, Process
 
@@ -202,30 +203,7 @@ def read_namespaces(proc_pid: Path | str) -> dict[str, int]:
 
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-_BUFFER = 65536
-_O_FLAGS = os.O_RDONLY | os.O_CLOEXEC
-
-
-def read_record(path: str) -> bytes:
-    """A /proc file the kernel writes as one seq_file record (stat, status, cgroup): one
-    read(2) when it is shorter than the buffer, since a short read is then its end. Not for
-    lists such as net/dev, which may come in several reads. Raises like host.read_bytes."""
-    try:
-        fd = os.open(path, _O_FLAGS)
-    except OSError as exc:
-        raise error_from_oserror(path, exc) from None
-    try:
-        data = os.read(fd, _BUFFER)
-        if len(data) == _BUFFER:
-            chunks = [data]
-            while chunk := os.read(fd, _BUFFER):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data
-    except OSError as exc:
-        raise error_from_oserror(path, exc) from None
-    finally:
-        os.close(fd)
+_BUFFER = READ_BUFFER
 
 
 @dataclass(frozen=True)
