@@ -21,7 +21,6 @@ from ctop_py.host import (
     Malformed,
     NoAccess,
     error_from_oserror,
-    read_bytes,
     read_record,
 )
 from ctop_py.model import (
@@ -762,10 +761,3 @@ def read_cgroup(
             gone=True,
         )
     return stats
-
-
-def read_root_cpu_pressure(root: HostRoot) -> Psi | None:
-    try:
-        return parse_psi(read_bytes(root.proc / "pressure" / "cpu"))
-    except (Gone, NoAccess, Malformed):
-        return None

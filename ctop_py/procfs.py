@@ -182,14 +182,6 @@ def parse_meminfo_total(data: bytes) -> int:
 # Reading through a HostRoot.
 
 
-def list_pids(root: HostRoot) -> list[int]:
-    try:
-        names = os.listdir(root.proc)
-    except OSError as exc:
-        raise HostError(root.proc, exc.strerror or str(exc)) from None
-    return sorted(int(n) for n in names if n.isdigit())
-
-
 def read_namespaces(proc_pid: Path | str) -> dict[str, int]:
     """Namespace inodes of one process. Unreadable links (EACCES, zombies) are left out."""
     namespaces = {}
@@ -319,10 +311,6 @@ class ProcessReader:
 
 def read_process(root: HostRoot, pid: int) -> Process:
     return ProcessReader(root).read(pid)
-
-
-def read_processes(root: HostRoot) -> list[Process]:
-    return ProcessReader(root).read_all()
 
 
 def read_net_dev(root: HostRoot, pid: int) -> NetCounters:

@@ -1,4 +1,5 @@
-"""Where Snapshots come from: the live host, a recording, or a fixed list (tests, screenshots)."""
+"""Where Snapshots come from: the live host or a recording (a fixed list for tests and
+screenshots is ctop_py.ui.source.StaticSource)."""
 
 from __future__ import annotations
 
@@ -112,22 +113,6 @@ class ReplaySource:
         snapshot = self.current()
         if not self.at_end:
             self.index += 1
-        return snapshot
-
-    def close(self) -> None:
-        pass
-
-
-class StaticSource:
-    """A fixed list of Snapshots, returned in order and then the last one forever."""
-
-    def __init__(self, snapshots: Sequence[Snapshot]) -> None:
-        self.snapshots = tuple(snapshots)
-        self.index = 0
-
-    def next(self) -> Snapshot:
-        snapshot = self.snapshots[min(self.index, len(self.snapshots) - 1)]
-        self.index += 1
         return snapshot
 
     def close(self) -> None:
