@@ -22,6 +22,39 @@ from ctop_py.model import ContainerView, Snapshot
 EXIT_USAGE = 2
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("ctop-py")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def apply_config(args: argparse.Namespace) -> argparse.Namespace:
+    """The app's options: the command line first, then CTOP_PY_READ_ONLY, then the config file,
+    then the defaults. A broken config file is one line on stderr; the app starts on defaults.
+    Adds `config` (the Config), `config_path` (where "save" writes) and `read_only`."""
+    from ctop_py import config as cfg
+
+    loaded = cfg.load(getattr(args, "config", None))
+    if loaded.problem:
+        sys.stderr.write(f"ctop-py: {present.safe(loaded.problem)}\n")
+    conf = loaded.config
+    read_only = bool(getattr(args, "read_only", None)) or cfg.env_read_only() or conf.read_only
+    return argparse.Namespace(
+        **{
+            **vars(args),
+            "interval": getattr(args, "interval", None) or conf.interval,
+            "all": bool(getattr(args, "all", False)) or conf.all,
+            "read_only": read_only,
+            "config": conf,
+            "config_path": loaded.path,
+        }
+    )
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"ctop-py: {message} (see ctop-py --help)\n")
@@ -57,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="replay the recording of real containers that ships with ctop-py",
+    )
+    parser.add_argument("--version", action="version", version=f"ctop-py {version()}")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="read this config file instead of $XDG_CONFIG_HOME/ctop-py/config.toml",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="never act on a container: no actions menu, no shell "
+        "(also CTOP_PY_READ_ONLY=1, or read_only = true in the config)",
     )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
@@ -260,6 +306,8 @@ def cmd_ns(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     import importlib
+
+    args = apply_config(args)
 
     try:
         app = importlib.import_module("ctop_py.ui.app")

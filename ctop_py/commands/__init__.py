@@ -13,4 +13,5 @@ COMMAND_MODULES = (
     "ctop_py.commands.stacks",
     "ctop_py.commands.record",
     "ctop_py.commands.exporter",
+    "ctop_py.commands.logs",
 )
