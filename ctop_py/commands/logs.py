@@ -60,7 +60,9 @@ def harmless(text: str) -> str:
 
 
 def format_line(line: LogLine, raw: bool = False) -> str:
-    text = line.text if raw else harmless(line.text)
+    text = line.text
+    if not raw:  # a TTY ends its lines with CR LF: the CR is not shown
+        text = harmless(text[:-1] if text.endswith("\r") else text)
     if line.cut:
         text += f" … [{line.cut} more bytes not kept]"
     if line.timestamp is not None:
