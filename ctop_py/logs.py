@@ -25,9 +25,10 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from ctop_py.engine import EngineError, get_container, one_line
+from ctop_py.engine import EngineError, connect, get_container, one_line
+from ctop_py.host import HostRoot
 
 STDOUT = "stdout"
 STDERR = "stderr"
@@ -293,8 +294,14 @@ class LogStream:
     following); `close()` from another thread ends the iteration."""
 
     def __init__(
-        self, client: Any, ref: str, options: LogOptions, max_line_bytes: int = MAX_LINE_BYTES
+        self,
+        client: Any,
+        ref: str,
+        options: LogOptions,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        owns_client: bool = False,
     ) -> None:
+        self._client = client if owns_client else None
         container = get_container(client, ref)
         self.source = describe(container.attrs)
         self.options = options
@@ -338,12 +345,40 @@ class LogStream:
         self._closed = True
         with contextlib.suppress(Exception):  # closing twice, or a socket already gone
             self._cancel.close()
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
 
     def __enter__(self) -> LogStream:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Lines(Protocol):
+    """What the UI reads lines from: a LogStream, or a fake in tests and screenshots."""
+
+    def __iter__(self) -> Iterator[LogLine]: ...
+
+    def close(self) -> None: ...
+
+
+LogOpener = Callable[[str, LogOptions], Lines]
+
+
+def engine_logs(root: HostRoot, max_line_bytes: int = MAX_LINE_BYTES) -> LogOpener:
+    """Opens a container's logs on the engine of `root`, one connection per stream."""
+
+    def open_logs(ref: str, options: LogOptions) -> Lines:
+        client = connect(root, what="logs")
+        try:
+            return LogStream(client, ref, options, max_line_bytes, owns_client=True)
+        except BaseException:
+            client.close()
+            raise
+
+    return open_logs
 
 
 class LogBuffer:

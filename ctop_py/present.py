@@ -85,3 +85,11 @@ def table(headers: list[str], rows: list[list[str]], right: set[int] | None = No
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def log_text(text: str) -> str:
+    """A log line for a terminal: tabs kept, a TTY's trailing CR dropped, every other control
+    character and escape sequence shown as a visible escape (see `safe`)."""
+    if text.endswith("\r"):
+        text = text[:-1]
+    return "\t".join(safe(part) for part in text.split("\t"))

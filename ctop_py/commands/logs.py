@@ -54,15 +54,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_logs)
 
 
-def harmless(text: str) -> str:
-    """A log line for a terminal: tabs kept, every other control character escaped."""
-    return "\t".join(present.safe(part) for part in text.split("\t"))
-
-
 def format_line(line: LogLine, raw: bool = False) -> str:
-    text = line.text
-    if not raw:  # a TTY ends its lines with CR LF: the CR is not shown
-        text = harmless(text[:-1] if text.endswith("\r") else text)
+    text = line.text if raw else present.log_text(line.text)
     if line.cut:
         text += f" … [{line.cut} more bytes not kept]"
     if line.timestamp is not None:

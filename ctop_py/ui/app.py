@@ -18,6 +18,7 @@ import argparse
 import time
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -29,13 +30,19 @@ from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
+from ctop_py import config as cfg
 from ctop_py import present
+from ctop_py.actions import Actions
 from ctop_py.host import HostRoot
+from ctop_py.logs import LogOpener
 from ctop_py.model import RawSample, Snapshot
+from ctop_py.ui.acting import ActingMixin, ShellRunner
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.commands import CtopCommands
 from ctop_py.ui.history import Histories
 from ctop_py.ui.replay import TICK_S, Clock, Frame, ReplayPlayer, ReplayStatus
+from ctop_py.ui.screens.actions import MENU_BINDINGS
+from ctop_py.ui.screens.column_chooser import ColumnChooser
 from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.screens.containers import ContainersScreen
 from ctop_py.ui.screens.help import HelpScreen
@@ -55,6 +62,7 @@ from ctop_py.ui.source import (
 )
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import Loader
+from ctop_py.ui.widgets.logs_view import LogsView
 
 INTERVALS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
 
@@ -98,7 +106,7 @@ class SnapshotReady(Message):
         self.frame = frame  # replay: the cursor's position and what the histories need
 
 
-class CtopApp(App[int]):
+class CtopApp(ActingMixin, App[int]):
     CSS_PATH = "ctop.tcss"
     TITLE = "ctop-py"
     COMMANDS = App.COMMANDS | {CtopCommands}
@@ -124,8 +132,20 @@ class CtopApp(App[int]):
         users: UserNames | None = None,
         loaders: Mapping[str, Loader] | None = None,
         namespaces: NamespaceLister | None = None,
+        acting: Actions | None = None,
+        open_logs: LogOpener | None = None,
+        prefs: cfg.Config = cfg.DEFAULT,
+        config_path: Path | None = None,
+        read_only: bool = False,
+        shell_runner: ShellRunner | None = None,
     ) -> None:
-        """`autostart=False`: no timer; call `collect()` to take each step (tests).
+        """`acting`: runs the actions menu's actions (None: no actions, as in a replay);
+        `open_logs`: opens a container's log stream for the Logs tab (None: no logs);
+        `prefs`: the config file as read (columns, sort, shell, log_lines; "save" writes it
+        back to `config_path`); `read_only`: no actions, no shell, no config file written;
+        `shell_runner`: runs the shell for `e` (default: the app suspended, the shell on this
+        terminal).
+        `autostart=False`: no timer; call `collect()` to take each step (tests).
         `loaders`: functions filling the container screen's on-demand panes ("layers",
         "network", "stacks"); each runs in a worker thread with the ContainerView.
         `namespaces`: lists a sample's namespaces for the namespaces screen (worker thread);
@@ -154,9 +174,21 @@ class CtopApp(App[int]):
         self._detail_keys: set[str] = set()
         # container key -> pid whose Python stacks the Stacks tab shows (set from Processes)
         self.stack_targets: dict[str, int] = {}
+        self.acting = acting
+        self.open_logs = open_logs
+        self.prefs = prefs
+        self.config_path = config_path
+        self.read_only_mode = read_only or (acting is not None and acting.read_only)
+        self.shell_runner = shell_runner
+        self.last_outcome: str | None = None
 
     def get_default_screen(self) -> Screen[None]:
-        return ContainersScreen(show_all=self.show_all)
+        return ContainersScreen(
+            show_all=self.show_all,
+            sort=self.prefs.sort,
+            reverse=self.prefs.reverse,
+            columns=self.prefs.columns,
+        )
 
     def on_mount(self) -> None:
         if self.replay is not None:
@@ -383,11 +415,16 @@ class CtopApp(App[int]):
         table = [
             b for b in ContainerTable.BINDINGS if not (replay and _action_name(b) == "scroll_top")
         ]
+        acting = self.can_act()
         sections += [
-            ("containers", [*table, *ContainersScreen.BINDINGS]),
-            ("one container", list(ContainerScreen.BINDINGS)),
+            ("containers", [*table, *ContainersScreen.bindings_for_help(acting)]),
+            ("one container", ContainerScreen.bindings_for_help(acting)),
             ("namespaces", list(NamespacesScreen.BINDINGS)),
+            ("logs (the Logs tab)", list(LogsView.BINDINGS)),
+            ("columns (c)", list(ColumnChooser.BINDINGS)),
         ]
+        if acting:
+            sections.append(("actions (x): each change asks, y confirms", list(MENU_BINDINGS)))
         self.push_screen(HelpScreen(sections, replay=replay))
 
     def action_namespaces(self) -> None:
@@ -424,12 +461,18 @@ class CtopApp(App[int]):
 def run_app(root: HostRoot, args: argparse.Namespace) -> int:
     """`ctop-py` with no subcommand. Options read from `args` when present: interval (seconds),
     all (show stopped containers)."""
+    from ctop_py.engine import connect
+    from ctop_py.logs import engine_logs
     from ctop_py.sources import LiveSource
     from ctop_py.ui.loaders import live_loaders
     from ctop_py.ui.source import live_namespaces_at
 
     source = LiveSource(root)
     targets: dict[str, int] = {}
+    prefs = getattr(args, "config", None)
+    prefs = prefs if isinstance(prefs, cfg.Config) else cfg.DEFAULT
+    read_only = bool(getattr(args, "read_only", False))
+    acting = Actions(lambda: connect(root, what="actions"), read_only=read_only)
     try:
         app = CtopApp(
             source,
@@ -437,10 +480,16 @@ def run_app(root: HostRoot, args: argparse.Namespace) -> int:
             show_all=bool(getattr(args, "all", False)),
             loaders=live_loaders(source.collector.root, targets),
             namespaces=live_namespaces_at(source.collector.root),
+            acting=acting,
+            open_logs=engine_logs(root),
+            prefs=prefs,
+            config_path=getattr(args, "config_path", None),
+            read_only=read_only,
         )
         app.stack_targets = targets
         result = app.run()
     finally:
+        acting.close()
         source.close()
     return result if isinstance(result, int) else 0
 

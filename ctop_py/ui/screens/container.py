@@ -17,10 +17,13 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from ctop_py import present
 from ctop_py.model import ContainerView
 from ctop_py.ui import detail, fmt
+from ctop_py.ui.acting import why_not
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.history import History, container_key
+from ctop_py.ui.screens.containers import ACTING_BINDINGS, REFUSING_BINDINGS
 from ctop_py.ui.widgets.detail_pane import DetailPane
 from ctop_py.ui.widgets.header import HostHeader
+from ctop_py.ui.widgets.logs_view import LogsView
 from ctop_py.ui.widgets.spark import HistorySpark
 
 TABS = (
@@ -31,6 +34,7 @@ TABS = (
     ("layers", "Layers"),
     ("network", "Network"),
     ("stacks", "Stacks"),
+    ("logs", "Logs"),
 )
 
 PLACEHOLDERS = {
@@ -66,8 +70,17 @@ def _latest_size(values: Sequence[float | None]) -> str:
     return f"now {present.size(known[-1])}  max {present.size(max(known))}"
 
 
+LOGS_UNAVAILABLE = {
+    "replay": "not recorded: live only. A recording stores samples of counters, not the "
+    "container's output; run ctop-py on the host to read its logs.",
+    "none": "logs are read from the Docker engine, which this app was started without.",
+}
+
+
 class ContainerScreen(LiveScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ACTING_BINDINGS,
+        *REFUSING_BINDINGS,
         Binding("escape", "back", "Back"),
         Binding("backspace", "back", "Back", show=False),
         Binding("left", "previous_tab", "Previous tab", show=False),
@@ -117,7 +130,7 @@ class ContainerScreen(LiveScreen):
                 yield DataTable[Text](id="procs", cursor_type="row")
             with TabPane("Namespaces", id="namespaces"), VerticalScroll():
                 yield Static(id="ns-table")
-            for tab_id, title in TABS[4:]:
+            for tab_id, title in TABS[4:7]:
                 with TabPane(title, id=tab_id):
                     if app.replay is not None:
                         yield DetailPane(NOT_RECORDED[tab_id], None, id=f"pane-{tab_id}")
@@ -125,7 +138,27 @@ class ContainerScreen(LiveScreen):
                         yield DetailPane(
                             PLACEHOLDERS[tab_id], app.loaders.get(tab_id), id=f"pane-{tab_id}"
                         )
+            with TabPane("Logs", id="logs"):
+                unavailable = ""
+                if app.replay is not None:
+                    unavailable = LOGS_UNAVAILABLE["replay"]
+                elif app.open_logs is None:
+                    unavailable = LOGS_UNAVAILABLE["none"]
+                opener = None if unavailable else app.open_logs
+                yield LogsView(opener, app.prefs.log_lines, unavailable=unavailable, id="pane-logs")
         yield Footer()
+
+    @classmethod
+    def bindings_for_help(cls, acting: bool) -> list[BindingType]:
+        refusing = {id(b) for b in (REFUSING_BINDINGS if acting else ACTING_BINDINGS)}
+        return [b for b in cls.BINDINGS if id(b) not in refusing]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("actions_menu", "shell"):
+            return self.ctop.can_act()
+        if action == "refuse":
+            return not self.ctop.can_act()
+        return True
 
     def on_mount(self) -> None:
         self.query_one("#exited").display = False
@@ -194,6 +227,8 @@ class ContainerScreen(LiveScreen):
         elif tab == "namespaces":
             host = self.ctop.snapshot.host.namespaces if self.ctop.snapshot else {}
             self.query_one("#ns-table", Static).update(detail.namespaces_table(view, host))
+        elif tab == "logs":
+            self._logs(view)
         else:
             self.query_one(f"#pane-{tab}", DetailPane).load(view)
 
@@ -267,11 +302,34 @@ class ContainerScreen(LiveScreen):
         self._process_keys = keys
         self._process_cells = {r.key: r.cells for r in rows}
 
+    def _logs(self, view: ContainerView, force: bool = False) -> None:
+        pane = self.query_one("#pane-logs", LogsView)
+        if pane.opener is None:
+            return
+        reason = why_not(view)
+        if reason:
+            pane.say(reason)
+            return
+        pane.start(view.id, force=force)
+
     # -- actions -------------------------------------------------------------------------------
+
+    def action_actions_menu(self) -> None:
+        if self.view is not None:
+            self.ctop.open_actions(self.view)
+
+    def action_shell(self) -> None:
+        if self.view is not None:
+            self.ctop.run_shell(self.view)
+
+    def action_refuse(self) -> None:
+        self.ctop.refuse()
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._show_tab(self.active_tab)
+        if self.active_tab == "logs":
+            self.query_one("#pane-logs", LogsView).lines_log.focus()
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -306,5 +364,7 @@ class ContainerScreen(LiveScreen):
 
     def action_reload_pane(self) -> None:
         tab = self.active_tab
-        if self.view is not None and tab in PLACEHOLDERS:
+        if self.view is not None and tab == "logs":
+            self._logs(self.view, force=True)
+        elif self.view is not None and tab in PLACEHOLDERS:
             self.query_one(f"#pane-{tab}", DetailPane).load(self.view, force=True)

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 
 from ctop_py import present
 from ctop_py.model import ContainerView
 from ctop_py.ui import columns as cols
+from ctop_py.ui.acting import READ_ONLY_SAVE
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.columns import RowInput
 from ctop_py.ui.history import container_key
@@ -35,8 +36,27 @@ def is_running(view: ContainerView) -> bool:
     return bool(view.raw.pids)
 
 
+ACTING_BINDINGS: list[BindingType] = [
+    Binding("x", "actions_menu", "Actions"),
+    Binding("e", "shell", "Shell", show=False),
+]
+# In read-only mode (or a replay) x and e are hidden and only say why they do nothing.
+REFUSING_BINDINGS: list[BindingType] = [
+    Binding("x", "refuse", "Actions (off)", show=False),
+    Binding("e", "refuse", "Shell (off)", show=False),
+]
+
+EMPTY_HOST = (
+    "No containers on this host. Start one (docker run …), or see ctop-py on a recorded host: "
+    "ctop-py --demo"
+)
+
+
 class ContainersScreen(LiveScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
+        *ACTING_BINDINGS,
+        *REFUSING_BINDINGS,
+        Binding("c", "choose_columns", "Columns"),
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "cycle_sort", "Sort"),
         Binding("r", "reverse_sort", "Reverse"),
@@ -49,17 +69,38 @@ class ContainersScreen(LiveScreen):
         ),
     ]
 
-    def __init__(self, show_all: bool = False) -> None:
+    def __init__(
+        self,
+        show_all: bool = False,
+        sort: str = DEFAULT_SORT,
+        reverse: bool = False,
+        columns: tuple[str, ...] | None = None,
+    ) -> None:
         super().__init__(id="containers")
         self.show_all = show_all
-        self.sort_key = DEFAULT_SORT
-        self.reverse = False
+        self.sort_key = sort if sort in cols.BY_KEY and cols.BY_KEY[sort].sort else DEFAULT_SORT
+        self.reverse = reverse
+        self.columns = columns
         self.filter_text = ""
         self._title_plain = ""
+        self._empty = ""
+
+    @classmethod
+    def bindings_for_help(cls, acting: bool) -> list[BindingType]:
+        refusing = {id(b) for b in (REFUSING_BINDINGS if acting else ACTING_BINDINGS)}
+        return [b for b in cls.BINDINGS if id(b) not in refusing]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("actions_menu", "shell"):
+            return self.ctop.can_act()
+        if action == "refuse":
+            return not self.ctop.can_act()
+        return True
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
-        yield ContainerTable(id="table")
+        yield ContainerTable(columns=self.columns, id="table")
+        yield Static(id="empty")
         yield Input(
             placeholder="filter by name, image or id — enter keeps it, esc clears", id="filter"
         )
@@ -67,6 +108,7 @@ class ContainersScreen(LiveScreen):
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
+        self.query_one("#empty", Static).display = False
         self.table.focus()
 
     @property
@@ -94,6 +136,24 @@ class ContainersScreen(LiveScreen):
         }
         self.table.show(rows, cols.BY_KEY[self.sort_key], self.reverse)
         self._title(len(rows))
+        self._say_empty(len(rows))
+
+    def _say_empty(self, shown: int) -> None:
+        snapshot = self.ctop.snapshot
+        message = ""
+        if snapshot is not None and not shown:
+            total = len(snapshot.containers)
+            if not total:
+                message = EMPTY_HOST
+            elif self.filter_text:
+                message = f"No container matches the filter {present.safe(self.filter_text, 40)!r}."
+            elif not self.show_all:
+                message = f"No running containers ({total} stopped: a shows them)."
+        if message != self._empty:
+            self._empty = message
+            empty = self.query_one("#empty", Static)
+            empty.update(Text(message))
+            empty.display = bool(message)
 
     def _title(self, shown: int) -> None:
         snapshot = self.ctop.snapshot
@@ -145,6 +205,44 @@ class ContainersScreen(LiveScreen):
         self.filter_text = ""
         self.table.focus()
         self.show_snapshot()
+
+    def selected_view(self) -> ContainerView | None:
+        key = self.table.selected_key
+        for view in self.shown_containers():
+            if container_key(view) == key:
+                return view
+        return None
+
+    def action_actions_menu(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            self.ctop.open_actions(view)
+
+    def action_shell(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            self.ctop.run_shell(view)
+
+    def action_refuse(self) -> None:
+        self.ctop.refuse()
+
+    def action_choose_columns(self) -> None:
+        from ctop_py.ui.screens.column_chooser import Chosen, ColumnChooser
+
+        app = self.ctop
+        cannot = READ_ONLY_SAVE if app.read_only_writes() else None
+        shown = tuple(c.key for c in self.table.shown_columns)
+
+        def chosen(result: Chosen | None) -> None:
+            if result is None:
+                return
+            self.columns = result.columns
+            self.table.set_columns(result.columns)
+            self.show_snapshot()
+            if result.save:
+                app.save_columns(result.columns)
+
+        app.push_screen(ColumnChooser(shown, cannot), chosen)
 
     def action_open(self) -> None:
         key = self.table.selected_key

@@ -44,16 +44,40 @@ class ContainerTable(DataTable[Text]):
             return False  # g is the replay's "go to a time" (ctrl+home still goes to the top)
         return super().check_action(action, parameters)
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, columns: tuple[str, ...] | None = None, id: str | None = None) -> None:
+        """`columns`: the keys of the columns shown, in order (default: all); NAME is always
+        shown first (rows are sorted through its cells)."""
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.shown_columns: tuple[Column, ...] = self._resolve(columns)
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._sort_label: tuple[str, bool] | None = None
         self.cell_updates = 0  # cumulative count of update_cell calls (tests, measurements)
 
+    @staticmethod
+    def _resolve(keys: tuple[str, ...] | None) -> tuple[Column, ...]:
+        if keys is None:
+            return cols.COLUMNS
+        rest = [cols.BY_KEY[k] for k in dict.fromkeys(keys) if k in cols.BY_KEY and k != "name"]
+        return (cols.BY_KEY["name"], *rest)
+
     def on_mount(self) -> None:
-        for column in cols.COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for column in self.shown_columns:
             width = None if column.width is None else max(column.width, len(column.label) + 2)
             self.add_column(self._label(column, None), width=width, key=column.key)
+
+    def set_columns(self, keys: tuple[str, ...]) -> None:
+        """Show these columns (in this order) from the next `show()` on."""
+        visible = self._resolve(keys)
+        if visible == self.shown_columns:
+            return
+        self.shown_columns = visible
+        self.clear(columns=True)
+        self._cells.clear()
+        self._sort_label = None
+        self._add_columns()
 
     # -- repaint only what changed ---------------------------------------------------------------
     # DataTable.update_cell() repaints the whole table (refresh() without a region), and its
@@ -121,14 +145,14 @@ class ContainerTable(DataTable[Text]):
             self.remove_row(key)
             del self._cells[key]
         for key, row in rows.items():
-            new = cols.cells(row)
+            new = tuple(c.cell(row) for c in self.shown_columns)
             old = self._cells.get(key)
             if old is None:
                 self.add_row(*self._row_texts(key, new), key=key)
             elif old != new:
                 for index, (before, after) in enumerate(zip(old, new, strict=True)):
                     if before != after:
-                        spec = cols.COLUMNS[index]
+                        spec = self.shown_columns[index]
                         value = self._cell_text(key, index, after, spec)
                         # A name or image is rarely changed; when it is, let its column grow.
                         self.update_cell(key, spec.key, value, update_width=spec.width is None)
@@ -139,7 +163,9 @@ class ContainerTable(DataTable[Text]):
             self.select_key(selected)
 
     def _row_texts(self, key: str, cells: tuple[Cell, ...]) -> list[Text]:
-        return [self._cell_text(key, i, cell, cols.COLUMNS[i]) for i, cell in enumerate(cells)]
+        return [
+            self._cell_text(key, i, cell, self.shown_columns[i]) for i, cell in enumerate(cells)
+        ]
 
     @staticmethod
     def _cell_text(key: str, index: int, cell: Cell, spec: Column) -> Text:
@@ -151,11 +177,12 @@ class ContainerTable(DataTable[Text]):
         if self._sort_label != (column.key, reverse):
             previous = self._sort_label
             self._sort_label = (column.key, reverse)
-            if previous is not None:
+            if previous is not None and ColumnKey(previous[0]) in self.columns:
                 old = cols.BY_KEY[previous[0]]
                 self.columns[ColumnKey(old.key)].label = self._label(old, None)
             arrow = "▼" if column.descending != reverse else "▲"
-            self.columns[ColumnKey(column.key)].label = self._label(column, arrow)
+            if ColumnKey(column.key) in self.columns:  # it may sort by a hidden column
+                self.columns[ColumnKey(column.key)].label = self._label(column, arrow)
             self.refresh()
         before = [row.key.value for row in self.ordered_rows]
         if order == before:

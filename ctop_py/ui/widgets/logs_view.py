@@ -1,0 +1,284 @@
+"""The Logs tab: a container's last lines, following live.
+
+A thread reads the engine's stream into a bounded inbox; a timer on the UI thread moves what
+arrived into a bounded `LogBuffer` and onto the screen, a batch at a time. Memory is bounded
+twice: the inbox and the buffer keep at most `max_lines` lines each (a line at most 1 MiB,
+and only the first DISPLAY_CHARS characters of one are drawn).
+
+Keys (while the tab has focus): f pauses/resumes following, / searches (only the lines that
+match are shown, the matches highlighted), T shows the engine's timestamps, o cycles
+stdout+stderr / stdout / stderr. stderr lines carry a red bar. Text from the container is
+shown literally: never markup, control characters and escape sequences as visible escapes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Input, RichLog, Static
+
+from ctop_py import present
+from ctop_py.logs import STDERR, STDOUT, Lines, LogBuffer, LogLine, LogOpener, LogOptions
+from ctop_py.ui import fmt
+
+DRAIN_S = 0.2
+TAIL = 1000  # lines asked for when the tab opens
+DISPLAY_CHARS = 4000  # of one line; the rest is counted, `ctop-py logs` prints it all
+STREAMS = ("both", STDOUT, STDERR)
+
+
+class _End:
+    """Put in the inbox when the stream ends; `reason` is None for a normal end."""
+
+    def __init__(self, reason: str | None) -> None:
+        self.reason = reason
+
+
+class LogsView(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "toggle_follow", "Follow / pause"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("T", "toggle_timestamps", "Timestamps"),
+        Binding("o", "cycle_streams", "stdout / stderr"),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ]
+    DEFAULT_CSS = """
+    LogsView { height: 1fr; }
+    LogsView > #logs-status { height: 1; background: $boost; padding: 0 1; }
+    LogsView > #logs-search { height: 3; display: none; }
+    LogsView > RichLog { height: 1fr; scrollbar-size-vertical: 1; }
+    """
+
+    def __init__(
+        self,
+        opener: LogOpener | None,
+        max_lines: int = 5000,
+        *,
+        unavailable: str = "",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.opener = opener
+        self.unavailable = unavailable
+        self.max_lines = max_lines
+        self.buffer = LogBuffer(max_lines=max_lines)
+        self._inbox: deque[LogLine | _End] = deque(maxlen=max_lines + 1)
+        self._lock = threading.Lock()
+        self._stream: Lines | None = None
+        self._timer: Timer | None = None
+        self.loaded_for: str | None = None
+        self.following = True
+        self.timestamps = False
+        self.streams = "both"
+        self.search = ""
+        self.ended: str | None = None  # why the stream ended ("" when it simply ended)
+        self.waiting = 0  # lines that arrived while paused
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="logs-status")
+        yield Input(placeholder="search the log — enter keeps it, esc clears", id="logs-search")
+        yield RichLog(
+            id="logs-lines", max_lines=self.max_lines, wrap=False, markup=False, highlight=False
+        )
+
+    def on_mount(self) -> None:
+        message = self.unavailable or "the log loads here when this tab is shown"
+        self.query_one("#logs-status", Static).update(Text(message, style=fmt.DIM))
+
+    @property
+    def lines_log(self) -> RichLog:
+        return self.query_one("#logs-lines", RichLog)
+
+    # -- the stream -------------------------------------------------------------------------
+
+    def start(self, ref: str, force: bool = False) -> None:
+        """Show the logs of container `ref` (once per container unless forced)."""
+        if self.opener is None or (self.loaded_for == ref and not force):
+            return
+        self.stop()
+        self.loaded_for = ref
+        self.buffer = LogBuffer(max_lines=self.max_lines)
+        self._inbox.clear()
+        self.ended = None
+        self.waiting = 0
+        self.lines_log.clear()
+        self._status("connecting…")
+        self._read(self.opener, ref)
+        if self._timer is None:
+            self._timer = self.set_interval(DRAIN_S, self.drain)
+
+    def stop(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
+    def on_unmount(self) -> None:
+        self.stop()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="logs")
+    def _read(self, opener: LogOpener, ref: str) -> None:
+        try:
+            stream = opener(ref, LogOptions(tail=TAIL, follow=True, timestamps=True))
+        except Exception as exc:  # EngineError: one line; anything else said the same way
+            self._inbox.append(_End(str(exc)))
+            return
+        with self._lock:
+            self._stream = stream
+        reason: str | None = None
+        try:
+            for line in stream:
+                self._inbox.append(line)
+        except Exception as exc:
+            reason = str(exc)
+        finally:
+            with self._lock:
+                closed_by_us = self._stream is not stream
+                self._stream = None
+            stream.close()
+        if not closed_by_us:
+            self._inbox.append(_End(reason))
+
+    def drain(self) -> None:
+        """Move what arrived onto the screen (UI thread, every DRAIN_S)."""
+        if not self._inbox:
+            return
+        fresh: list[LogLine] = []
+        while self._inbox:
+            item = self._inbox.popleft()
+            if isinstance(item, _End):
+                self.ended = item.reason or ""
+            else:
+                fresh.append(item)
+        self.buffer.extend(fresh)
+        if self.following:
+            shown = fresh[-self.max_lines :]
+            for line in shown:
+                if self._visible(line):
+                    self.lines_log.write(self.line_text(line), scroll_end=True)
+        else:
+            self.waiting += len(fresh)
+        self._show_status()
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _visible(self, line: LogLine) -> bool:
+        if self.streams != "both" and line.stream != self.streams:
+            return False
+        return not self.search or self.search.lower() in line.text.lower()
+
+    def line_text(self, line: LogLine) -> Text:
+        text = Text(no_wrap=True, end="")
+        if line.stream == STDERR:
+            text.append("▌", style="red")
+        else:
+            text.append(" ")
+        if self.timestamps and line.timestamp:
+            text.append(line.timestamp, style=fmt.DIM)
+            text.append(" ")
+        body = line.text
+        hidden = max(0, len(body) - DISPLAY_CHARS)
+        text.append(present.log_text(body[:DISPLAY_CHARS] if hidden else body))
+        if self.search:
+            text.highlight_regex(
+                re.compile(re.escape(present.log_text(self.search)), re.IGNORECASE),
+                style="reverse",
+            )
+        if hidden or line.cut:
+            more = hidden + line.cut
+            text.append(f" … {more:,} more characters (ctop-py logs prints them)", style=fmt.DIM)
+        return text
+
+    def redraw(self) -> None:
+        log = self.lines_log
+        log.clear()
+        for line in self.buffer.lines:
+            if self._visible(line):
+                log.write(self.line_text(line), scroll_end=self.following)
+        self._show_status()
+
+    def say(self, message: str) -> None:
+        """Why there is no log to show here."""
+        self._status(message)
+
+    def _status(self, message: str, style: str = fmt.DIM) -> None:
+        self.query_one("#logs-status", Static).update(Text(message, style=style))
+
+    def _show_status(self) -> None:
+        parts = [
+            "following" if self.following else f"paused ({self.waiting:,} new lines: f resumes)",
+            f"{len(self.buffer):,} lines kept (max {self.max_lines:,})",
+        ]
+        if self.buffer.dropped:
+            parts.append(f"{self.buffer.dropped:,} older let go")
+        parts.append(
+            {"both": "stdout + stderr", STDOUT: "stdout only", STDERR: "stderr only"}[self.streams]
+        )
+        if self.search:
+            count = sum(1 for line in self.buffer.lines if self._visible(line))
+            parts.append(f"search {present.safe(self.search, 30)!r}: {count:,} lines")
+        style = fmt.DIM
+        if self.ended is not None:
+            if self.ended:
+                parts.append(f"stopped: {present.safe(self.ended, 300)}")
+                style = fmt.DANGER
+            else:
+                parts.append("end of log (the container is not running; R reconnects)")
+        self._status(" · ".join(parts), style)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_search":  # without a search, esc goes back (the screen's binding)
+            return bool(self.search) or self.query_one("#logs-search", Input).display
+        return True
+
+    def action_toggle_follow(self) -> None:
+        self.following = not self.following
+        if self.following:
+            self.waiting = 0
+            self.redraw()
+        self._show_status()
+
+    def action_toggle_timestamps(self) -> None:
+        self.timestamps = not self.timestamps
+        self.redraw()
+
+    def action_cycle_streams(self) -> None:
+        self.streams = STREAMS[(STREAMS.index(self.streams) + 1) % len(STREAMS)]
+        self.redraw()
+
+    def action_search(self) -> None:
+        field = self.query_one("#logs-search", Input)
+        field.display = True
+        field.value = self.search
+        field.focus()
+
+    def action_clear_search(self) -> None:
+        field = self.query_one("#logs-search", Input)
+        field.value = ""
+        field.display = False
+        self.search = ""
+        self.lines_log.focus()
+        self.redraw()
+
+    @on(Input.Changed, "#logs-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.search = event.value
+        self.redraw()
+
+    @on(Input.Submitted, "#logs-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#logs-search", Input).display = False
+        self.lines_log.focus()
