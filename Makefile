@@ -24,12 +24,13 @@ run: install
 
 # Host packages the live tests need: Debian's docker.io, busybox-static, prometheus (a real
 # server scrapes the exporter in the tests; started by the test, not as a service) and strace
-# (proves ctop-py never writes under /proc, /sys or the runtimes' state).
+# (proves ctop-py never writes under /proc, /sys or the runtimes' state), tmux (a real terminal
+# for the shell that `e` runs, tests/test_exec_tmux.py).
 deps:
 	@command -v dockerd >/dev/null && [ -x /bin/busybox ] && command -v prometheus >/dev/null \
-	  && command -v strace >/dev/null || { \
+	  && command -v strace >/dev/null && command -v tmux >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    docker.io busybox-static prometheus strace; }
+	    docker.io busybox-static prometheus strace tmux; }
 
 docker: deps
 	scripts/ensure-docker.sh

@@ -99,8 +99,8 @@ class ContainersScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
-        yield ContainerTable(columns=self.columns, id="table")
         yield Static(id="empty")
+        yield ContainerTable(columns=self.columns, id="table")
         yield Input(
             placeholder="filter by name, image or id — enter keeps it, esc clears", id="filter"
         )

@@ -43,6 +43,10 @@ class _End:
         self.reason = reason
 
 
+class _Opened:
+    """Put in the inbox when the stream is open (a quiet container sends nothing else)."""
+
+
 class LogsView(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f", "toggle_follow", "Follow / pause"),
@@ -71,7 +75,7 @@ class LogsView(Vertical):
         self.unavailable = unavailable
         self.max_lines = max_lines
         self.buffer = LogBuffer(max_lines=max_lines)
-        self._inbox: deque[LogLine | _End] = deque(maxlen=max_lines + 1)
+        self._inbox: deque[LogLine | _End | _Opened] = deque(maxlen=max_lines + 2)
         self._lock = threading.Lock()
         self._stream: Lines | None = None
         self._timer: Timer | None = None
@@ -134,6 +138,7 @@ class LogsView(Vertical):
             return
         with self._lock:
             self._stream = stream
+        self._inbox.append(_Opened())
         reason: str | None = None
         try:
             for line in stream:
@@ -157,7 +162,7 @@ class LogsView(Vertical):
             item = self._inbox.popleft()
             if isinstance(item, _End):
                 self.ended = item.reason or ""
-            else:
+            elif isinstance(item, LogLine):
                 fresh.append(item)
         self.buffer.extend(fresh)
         if self.following:
