@@ -4,7 +4,8 @@
 
 writes containers.svg, container-overview.svg (a database near its memory limit, OOM-killed),
 container-throttling.svg (a `--cpus 0.1` busy loop), container-processes.svg, help.svg and
-namespaces.svg to DIR, and replay.svg: the recording shipped in ctop_py/data/demo.rec (real
+namespaces.svg, container-logs.svg (a canned log, no engine read) and actions-menu.svg to
+DIR, and replay.svg: the recording shipped in ctop_py/data/demo.rec (real
 containers), replayed. Nothing is read from this host; replay times are shown in UTC and the
 replay clock is a ManualClock, so every file is the same from run to run.
 """
@@ -14,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import importlib.resources
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
+from ctop_py.logs import LogLine
 from ctop_py.model import RawSample
 from ctop_py.record import read_recording
 from ctop_py.ui import demo
@@ -24,6 +28,7 @@ from ctop_py.ui.app import CtopApp, replay_app
 from ctop_py.ui.history import container_key
 from ctop_py.ui.replay import ManualClock
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
+from ctop_py.ui.widgets.container_table import ContainerTable
 
 SIZE = (160, 44)
 USERS = {0: "root", 101: "nginx", 999: "postgres", 1000: "app", 65534: "nobody"}
@@ -134,6 +139,86 @@ async def render_replay(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Pat
     return [path]
 
 
+class _CannedLogs:
+    """A made-up nginx log (no engine read): what the Logs tab shows of a busy web server."""
+
+    def __init__(self) -> None:
+        from ctop_py.logs import STDERR, STDOUT, LogLine
+
+        lines = []
+        for i in range(40):
+            clock = f"21:10:{i:02d}"
+            second = f"2026-11-29T{clock}.{i * 7919 % 10**9:09d}Z"
+            if i % 9 == 4:
+                text = f"2026/11/29 {clock} [warn] 29#29: *{i} an upstream response is buffered"
+                lines.append(LogLine(STDERR, text, second))
+            else:
+                path = ("/", "/api/orders", "/static/app.js", "/healthz")[i % 4]
+                code = 200 if i % 13 else 502
+                request = f'"GET {path} HTTP/1.1" {code} {512 + i * 37} "-" "curl/8.5.0"'
+                lines.append(
+                    LogLine(STDOUT, f"172.17.0.1 - - [29/Nov/2026:{clock}] {request}", second)
+                )
+        hostile = '172.17.0.1 - - "GET /[bold red]pwn[/] \x1b]0;owned\x07 HTTP/1.1" 404 0'
+        lines.append(LogLine(STDOUT, hostile, "2026-11-29T21:10:40.000000001Z"))
+        self.lines = lines
+        self.closed = threading.Event()
+
+    def __iter__(self) -> Iterator[LogLine]:
+        yield from self.lines
+        self.closed.wait(60)  # following: nothing more until the tab closes
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+async def render_acting(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+    """container-logs.svg (the Logs tab, timestamps on) and actions-menu.svg (x on a row)."""
+    from ctop_py.actions import Actions
+    from ctop_py.ui.widgets.logs_view import LogsView
+
+    def no_engine() -> object:
+        raise RuntimeError("screenshots read no engine")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = CtopApp(
+        StaticSource(demo.snapshots(60)),
+        autostart=False,
+        show_all=True,
+        probe=fixed_probe(OWN),
+        users=fixed_names(USERS),
+        acting=Actions(no_engine),
+        open_logs=lambda ref, options: _CannedLogs(),
+    )
+    app.animation_level = "none"
+    written = []
+    async with app.run_test(size=size) as pilot:
+        for _ in range(60):
+            await app.collect().wait()
+        await pilot.pause()
+        app.open_container(_key(app, "web"))
+        await pilot.pause()
+        await pilot.press("8")
+        view = app.screen.query_one(LogsView)
+        while len(view.buffer) < 41:
+            await pilot.pause(0.05)
+            view.drain()
+        await pilot.press("T")
+        await pilot.pause()
+        path = out_dir / "container-logs.svg"
+        path.write_text(app.export_screenshot(title="ctop-py — web: logs"), encoding="utf-8")
+        written.append(path)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.screen.query_one(ContainerTable).select_key(_key(app, "web"))
+        await pilot.press("x")
+        await pilot.pause()
+        path = out_dir / "actions-menu.svg"
+        path.write_text(app.export_screenshot(title="ctop-py — actions"), encoding="utf-8")
+        written.append(path)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
@@ -141,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     async def both() -> list[Path]:
-        return [*await render(Path(args[0])), *await render_replay(Path(args[0]))]
+        out = Path(args[0])
+        return [*await render(out), *await render_replay(out), *await render_acting(out)]
 
     for path in asyncio.run(both()):
         print(path)
