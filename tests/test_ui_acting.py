@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import RichLog
 
 from ctop_py import config as cfg
 from ctop_py.actions import Actions
@@ -29,7 +28,7 @@ from ctop_py.ui.screens.column_chooser import ColumnChooser
 from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.screens.containers import ContainersScreen
 from ctop_py.ui.source import SelfStats, fixed_probe
-from ctop_py.ui.widgets.logs_view import LogsView
+from ctop_py.ui.widgets.logs_view import LogLines, LogsView
 from tests.conftest import BASE_IMAGE, RunContainer
 from tests.test_ui import SNAPSHOTS, _help_lines, drive, key_of, make_app, static_text, step, table
 
@@ -42,8 +41,7 @@ def no_engine() -> Any:
 
 
 def log_lines(app: CtopApp) -> list[str]:
-    log = app.screen.query_one("#logs-lines", RichLog)
-    return [strip.text for strip in log.lines]
+    return app.screen.query_one(LogLines).plain_lines()
 
 
 # -- static: no engine ------------------------------------------------------------------------
@@ -138,12 +136,35 @@ def test_logs_tab_literal_text_streams_search_timestamps_follow() -> None:
         await settle(pilot, view, lambda: view.waiting == 1)
         assert len(log_lines(app)) == 4
         assert "paused (1 new lines" in static_text(app, "#logs-status")
+        await pilot.press("T")  # the paused view keeps its lines through a redraw
+        assert len(log_lines(app)) == 4 and log_lines(app)[0].startswith(" 2026-01-01T00")
+        await pilot.press("T")
         await pilot.press("f")
         assert log_lines(app)[-1] == " arrived later"
         await pilot.press("escape")  # back to the list; the stream is closed
         await pilot.pause()
         assert isinstance(app.screen, ContainersScreen)
         assert fake.closed.wait(5)
+
+    drive(app, scenario)
+
+
+def test_logs_tab_memory_is_bounded_under_a_flood() -> None:
+    flood = [LogLine(STDOUT, f"line {i}") for i in range(30_000)]
+    app = make_app(SNAPSHOTS, open_logs=lambda ref, options: FakeLines(flood))
+    app.prefs = cfg.Config(log_lines=1000)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        view = await open_logs_tab(app, pilot)
+        await settle(
+            pilot, view, lambda: view.buffer.lines and view.buffer.lines[-1].text == "line 29999"
+        )
+        assert view.max_lines == 1000
+        assert len(view.buffer) == 1000 and len(view.lines_log.rows) == 1000
+        assert log_lines(app)[-1] == " line 29999"
+        started = time.perf_counter()
+        view.redraw()
+        assert time.perf_counter() - started < 1.0  # only the rows in view are drawn
 
     drive(app, scenario)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -23,8 +24,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Static
 
 from ctop_py import present
 from ctop_py.logs import STDERR, STDOUT, Lines, LogBuffer, LogLine, LogOpener, LogOptions
@@ -34,6 +38,76 @@ DRAIN_S = 0.2
 TAIL = 1000  # lines asked for when the tab opens
 DISPLAY_CHARS = 4000  # of one line; the rest is counted, `ctop-py logs` prints it all
 STREAMS = ("both", STDOUT, STDERR)
+
+
+class LogLines(ScrollView, can_focus=True):
+    """The lines on screen, drawn lazily: only the rows in view are rendered (a Line API
+    widget), so a flood of lines costs a list append each, not a render each."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "scroll_up", "Up", show=False),
+        Binding("down,j", "scroll_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "First line", show=False),
+        Binding("end", "scroll_end", "Last line", show=False),
+        Binding("left", "scroll_left", "Left", show=False),
+        Binding("right", "scroll_right", "Right", show=False),
+    ]
+
+    def __init__(self, render: Callable[[LogLine], Text], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.render_row = render
+        self.rows: list[LogLine] = []
+        self._width = 0
+        self._cache: dict[int, Strip] = {}
+
+    def set_rows(self, rows: list[LogLine], follow: bool) -> None:
+        self.rows = rows
+        self._cache.clear()
+        self._width = max((self._cells(r) for r in rows[-2000:]), default=0)
+        self.virtual_size = Size(self._width, len(rows))
+        self.refresh()
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def add_rows(self, rows: list[LogLine], limit: int, follow: bool) -> None:
+        if not rows:
+            return
+        at_end = self.is_vertical_scroll_end
+        self.rows.extend(rows)
+        if len(self.rows) > limit:
+            del self.rows[: len(self.rows) - limit]
+            self._cache.clear()
+        self._width = max([self._width, *(self._cells(r) for r in rows[-2000:])])
+        self.virtual_size = Size(self._width, len(self.rows))
+        if follow and at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    @staticmethod
+    def _cells(row: LogLine) -> int:
+        return min(len(row.text), DISPLAY_CHARS) + 48
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        style = self.rich_style
+        width = self.size.width
+        if index >= len(self.rows):
+            return Strip.blank(width, style)
+        strip = self._cache.get(index)
+        if strip is None:
+            text = self.render_row(self.rows[index])
+            strip = Strip(text.render(self.app.console), text.cell_len)
+            if len(self._cache) > 4 * max(self.size.height, 10):
+                self._cache.clear()
+            self._cache[index] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
+
+    def plain_lines(self) -> list[str]:
+        """The rows as text, as they are drawn (tests)."""
+        return [self.render_row(row).plain for row in self.rows]
 
 
 class _End:
@@ -59,7 +133,7 @@ class LogsView(Vertical):
     LogsView { height: 1fr; }
     LogsView > #logs-status { height: 1; background: $boost; padding: 0 1; }
     LogsView > #logs-search { height: 3; display: none; }
-    LogsView > RichLog { height: 1fr; scrollbar-size-vertical: 1; }
+    LogsView > LogLines { height: 1fr; scrollbar-size-vertical: 1; }
     """
 
     def __init__(
@@ -86,21 +160,20 @@ class LogsView(Vertical):
         self.search = ""
         self.ended: str | None = None  # why the stream ended ("" when it simply ended)
         self.waiting = 0  # lines that arrived while paused
+        self._frozen: list[LogLine] | None = None  # what the paused view shows
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
         yield Input(placeholder="search the log — enter keeps it, esc clears", id="logs-search")
-        yield RichLog(
-            id="logs-lines", max_lines=self.max_lines, wrap=False, markup=False, highlight=False
-        )
+        yield LogLines(self.line_text, id="logs-lines")
 
     def on_mount(self) -> None:
         message = self.unavailable or "the log loads here when this tab is shown"
         self.query_one("#logs-status", Static).update(Text(message, style=fmt.DIM))
 
     @property
-    def lines_log(self) -> RichLog:
-        return self.query_one("#logs-lines", RichLog)
+    def lines_log(self) -> LogLines:
+        return self.query_one("#logs-lines", LogLines)
 
     # -- the stream -------------------------------------------------------------------------
 
@@ -114,7 +187,8 @@ class LogsView(Vertical):
         self._inbox.clear()
         self.ended = None
         self.waiting = 0
-        self.lines_log.clear()
+        self._frozen = None if self.following else []
+        self.lines_log.set_rows([], follow=True)
         self._status("connecting…")
         self._read(self.opener, ref)
         if self._timer is None:
@@ -166,10 +240,8 @@ class LogsView(Vertical):
                 fresh.append(item)
         self.buffer.extend(fresh)
         if self.following:
-            shown = fresh[-self.max_lines :]
-            for line in shown:
-                if self._visible(line):
-                    self.lines_log.write(self.line_text(line), scroll_end=True)
+            shown = [line for line in fresh[-self.max_lines :] if self._visible(line)]
+            self.lines_log.add_rows(shown, self.max_lines, follow=True)
         else:
             self.waiting += len(fresh)
         self._show_status()
@@ -204,11 +276,9 @@ class LogsView(Vertical):
         return text
 
     def redraw(self) -> None:
-        log = self.lines_log
-        log.clear()
-        for line in self.buffer.lines:
-            if self._visible(line):
-                log.write(self.line_text(line), scroll_end=self.following)
+        source = self.buffer.lines if self._frozen is None else self._frozen
+        rows = [line for line in source if self._visible(line)]
+        self.lines_log.set_rows(rows, follow=self.following)
         self._show_status()
 
     def say(self, message: str) -> None:
@@ -248,10 +318,15 @@ class LogsView(Vertical):
         return True
 
     def action_toggle_follow(self) -> None:
+        """Pause: the view keeps what it shows (lines go on arriving into the buffer);
+        resume: the view catches up."""
         self.following = not self.following
         if self.following:
             self.waiting = 0
+            self._frozen = None
             self.redraw()
+        else:
+            self._frozen = list(self.buffer.lines)
         self._show_status()
 
     def action_toggle_timestamps(self) -> None:
