@@ -10,9 +10,9 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from ctop_py import net
-from ctop_py.commands.net import format_net
 from ctop_py.host import Malformed
 from ctop_py.model import ContainerRaw, HostInfo, Process, RawSample
+from ctop_py.present.net import format_net
 
 
 def _stats(rx_bytes: int, rx_packets: int, tx_bytes: int = 0, tx_packets: int = 0) -> Any:

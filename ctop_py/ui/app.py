@@ -4,17 +4,16 @@ One thread worker at a time asks the source for the next Snapshot (and measures 
 and resolves user names), then posts one message; the UI thread assigns the Snapshot inside
 `batch_update()`, feeds the bounded histories and lets the screen on top render what changed.
 
-Launch: `run_app(root, args)` (from `ctop_py.cli`), or `CtopApp(source, ...)` with any
-`SnapshotSource` (tests and screenshots use `StaticSource`).
+Built by `make_app(source, options)` only (`ctop_py.cli` runs it; the tests and screenshots
+build theirs with it too, over a `StaticSource`).
 
-Replay (`run_replay(samples, args, title=...)`): the source is a `ReplayPlayer`; the same worker
-turns the cursor's position into a Frame (the Snapshot, and the samples the histories need);
-the replay keys move the cursor on the UI thread and ask for a collection.
+Replay (`make_app(Recorded(samples, title), options)`): the source is a `ReplayPlayer`; the
+same worker turns the cursor's position into a Frame (the Snapshot, and the samples the
+histories need); the replay keys move the cursor on the UI thread and ask for a collection.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
@@ -30,7 +29,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from ctop_py import present
-from ctop_py.host import HostRoot
+from ctop_py.launch import AppOptions, Recorded
 from ctop_py.model import RawSample, Snapshot
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.commands import CtopCommands
@@ -421,28 +420,63 @@ class CtopApp(App[int]):
             getattr(screen, f"action_{action}")(*args)
 
 
-def run_app(root: HostRoot, args: argparse.Namespace) -> int:
-    """`ctop-py` with no subcommand. Options read from `args` when present: interval (seconds),
-    all (show stopped containers)."""
-    from ctop_py.sources import LiveSource
-    from ctop_py.ui.loaders import live_loaders
-    from ctop_py.ui.source import live_namespaces_at
+DEFAULT_OPTIONS = AppOptions()
 
-    source = LiveSource(root)
-    targets: dict[str, int] = {}
-    try:
-        app = CtopApp(
-            source,
-            interval_s=float(getattr(args, "interval", None) or 1.0),
-            show_all=bool(getattr(args, "all", False)),
-            loaders=live_loaders(source.collector.root, targets),
-            namespaces=live_namespaces_at(source.collector.root),
+
+def make_app(
+    source: SnapshotSource | Recorded,
+    options: AppOptions = DEFAULT_OPTIONS,
+    *,
+    probe: SelfProbe | None = None,
+    users: UserNames | None = None,
+    loaders: Mapping[str, Loader] | None = None,
+    namespaces: NamespaceLister | None = None,
+) -> CtopApp:
+    """The one way the app is built (the CLI and the tests). A `LiveSource` gets the live
+    panes (layers, network, stacks) and the host's namespaces; a `Recorded` one becomes a
+    replay: nothing of this host is read for the recorded containers (no user names beyond
+    root, namespaces from the recorded processes only, the live-only panes say so). Raises
+    ValueError for a recording without samples, TimeError (a ValueError) for a `start_at` it
+    cannot read. The caller closes the source."""
+    from ctop_py.sources import LiveSource
+
+    if isinstance(source, Recorded):
+        from ctop_py.ui.replay import parse_jump
+
+        player = ReplayPlayer(
+            source.samples,
+            title=source.title,
+            speed=options.speed,
+            playing=not options.paused and options.start_at is None,
+            tz=source.tz,
+            clock=source.clock,
         )
-        app.stack_targets = targets
-        result = app.run()
-    finally:
-        source.close()
-    return result if isinstance(result, int) else 0
+        if options.start_at is not None:
+            start = player.samples[0].time
+            player.jump_to(player.index_near(parse_jump(options.start_at, start, source.tz)))
+        source = player
+        users = users or fixed_names({0: "root"})
+        namespaces = namespaces or namespaces_at(NOWHERE)
+    targets: dict[str, int] = {}
+    if isinstance(source, LiveSource):
+        from ctop_py.ui.loaders import live_loaders
+        from ctop_py.ui.source import live_namespaces_at
+
+        root = source.collector.root
+        loaders = live_loaders(root, targets) if loaders is None else loaders
+        namespaces = namespaces or live_namespaces_at(root)
+    app = CtopApp(
+        source,
+        interval_s=options.interval_s,
+        autostart=options.autostart,
+        show_all=options.show_all,
+        probe=probe,
+        users=users,
+        loaders=loaders,
+        namespaces=namespaces,
+    )
+    app.stack_targets = targets
+    return app
 
 
 def replay_app(
@@ -457,46 +491,9 @@ def replay_app(
     autostart: bool = True,
     probe: SelfProbe | None = None,
 ) -> CtopApp:
-    """The app over a recording. Nothing of this host is read for the recorded containers:
-    no user names beyond root (the recorded host's /etc/passwd is not recorded), namespaces
-    from the recorded processes only, and the live-only panes say so."""
-    player = ReplayPlayer(
-        samples,
-        title=title,
-        speed=speed,
-        playing=playing,
-        tz=tz,
-        clock=clock or time.monotonic,
-    )
-    return CtopApp(
-        player,
-        autostart=autostart,
-        show_all=show_all,
+    """`make_app` over a recording, with the replay's knobs as keywords (tests, screenshots)."""
+    return make_app(
+        Recorded(samples, title, clock or time.monotonic, tz),
+        AppOptions(show_all=show_all, autostart=autostart, speed=speed, paused=not playing),
         probe=probe,
-        users=fixed_names({0: "root"}),
-        namespaces=namespaces_at(NOWHERE),
     )
-
-
-def run_replay(samples: Sequence[RawSample], args: argparse.Namespace, *, title: str) -> int:
-    """`ctop-py replay FILE` and `ctop-py --demo`: the app over recorded samples, playing at
-    the recorded pace. Options read from `args` when present: speed (0.25–16, the nearest
-    step), at (where to start: seconds from the start or a time; then paused there), all
-    (show stopped containers). Raises ValueError without samples, TimeError (a ValueError)
-    for an `at` it cannot read."""
-    from ctop_py.ui.replay import parse_jump
-
-    at = getattr(args, "at", None)
-    app = replay_app(
-        samples,
-        title=title,
-        speed=float(getattr(args, "speed", None) or 1.0),
-        playing=at is None,
-        show_all=bool(getattr(args, "all", False)),
-    )
-    if at is not None:
-        player = app.replay
-        assert player is not None
-        player.jump_to(player.index_near(parse_jump(str(at), player.samples[0].time)))
-    result = app.run()
-    return result if isinstance(result, int) else 0
