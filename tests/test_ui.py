@@ -521,6 +521,9 @@ def test_a_failing_source_is_reported_and_sampling_goes_on() -> None:
                 raise OSError("/proc/stat: [b]no[/b] access")
             return SNAPSHOTS[min(self.calls - 2, len(SNAPSHOTS) - 1)]
 
+        def want_detail(self, ids: frozenset[str]) -> bool:
+            return False
+
         def close(self) -> None:
             pass
 

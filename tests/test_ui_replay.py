@@ -510,7 +510,8 @@ def test_replay_command_reads_its_options(
         assert player is not None and player.title == "demo.rec"
         assert player.speed == 4.0 and not player.playing and seen[0].show_all
         frame = player.next_frame()  # it starts paused where `at` says
-        assert frame is not None and round(SAMPLES[frame.index].time - START) == 20
+        assert frame is not None and frame.index is not None
+        assert round(SAMPLES[frame.index].time - START) == 20
         assert cli.main(["replay", str(path)]) == 0
         assert seen[1].replay is not None and seen[1].replay.playing
         assert cli.main(["replay", str(path), "--at", "soon"]) == 2
