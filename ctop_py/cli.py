@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +14,7 @@ from ctop_py.collect import Collector
 from ctop_py.commands import COMMAND_MODULES
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
-from ctop_py.export.json import snapshot_to_dict
+from ctop_py.export.json import dumps, snapshot_to_dict
 from ctop_py.host import HostError
 from ctop_py.launch import AppOptions, Launch, Recorded
 from ctop_py.model import ContainerView, Snapshot
@@ -154,7 +153,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         data = snapshot_to_dict(snapshot)
         ids = {v.id for v in views}
         data["containers"] = [c for c in data["containers"] if c["id"] in ids]
-        print(json.dumps(data, indent=2))
+        print(dumps(data))
     else:
         print(containers_table(views))
         for note in (*engine_notes(snapshot), *snapshot.raw.notes):
@@ -184,22 +183,7 @@ def cmd_ns(args: argparse.Namespace) -> int:
     if args.type:
         namespaces = [n for n in namespaces if n.type == args.type]
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "type": n.type,
-                        "inode": n.inode,
-                        "owner_userns": n.owner_userns,
-                        "is_host": n.is_host,
-                        "pids": list(n.pids),
-                        "containers": list(n.containers),
-                    }
-                    for n in namespaces
-                ],
-                indent=2,
-            )
-        )
+        print(dumps(namespaces))
         return 0
     print(namespaces_table(namespaces, {p.pid: p.comm for p in everyone}))
     return 0

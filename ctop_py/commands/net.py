@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import Any
 
 from ctop_py import net, present
 from ctop_py.collect import Collector
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
+from ctop_py.export.json import dumps, net_to_dict
 from ctop_py.host import HostError, HostRoot
 from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.present.net import format_net
@@ -62,9 +62,9 @@ def cmd_net(args: argparse.Namespace) -> int:
     except HostError as exc:
         raise CliError(f"{present.safe(container.name)}: {exc}") from None
     if args.json:
-        data = net.container_net_to_dict(reading, rates)
+        data = net_to_dict(reading, rates)
         data["interval_s"] = args.interval
-        print(json.dumps(data, indent=2))
+        print(dumps(data))
     else:
         print(format_net(reading, rates))
     return 0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ctop_py import present, stacks
 from ctop_py.commands.common import CliError, number_in, root_of
 from ctop_py.commands.net import sample_and_find
+from ctop_py.export.json import dumps, to_json
 from ctop_py.model import ContainerRaw, Process
 from ctop_py.present.stacks import results_text
 
@@ -87,7 +87,7 @@ def cmd_stacks(args: argparse.Namespace) -> int:
     if len(failures) == len(results):
         raise CliError(present.safe(str(failures[0])))
     if args.json:
-        print(json.dumps(_to_json(container, results), indent=2))
+        print(dumps(_to_json(container, results)))
     else:
         print(results_text(results))
         for failure in failures:
@@ -105,8 +105,8 @@ def _to_json(container: ContainerRaw, results: list[tuple[Process, Any]]) -> dic
                 "error": {"kind": r.kind, "message": r.message},
             }
         elif isinstance(r, stacks.Profile):
-            entry = {"comm": p.comm, "cmdline": list(p.cmdline), **stacks.profile_to_dict(r)}
+            entry = {"comm": p.comm, "cmdline": list(p.cmdline), **to_json(r)}
         else:
-            entry = stacks.stacks_to_dict(r)
+            entry = to_json(r)
         processes.append(entry)
     return {"container": {"id": container.id, "name": container.name}, "processes": processes}
