@@ -18,22 +18,44 @@ from textual.pilot import Pilot
 
 from ctop_py import config as cfg
 from ctop_py.actions import Actions
-from ctop_py.engine import connect
 from ctop_py.host import HostRoot
-from ctop_py.logs import STDERR, STDOUT, LogLine, LogOptions, engine_logs
+from ctop_py.logs import STDERR, STDOUT, LogLine, LogOptions
 from ctop_py.sources import LiveSource
+from ctop_py.ui import app as ui_app
 from ctop_py.ui.app import CtopApp
 from ctop_py.ui.screens.actions import ActionsMenu, Confirm
 from ctop_py.ui.screens.column_chooser import ColumnChooser
 from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.screens.containers import ContainersScreen
-from ctop_py.ui.source import SelfStats, fixed_probe
+from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
 from ctop_py.ui.widgets.logs_view import LogLines, LogsView
 from tests.conftest import BASE_IMAGE, RunContainer
-from tests.test_ui import SNAPSHOTS, _help_lines, drive, key_of, make_app, static_text, step, table
+from tests.test_ui import (
+    SNAPSHOTS,
+    TEST_OPTIONS,
+    _help_lines,
+    drive,
+    key_of,
+    make_app,
+    static_text,
+    step,
+    table,
+)
 
 # pid 1 of a container gets no default SIGTERM handler: this one exits on TERM at once.
 POLITE = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"]
+
+
+def with_options(snapshots: Sequence[Any], **options: Any) -> CtopApp:
+    """The test app (test_ui.make_app) with AppOptions changed; the rest are make_app's."""
+    extra = {k: options.pop(k) for k in ("acting", "open_logs", "shell_runner") if k in options}
+    return ui_app.make_app(
+        StaticSource(snapshots),
+        replace(TEST_OPTIONS, **options),
+        probe=fixed_probe(SelfStats(1.0, 50 * 1024 * 1024)),
+        users=fixed_names({0: "root", 999: "postgres"}),
+        **extra,
+    )
 
 
 def no_engine() -> Any:
@@ -188,7 +210,7 @@ def test_logs_tab_says_why_it_has_nothing() -> None:
 
 def test_read_only_hides_and_refuses_every_action() -> None:
     acting = Actions(no_engine, read_only=True)
-    app = make_app(SNAPSHOTS, acting=acting, read_only=True)
+    app = with_options(SNAPSHOTS, acting=acting, read_only=True)
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
@@ -225,7 +247,7 @@ def test_replay_has_no_actions() -> None:
 
 def test_column_chooser_hides_reorders_and_saves(tmp_path: Path) -> None:
     path = tmp_path / "ctop-py" / "config.toml"
-    app = make_app(SNAPSHOTS, prefs=cfg.Config(interval=2.0), config_path=path)
+    app = with_options(SNAPSHOTS, prefs=cfg.Config(interval=2.0), config_path=path)
 
     def header() -> list[str]:
         return [str(c.key.value) for c in table(app).ordered_columns]
@@ -262,7 +284,7 @@ def test_column_chooser_hides_reorders_and_saves(tmp_path: Path) -> None:
 
 def test_column_chooser_in_read_only_mode_does_not_save(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    app = make_app(SNAPSHOTS, config_path=path, acting=Actions(no_engine, read_only=True))
+    app = with_options(SNAPSHOTS, config_path=path, acting=Actions(no_engine, read_only=True))
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
@@ -279,7 +301,7 @@ def test_column_chooser_in_read_only_mode_does_not_save(tmp_path: Path) -> None:
 
 def test_config_sort_and_columns_are_the_start() -> None:
     prefs = cfg.Config(sort="name", reverse=True, columns=("name", "mem", "state"))
-    app = make_app(SNAPSHOTS, prefs=prefs)
+    app = with_options(SNAPSHOTS, prefs=prefs)
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
@@ -336,16 +358,16 @@ def status(ref: str) -> dict[str, Any]:
     return state
 
 
-def live_app(**kwargs: Any) -> tuple[CtopApp, LiveSource]:
-    root = HostRoot()
-    source = LiveSource(root)
-    app = CtopApp(
+def live_app(
+    prefs: cfg.Config = cfg.DEFAULT, shell_runner: Any = None
+) -> tuple[CtopApp, LiveSource]:
+    """The app over this host as `ctop-py` builds it: the real actions and logs."""
+    source = LiveSource(HostRoot())
+    app = ui_app.make_app(
         source,
-        autostart=False,
+        replace(TEST_OPTIONS, prefs=prefs),
         probe=fixed_probe(SelfStats(1.0, 1 << 20)),
-        acting=Actions(lambda: connect(root, what="actions")),
-        open_logs=engine_logs(root),
-        **kwargs,
+        shell_runner=shell_runner,
     )
     return app, source
 
@@ -395,7 +417,10 @@ def test_actions_menu_confirm_and_cancel(run_container: RunContainer) -> None:
         assert status(ctr.id)["Status"] == "exited"
         assert app.last_outcome == f"{ctr.name} stopped (exited)"
         # an engine error is one line: pausing an exited container
-        await step(app, pilot)
+        await step(app, pilot)  # the screen learns the new state (the listing was expired)
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        assert screen.view is not None and screen.view.raw.state == "exited"
         await pilot.press("x", "p", "y")
         await wait_actions(app, pilot)
         assert app.last_outcome is not None and "\n" not in app.last_outcome

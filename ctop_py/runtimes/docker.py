@@ -112,6 +112,10 @@ class EngineClient:
             self._client.close()
             self._client = None
 
+    def expire(self) -> None:
+        """Names and states are listed again on the next sample (after an action of ours)."""
+        self._listed_at = float("-inf")
+
 
 class DockerDiskMeta:
     """Names from /var/lib/docker/containers/<id>/config.v2.json: works with dockerd down

@@ -3,7 +3,8 @@ action in a worker with its progress and outcome, the shell (the app suspended m
 saving the chosen columns to the config file.
 
 A mixin of CtopApp: it needs `acting` (None in a replay), `prefs` (the config file as read),
-`config_path`, and `collect()`.
+`config_path`, `read_only_mode`, and `tick()`. Screens ask for all of it with messages
+(`ActOn`, `ShellIn`, `SaveColumns`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from ctop_py import present
 from ctop_py.actions import READ_ONLY_MESSAGE, Action, Actions, Outcome
 from ctop_py.engine import EngineError
 from ctop_py.model import ContainerView
+from ctop_py.ui.messages import ActOn, SaveColumns, ShellIn
 from ctop_py.ui.screens.actions import ActionsMenu, Choice, Confirm
+from ctop_py.ui.screens.containers import READ_ONLY_SAVE, why_not
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -36,15 +39,6 @@ ShellRunner = Callable[[str, Sequence[str]], int]
 LIVE_ONLY = "actions are live only: a replay shows a recording, not this host's containers"
 
 
-def why_not(view: ContainerView) -> str | None:
-    if view.raw.runtime != "docker":
-        return (
-            f"actions and logs go through the Docker engine; this is a "
-            f"{present.safe(view.raw.runtime, 20)} container"
-        )
-    return None
-
-
 class ActingMixin(_Base):
     acting: Actions | None
     prefs: cfg.Config
@@ -53,7 +47,16 @@ class ActingMixin(_Base):
     last_outcome: str | None
     read_only_mode: bool  # --read-only: no actions, no shell, no config file written
 
-    def collect(self) -> Any: ...  # CtopApp's
+    def tick(self) -> Any: ...  # CtopApp's: collect now unless one is running or paused
+
+    def on_act_on(self, message: ActOn) -> None:
+        self.open_actions(message.view)
+
+    def on_shell_in(self, message: ShellIn) -> None:
+        self.run_shell(message.view)
+
+    def on_save_columns(self, message: SaveColumns) -> None:
+        self.save_columns(message.columns)
 
     # -- the menu and its confirmation -----------------------------------------------------
 
@@ -113,7 +116,16 @@ class ActingMixin(_Base):
     def _acted(self, outcome: Outcome) -> None:
         self.last_outcome = present.safe(outcome.message, 200)
         self.notify(self.last_outcome, markup=False)
-        self.collect()  # show the new state now, not a tick later
+        self._engine_changed()
+        self.tick()  # show the new state now, not a tick later
+
+    def _engine_changed(self) -> None:
+        """The engine's listing (names, states) is cached for a few seconds by the collector:
+        after an action, the next sample lists again, so the row shows the new state."""
+        source = getattr(getattr(self, "controller", None), "source", None)
+        collector = getattr(source, "collector", None)
+        for engine in getattr(collector, "engines", ()):
+            engine.expire()
 
     def _failed(self, message: str) -> None:
         self.last_outcome = present.safe(message, 300)
@@ -175,6 +187,3 @@ class ActingMixin(_Base):
     def can_act(self) -> bool:
         """The actions keys show (live, not read-only)."""
         return self.acting is not None and not self.acting.read_only and not self.read_only_mode
-
-
-READ_ONLY_SAVE = "read-only mode: ctop-py writes nothing, not even its config file"

@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
+from ctop_py.launch import AppOptions, Recorded
 from ctop_py.logs import LogLine
 from ctop_py.model import RawSample
 from ctop_py.record import read_recording
 from ctop_py.ui import demo
-from ctop_py.ui.app import CtopApp, replay_app
+from ctop_py.ui.app import CtopApp, make_app
 from ctop_py.ui.history import container_key
 from ctop_py.ui.replay import ManualClock
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
@@ -44,10 +45,9 @@ def demo_recording() -> tuple[RawSample, ...]:
 
 
 def demo_app(count: int = 60, show_all: bool = True) -> CtopApp:
-    app = CtopApp(
+    app = make_app(
         StaticSource(demo.snapshots(count)),
-        autostart=False,
-        show_all=show_all,
+        AppOptions(autostart=False, show_all=show_all),
         probe=fixed_probe(OWN),
         users=fixed_names(USERS),
     )
@@ -115,13 +115,9 @@ async def render_replay(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Pat
     """replay.svg: the demo recording played to REPLAY_AT_S, every container shown."""
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = ManualClock()
-    app = replay_app(
-        demo_recording(),
-        title="demo.rec",
-        clock=clock,
-        tz=UTC,
-        show_all=True,
-        autostart=False,
+    app = make_app(
+        Recorded(demo_recording(), "demo.rec", clock, UTC),
+        AppOptions(autostart=False, show_all=True),
         probe=fixed_probe(OWN),
     )
     app.animation_level = "none"
@@ -181,10 +177,9 @@ async def render_acting(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Pat
         raise RuntimeError("screenshots read no engine")
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    app = CtopApp(
+    app = make_app(
         StaticSource(demo.snapshots(60)),
-        autostart=False,
-        show_all=True,
+        AppOptions(autostart=False, show_all=True),
         probe=fixed_probe(OWN),
         users=fixed_names(USERS),
         acting=Actions(no_engine),

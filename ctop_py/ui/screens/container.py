@@ -3,7 +3,7 @@ on-demand panes (layers, network, stacks)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.console import Group
@@ -15,13 +15,15 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from ctop_py import present
+from ctop_py.logs import LogOpener
 from ctop_py.model import ContainerView
 from ctop_py.ui import detail, fmt
-from ctop_py.ui.acting import why_not
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.history import History, container_key
-from ctop_py.ui.screens.containers import ACTING_BINDINGS, REFUSING_BINDINGS
-from ctop_py.ui.widgets.detail_pane import DetailPane
+from ctop_py.ui.messages import ActOn, DetailWanted, ShellIn, StackTargetPicked
+from ctop_py.ui.screens.containers import ACTING_BINDINGS, REFUSING_BINDINGS, why_not
+from ctop_py.ui.state import UiState
+from ctop_py.ui.widgets.detail_pane import DetailPane, Loader
 from ctop_py.ui.widgets.header import HostHeader
 from ctop_py.ui.widgets.logs_view import LogsView
 from ctop_py.ui.widgets.spark import HistorySpark
@@ -93,9 +95,23 @@ class ContainerScreen(LiveScreen):
         ),
     ]
 
-    def __init__(self, key: str) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        key: str,
+        state: UiState,
+        loaders: Mapping[str, Loader] | None = None,
+        open_logs: LogOpener | None = None,
+        log_lines: int = 5000,
+    ) -> None:
+        """`loaders` fill the on-demand panes (layers, network, stacks), each in a worker;
+        where the state says the host is not ours to read (a replay), the panes say so.
+        `open_logs` opens the container's log stream for the Logs tab (None: no logs), which
+        keeps `log_lines` lines."""
+        super().__init__(state)
+        self.open_logs = open_logs
+        self.log_lines = log_lines
         self.key = key
+        self.loaders: Mapping[str, Loader] = loaders or {}
         self.view: ContainerView | None = None
         self.exited = False
         self._notice = ""
@@ -103,7 +119,6 @@ class ContainerScreen(LiveScreen):
         self._process_cells: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def compose(self) -> ComposeResult:
-        app = self.ctop
         yield HostHeader()
         yield Static(id="title")
         yield Static(
@@ -132,20 +147,20 @@ class ContainerScreen(LiveScreen):
                 yield Static(id="ns-table")
             for tab_id, title in TABS[4:7]:
                 with TabPane(title, id=tab_id):
-                    if app.replay is not None:
-                        yield DetailPane(NOT_RECORDED[tab_id], None, id=f"pane-{tab_id}")
-                    else:
+                    if self.state.reads_host:
                         yield DetailPane(
-                            PLACEHOLDERS[tab_id], app.loaders.get(tab_id), id=f"pane-{tab_id}"
+                            PLACEHOLDERS[tab_id], self.loaders.get(tab_id), id=f"pane-{tab_id}"
                         )
+                    else:
+                        yield DetailPane(NOT_RECORDED[tab_id], None, id=f"pane-{tab_id}")
             with TabPane("Logs", id="logs"):
                 unavailable = ""
-                if app.replay is not None:
+                if not self.state.reads_host:
                     unavailable = LOGS_UNAVAILABLE["replay"]
-                elif app.open_logs is None:
+                elif self.open_logs is None:
                     unavailable = LOGS_UNAVAILABLE["none"]
-                opener = None if unavailable else app.open_logs
-                yield LogsView(opener, app.prefs.log_lines, unavailable=unavailable, id="pane-logs")
+                opener = None if unavailable else self.open_logs
+                yield LogsView(opener, self.log_lines, unavailable=unavailable, id="pane-logs")
         yield Footer()
 
     @classmethod
@@ -155,9 +170,9 @@ class ContainerScreen(LiveScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("actions_menu", "shell"):
-            return self.ctop.can_act()
+            return self.state.acting
         if action == "refuse":
-            return not self.ctop.can_act()
+            return not self.state.acting
         return True
 
     def on_mount(self) -> None:
@@ -167,13 +182,11 @@ class ContainerScreen(LiveScreen):
             table.add_column(
                 Text(label, justify="right" if i in detail.PROCESS_RIGHT else "left"), key=str(i)
             )
-        self.ctop.histories.pin(self.key)
-        self.ctop.detail_wanted(self.key, True)
+        self.app.post_message(DetailWanted(self.key, True))
         self.show_snapshot()
 
     def on_unmount(self) -> None:
-        self.ctop.histories.unpin(self.key)
-        self.ctop.detail_wanted(self.key, False)
+        self.app.post_message(DetailWanted(self.key, False))
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -182,7 +195,7 @@ class ContainerScreen(LiveScreen):
         return self.query_one(TabbedContent).active or "overview"
 
     def _find(self) -> ContainerView | None:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         if snapshot is None:
             return None
         for view in snapshot.containers:
@@ -217,7 +230,7 @@ class ContainerScreen(LiveScreen):
         view = self.view
         if view is None:
             return
-        history = self.ctop.histories.get(self.key)
+        history = self.state.histories.get(self.key)
         if tab == "overview":
             self._overview(view, history)
         elif tab == "throttling":
@@ -225,7 +238,8 @@ class ContainerScreen(LiveScreen):
         elif tab == "processes":
             self._processes(view)
         elif tab == "namespaces":
-            host = self.ctop.snapshot.host.namespaces if self.ctop.snapshot else {}
+            snapshot = self.state.snapshot
+            host = snapshot.host.namespaces if snapshot else {}
             self.query_one("#ns-table", Static).update(detail.namespaces_table(view, host))
         elif tab == "logs":
             self._logs(view)
@@ -277,7 +291,7 @@ class ContainerScreen(LiveScreen):
 
     def _processes(self, view: ContainerView) -> None:
         table = self.query_one("#procs", DataTable)
-        rows = detail.process_rows(view.processes, self.ctop.user_names)
+        rows = detail.process_rows(view.processes, self.state.user_names)
         keys = [r.key for r in rows]
 
         def text(index: int, cell: tuple[str, str]) -> Text:
@@ -302,6 +316,8 @@ class ContainerScreen(LiveScreen):
         self._process_keys = keys
         self._process_cells = {r.key: r.cells for r in rows}
 
+    # -- actions -------------------------------------------------------------------------------
+
     def _logs(self, view: ContainerView, force: bool = False) -> None:
         pane = self.query_one("#pane-logs", LogsView)
         if pane.opener is None:
@@ -316,14 +332,15 @@ class ContainerScreen(LiveScreen):
 
     def action_actions_menu(self) -> None:
         if self.view is not None:
-            self.ctop.open_actions(self.view)
+            self.post_message(ActOn(self.view))
 
     def action_shell(self) -> None:
         if self.view is not None:
-            self.ctop.run_shell(self.view)
+            self.post_message(ShellIn(self.view))
 
     def action_refuse(self) -> None:
-        self.ctop.refuse()
+        if self.view is not None:
+            self.post_message(ActOn(self.view))  # the app says why nothing happens
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -358,9 +375,13 @@ class ContainerScreen(LiveScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if key is None:
             return
-        self.ctop.stack_targets[self.key] = int(str(key).split(":", 1)[0])
+        self.app.post_message(StackTargetPicked(self.key, int(str(key).split(":", 1)[0])))
+
+    def show_stacks(self) -> None:
+        """The Stacks tab, loaded again (the app took the process `t` picked)."""
         self.action_tab("stacks")
-        self.query_one("#pane-stacks", DetailPane).load(self.view, force=True)
+        if self.view is not None:
+            self.query_one("#pane-stacks", DetailPane).load(self.view, force=True)
 
     def action_reload_pane(self) -> None:
         tab = self.active_tab

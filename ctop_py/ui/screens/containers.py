@@ -13,14 +13,16 @@ from textual.widgets import DataTable, Footer, Input, Static
 from ctop_py import present
 from ctop_py.model import ContainerView
 from ctop_py.ui import columns as cols
-from ctop_py.ui.acting import READ_ONLY_SAVE
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.columns import RowInput
 from ctop_py.ui.history import container_key
+from ctop_py.ui.messages import ActOn, OpenContainer, SaveColumns, ShellIn
+from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.header import HostHeader
 
 DEFAULT_SORT = "cpu"
+READ_ONLY_SAVE = "read-only mode: ctop-py writes nothing, not even its config file"
 
 
 def matches(view: ContainerView, needle: str) -> bool:
@@ -34,6 +36,16 @@ def matches(view: ContainerView, needle: str) -> bool:
 
 def is_running(view: ContainerView) -> bool:
     return bool(view.raw.pids)
+
+
+def why_not(view: ContainerView) -> str | None:
+    """Why logs and actions cannot reach this container, or None."""
+    if view.raw.runtime != "docker":
+        return (
+            f"actions and logs go through the Docker engine; this is a "
+            f"{present.safe(view.raw.runtime, 20)} container"
+        )
+    return None
 
 
 ACTING_BINDINGS: list[BindingType] = [
@@ -71,12 +83,13 @@ class ContainersScreen(LiveScreen):
 
     def __init__(
         self,
+        state: UiState,
         show_all: bool = False,
         sort: str = DEFAULT_SORT,
         reverse: bool = False,
         columns: tuple[str, ...] | None = None,
     ) -> None:
-        super().__init__(id="containers")
+        super().__init__(state, id="containers")
         self.show_all = show_all
         self.sort_key = sort if sort in cols.BY_KEY and cols.BY_KEY[sort].sort else DEFAULT_SORT
         self.reverse = reverse
@@ -92,15 +105,15 @@ class ContainersScreen(LiveScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("actions_menu", "shell"):
-            return self.ctop.can_act()
+            return self.state.acting
         if action == "refuse":
-            return not self.ctop.can_act()
+            return not self.state.acting
         return True
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
         yield Static(id="empty")
-        yield ContainerTable(columns=self.columns, id="table")
+        yield ContainerTable(columns=self.columns, id="table", shadowed=self.state.shadowed)
         yield Input(
             placeholder="filter by name, image or id — enter keeps it, esc clears", id="filter"
         )
@@ -118,7 +131,7 @@ class ContainersScreen(LiveScreen):
     # -- rendering ---------------------------------------------------------------------------
 
     def shown_containers(self) -> list[ContainerView]:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         if snapshot is None:
             return []
         return [
@@ -129,9 +142,9 @@ class ContainersScreen(LiveScreen):
 
     def show_snapshot(self) -> None:
         self.show_status()
-        app = self.ctop
+        histories = self.state.histories
         rows = {
-            container_key(v): RowInput(v, app.histories.get(container_key(v)))
+            container_key(v): RowInput(v, histories.get(container_key(v)))
             for v in self.shown_containers()
         }
         self.table.show(rows, cols.BY_KEY[self.sort_key], self.reverse)
@@ -139,7 +152,7 @@ class ContainersScreen(LiveScreen):
         self._say_empty(len(rows))
 
     def _say_empty(self, shown: int) -> None:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         message = ""
         if snapshot is not None and not shown:
             total = len(snapshot.containers)
@@ -156,7 +169,7 @@ class ContainersScreen(LiveScreen):
             empty.display = bool(message)
 
     def _title(self, shown: int) -> None:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         total = len(snapshot.containers) if snapshot else 0
         column = cols.BY_KEY[self.sort_key]
         arrow = "▼" if column.descending != self.reverse else "▲"
@@ -171,6 +184,45 @@ class ContainersScreen(LiveScreen):
             self.table.border_title = title
 
     # -- actions -------------------------------------------------------------------------------
+
+    def selected_view(self) -> ContainerView | None:
+        key = self.table.selected_key
+        for view in self.shown_containers():
+            if container_key(view) == key:
+                return view
+        return None
+
+    def action_actions_menu(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            self.post_message(ActOn(view))
+
+    def action_shell(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            self.post_message(ShellIn(view))
+
+    def action_refuse(self) -> None:
+        view = self.selected_view()
+        if view is not None:
+            self.post_message(ActOn(view))  # the app says why nothing happens
+
+    def action_choose_columns(self) -> None:
+        from ctop_py.ui.screens.column_chooser import Chosen, ColumnChooser
+
+        cannot = READ_ONLY_SAVE if self.state.read_only else None
+        shown = tuple(c.key for c in self.table.shown_columns)
+
+        def chosen(result: Chosen | None) -> None:
+            if result is None:
+                return
+            self.columns = result.columns
+            self.table.set_columns(result.columns)
+            self.show_snapshot()
+            if result.save:
+                self.post_message(SaveColumns(result.columns))
+
+        self.app.push_screen(ColumnChooser(shown, cannot), chosen)
 
     def action_sort_by(self, key: str) -> None:
         if key == self.sort_key:
@@ -206,48 +258,10 @@ class ContainersScreen(LiveScreen):
         self.table.focus()
         self.show_snapshot()
 
-    def selected_view(self) -> ContainerView | None:
-        key = self.table.selected_key
-        for view in self.shown_containers():
-            if container_key(view) == key:
-                return view
-        return None
-
-    def action_actions_menu(self) -> None:
-        view = self.selected_view()
-        if view is not None:
-            self.ctop.open_actions(view)
-
-    def action_shell(self) -> None:
-        view = self.selected_view()
-        if view is not None:
-            self.ctop.run_shell(view)
-
-    def action_refuse(self) -> None:
-        self.ctop.refuse()
-
-    def action_choose_columns(self) -> None:
-        from ctop_py.ui.screens.column_chooser import Chosen, ColumnChooser
-
-        app = self.ctop
-        cannot = READ_ONLY_SAVE if app.read_only_writes() else None
-        shown = tuple(c.key for c in self.table.shown_columns)
-
-        def chosen(result: Chosen | None) -> None:
-            if result is None:
-                return
-            self.columns = result.columns
-            self.table.set_columns(result.columns)
-            self.show_snapshot()
-            if result.save:
-                app.save_columns(result.columns)
-
-        app.push_screen(ColumnChooser(shown, cannot), chosen)
-
     def action_open(self) -> None:
         key = self.table.selected_key
         if key is not None:
-            self.ctop.open_container(key)
+            self.post_message(OpenContainer(key))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -263,7 +277,7 @@ class ContainersScreen(LiveScreen):
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self.ctop.open_container(event.row_key.value)
+            self.post_message(OpenContainer(event.row_key.value))
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:
