@@ -529,6 +529,8 @@ def test_logs_tab_live(run_container: RunContainer) -> None:
         stdout = [line for line in shown if not line.startswith("▌")]
         assert stdout[:3] == [" first", " [b]x[/b] \\x1b]0;pwned\\x07", " tick"]
         # the same lines as docker logs (the stream is followed: compare what both have)
+        driver = ctr.attrs["HostConfig"]["LogConfig"]["Type"]  # what the engine says
+        assert f"{driver} driver" in static_text(app, "#logs-status")
         theirs = subprocess.run(["docker", "logs", ctr.id], capture_output=True)
         assert theirs.stdout.startswith(b"first\n[b]x[/b] \x1b]0;pwned\x07\ntick\n")
         assert theirs.stderr == b"oops\n"

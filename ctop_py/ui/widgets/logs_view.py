@@ -31,7 +31,16 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from ctop_py import present
-from ctop_py.logs import STDERR, STDOUT, Lines, LogBuffer, LogLine, LogOpener, LogOptions
+from ctop_py.logs import (
+    STDERR,
+    STDOUT,
+    Lines,
+    LogBuffer,
+    LogLine,
+    LogOpener,
+    LogOptions,
+    LogSource,
+)
 from ctop_py.ui import fmt
 
 DRAIN_S = 0.2
@@ -118,7 +127,11 @@ class _End:
 
 
 class _Opened:
-    """Put in the inbox when the stream is open (a quiet container sends nothing else)."""
+    """Put in the inbox when the stream is open (a quiet container sends nothing else), with
+    what the engine said about the log: its driver, and whether it is a TTY's one stream."""
+
+    def __init__(self, source: LogSource | None) -> None:
+        self.source = source
 
 
 class LogsView(Vertical):
@@ -161,6 +174,7 @@ class LogsView(Vertical):
         self.ended: str | None = None  # why the stream ended ("" when it simply ended)
         self.waiting = 0  # lines that arrived while paused
         self._frozen: list[LogLine] | None = None  # what the paused view shows
+        self.source: LogSource | None = None  # the driver, once the stream is open
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
@@ -187,6 +201,7 @@ class LogsView(Vertical):
         self._inbox.clear()
         self.ended = None
         self.waiting = 0
+        self.source = None
         self._frozen = None if self.following else []
         self.lines_log.set_rows([], follow=True)
         self._status("connecting…")
@@ -212,7 +227,8 @@ class LogsView(Vertical):
             return
         with self._lock:
             self._stream = stream
-        self._inbox.append(_Opened())
+        source = getattr(stream, "source", None)
+        self._inbox.append(_Opened(source if isinstance(source, LogSource) else None))
         reason: str | None = None
         try:
             for line in stream:
@@ -234,7 +250,9 @@ class LogsView(Vertical):
         fresh: list[LogLine] = []
         while self._inbox:
             item = self._inbox.popleft()
-            if isinstance(item, _End):
+            if isinstance(item, _Opened):
+                self.source = item.source
+            elif isinstance(item, _End):
                 self.ended = item.reason or ""
             elif isinstance(item, LogLine):
                 fresh.append(item)
@@ -298,6 +316,10 @@ class LogsView(Vertical):
         parts.append(
             {"both": "stdout + stderr", STDOUT: "stdout only", STDERR: "stderr only"}[self.streams]
         )
+        if self.source is not None:
+            parts.append(f"{present.safe(self.source.driver, 20)} driver")
+            if self.source.tty:
+                parts.append("a TTY: stdout and stderr are one stream")
         if self.search:
             count = sum(1 for line in self.buffer.lines if self._visible(line))
             parts.append(f"search {present.safe(self.search, 30)!r}: {count:,} lines")
