@@ -214,8 +214,12 @@ def test_read_only_hides_and_refuses_every_action() -> None:
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
-        footer = {b.binding.key for b in app.screen.active_bindings.values() if b.enabled}
-        assert "c" in footer
+        shown = {
+            b.binding.key
+            for b in app.screen.active_bindings.values()
+            if b.enabled and b.binding.show
+        }
+        assert "c" in shown and "x" not in shown  # the actions are hidden
         for key in ("x", "e"):
             await pilot.press(key)
             await pilot.pause()
@@ -334,6 +338,12 @@ def test_help_lists_logs_columns_and_actions() -> None:
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 1)
+        shown = {
+            b.binding.key
+            for b in app.screen.active_bindings.values()
+            if b.enabled and b.binding.show
+        }
+        assert {"x", "c"} <= shown  # live and not read-only: the actions are offered
         await pilot.press("question_mark")
         await pilot.pause()
         text = "\n".join(_help_lines(app))
