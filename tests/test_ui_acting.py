@@ -17,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 
 from ctop_py import config as cfg
-from ctop_py.actions import Actions
+from ctop_py.actions import Action, Actions, Outcome
 from ctop_py.host import HostRoot
 from ctop_py.logs import STDERR, STDOUT, LogLine, LogOptions
 from ctop_py.sources import LiveSource
@@ -232,6 +232,49 @@ def test_read_only_hides_and_refuses_every_action() -> None:
         assert isinstance(app.screen, ContainerScreen)
         notes = [n.message for n in app._notifications]
         assert notes and all(n.startswith("read-only mode") for n in notes)
+
+    drive(app, scenario)
+
+
+class SlowActions(Actions):
+    """Actions that wait for the test before they report (no engine)."""
+
+    def __init__(self) -> None:
+        super().__init__(no_engine)
+        self.go = threading.Event()
+        self.done: list[tuple[Action, str, bool]] = []
+
+    def run(self, action: Action, ref: str, *, force: bool = False) -> Outcome:
+        assert self.go.wait(10)
+        self.done.append((action, ref, force))
+        return Outcome(action, "spinner", "exited", "spinner stopped (exited)")
+
+
+def test_progress_then_outcome() -> None:
+    acting = SlowActions()
+    app = with_options(SNAPSHOTS, acting=acting)
+
+    def notes() -> list[str]:
+        return [n.message for n in app._notifications]
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        assert table(app).select_key(key_of(app, "spinner"))
+        await pilot.press("x", "s")
+        assert isinstance(app.screen, Confirm)
+        assert app.screen.question == "Stop container spinner?"
+        await pilot.press("y")
+        await pilot.pause()
+        assert notes() == ["stopping spinner…"]  # progress, while the engine works
+        assert acting.done == []
+        acting.go.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert notes() == ["spinner stopped (exited)"]  # the outcome replaces it
+        snapshot = app.state.snapshot
+        assert snapshot is not None
+        view = next(v for v in snapshot.containers if v.name == "spinner")
+        assert acting.done == [(Action.STOP, view.id, False)]
 
     drive(app, scenario)
 

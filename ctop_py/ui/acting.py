@@ -19,7 +19,7 @@ from textual import work
 
 from ctop_py import config as cfg
 from ctop_py import present
-from ctop_py.actions import READ_ONLY_MESSAGE, Action, Actions, Outcome
+from ctop_py.actions import READ_ONLY_MESSAGE, STOP_TIMEOUT_S, Action, Actions, Outcome
 from ctop_py.engine import EngineError
 from ctop_py.model import ContainerView
 from ctop_py.ui.messages import ActOn, SaveColumns, ShellIn
@@ -100,7 +100,8 @@ class ActingMixin(_Base):
             self.notify(self.last_outcome, markup=False)
             return
         self.last_outcome = f"{choice.progress} {name}…"
-        self.notify(self.last_outcome, markup=False, timeout=3)
+        # the progress stays up until the outcome replaces it (a stop may take 10 s)
+        self.notify(self.last_outcome, markup=False, timeout=STOP_TIMEOUT_S + 20)
         self._act(choice, view.id, name)
 
     @work(thread=True, group="action", exit_on_error=False)
@@ -115,6 +116,7 @@ class ActingMixin(_Base):
 
     def _acted(self, outcome: Outcome) -> None:
         self.last_outcome = present.safe(outcome.message, 200)
+        self.clear_notifications()  # the progress
         self.notify(self.last_outcome, markup=False)
         self._engine_changed()
         self.tick()  # show the new state now, not a tick later
@@ -129,6 +131,7 @@ class ActingMixin(_Base):
 
     def _failed(self, message: str) -> None:
         self.last_outcome = present.safe(message, 300)
+        self.clear_notifications()
         self.notify(self.last_outcome, severity="error", markup=False, timeout=8)
 
     # -- the shell -------------------------------------------------------------------------------
