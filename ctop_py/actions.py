@@ -90,10 +90,18 @@ class Actions:
     """Runs actions unless read-only. `client` builds a docker.DockerClient when first needed
     (so read-only mode and a refused action never touch the socket)."""
 
-    def __init__(self, client: ClientFactory, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        client: ClientFactory,
+        read_only: bool = False,
+        check: Callable[[], str | None] | None = None,
+    ) -> None:
+        """`check`: a cheap test that the engine can be reached (the socket is there and ours
+        to use), for the app to say so before it offers a menu; None: assume it can."""
         self._factory = client
         self._client: Any = None
         self.read_only = read_only
+        self._check = check
 
     def _engine(self) -> Any:
         if self._client is None:
@@ -105,6 +113,10 @@ class Actions:
             with contextlib.suppress(Exception):
                 self._client.close()
             self._client = None
+
+    def unreachable(self) -> str | None:
+        """Why the engine cannot be reached (one line), or None."""
+        return None if self._check is None else self._check()
 
     def refuse_if_read_only(self) -> None:
         if self.read_only:

@@ -44,21 +44,31 @@ def _socket_path(url: str) -> str | None:
     return None
 
 
+def socket_problem(root: HostRoot, what: str = "this") -> str | None:
+    """Why the engine's unix socket cannot be used (one line), or None: a stat and an access
+    check, no connection."""
+    path = _socket_path(engine_url(root))
+    if path is None:
+        return None
+    if not os.path.exists(path):
+        return f"{what} needs the Docker socket: no socket at {path}"
+    if not os.access(path, os.R_OK | os.W_OK):
+        return (
+            f"{what} needs the Docker socket: permission denied on {path} "
+            "(run as root or in the docker group)"
+        )
+    return None
+
+
 def connect(root: HostRoot, timeout: float = 10.0, what: str = "this") -> docker.DockerClient:
     """A client for the engine of `root`, checked with a ping. `what` names the feature that
     needs it in the one-line error ("logs", "actions")."""
     import docker as sdk
 
     url = engine_url(root)
-    path = _socket_path(url)
-    if path is not None:
-        if not os.path.exists(path):
-            raise NeedsSocket(f"{what} needs the Docker socket: no socket at {path}")
-        if not os.access(path, os.R_OK | os.W_OK):
-            raise NeedsSocket(
-                f"{what} needs the Docker socket: permission denied on {path} "
-                "(run as root or in the docker group)"
-            )
+    problem = socket_problem(root, what)
+    if problem is not None:
+        raise NeedsSocket(problem)
     try:
         client = sdk.DockerClient(base_url=url, timeout=int(timeout) or 1)
         client.ping()

@@ -279,6 +279,25 @@ def test_progress_then_outcome() -> None:
     drive(app, scenario)
 
 
+def test_without_the_socket_x_says_so_in_one_line(tmp_path: Path) -> None:
+    from ctop_py.engine import socket_problem
+
+    root = HostRoot.at(tmp_path)  # a host whose socket is missing
+    acting = Actions(no_engine, check=lambda: socket_problem(root, "actions"))
+    app = with_options(SNAPSHOTS, acting=acting)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        for key in ("x", "e"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, ContainersScreen)  # no menu, no shell
+            sock = tmp_path / "var/run/docker.sock"
+            assert app.last_outcome == f"actions needs the Docker socket: no socket at {sock}"
+
+    drive(app, scenario)
+
+
 def test_replay_has_no_actions() -> None:
     app = make_app(SNAPSHOTS)  # no `acting`: as in a replay
 
@@ -592,3 +611,63 @@ def test_logs_tab_live(run_container: RunContainer) -> None:
         drive(app, scenario)
     finally:
         source.close()
+
+
+APP_AS_NOBODY = """
+import asyncio, sys, time
+from ctop_py.host import HostRoot
+from ctop_py.launch import AppOptions
+from ctop_py.sources import LiveSource
+from ctop_py.ui.app import make_app
+from ctop_py.ui.history import container_key
+from ctop_py.ui.widgets.logs_view import LogsView
+
+async def main() -> None:
+    source = LiveSource(HostRoot())
+    app = make_app(source, AppOptions(autostart=False))
+    async with app.run_test(size=(200, 50)) as pilot:
+        for _ in range(2):
+            await app.collect().wait()
+            await pilot.pause()
+        view = next(v for v in app.snapshot.containers if v.id == sys.argv[1])
+        app.open_container(container_key(view))
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        print("SCREEN", type(app.screen).__name__)
+        print("ACTIONS", app.last_outcome)
+        await pilot.press("8")
+        logs = app.screen.query_one(LogsView)
+        deadline = time.monotonic() + 20
+        while logs.ended is None and time.monotonic() < deadline:
+            logs.drain()
+            await pilot.pause(0.1)
+        print("LOGS", logs.ended)
+    source.close()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.docker
+def test_the_app_as_nobody_says_logs_and_actions_need_the_socket(
+    run_container: RunContainer,
+) -> None:
+    from tests.test_least_privilege import no_traceback, nobody_python
+
+    ctr = run_container(BASE_IMAGE, POLITE, network_mode="none")
+    command = nobody_python()
+    if command is None:
+        pytest.skip("no interpreter this project runs under as nobody (needs root and setpriv)")
+    result = subprocess.run(
+        [*command, "-c", APP_AS_NOBODY, ctr.id], capture_output=True, text=True, timeout=120,
+        cwd="/",
+    )  # fmt: skip
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert lines["SCREEN"] == "ContainerScreen"  # no menu
+    denied = "needs the Docker socket: permission denied on "
+    assert lines["ACTIONS"].startswith("actions " + denied)
+    assert lines["LOGS"].startswith("logs " + denied)
+    assert status(ctr.id)["Status"] == "running"

@@ -68,6 +68,11 @@ class ActingMixin(_Base):
         if self.acting.read_only or self.read_only_mode:
             self.notify(READ_ONLY_MESSAGE, severity="warning", markup=False)
             return True
+        problem = self.acting.unreachable()  # no socket, or not ours: say so before the menu
+        if problem is not None:
+            self.last_outcome = present.safe(problem, 300)
+            self.notify(self.last_outcome, severity="error", markup=False)
+            return True
         return False
 
     def open_actions(self, view: ContainerView) -> None:

@@ -489,9 +489,13 @@ def make_app(
         loaders = live_loaders(root, targets) if loaders is None else loaders
         namespaces = namespaces or live_namespaces_at(root)
         if acting is None:
-            from ctop_py.engine import connect
+            from ctop_py.engine import connect, socket_problem
 
-            acting = Actions(lambda: connect(root, what="actions"), read_only=options.read_only)
+            acting = Actions(
+                lambda: connect(root, what="actions"),
+                read_only=options.read_only,
+                check=lambda: socket_problem(root, "actions"),
+            )
         if open_logs is None:
             from ctop_py.logs import engine_logs
 
