@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 NAMESPACE_TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
 
@@ -135,6 +136,34 @@ class NetCounters:
     interfaces: tuple[str, ...]
 
 
+class Sharing(StrEnum):
+    HOST = "host"  # the host's namespace: not isolated
+    JOINED = "container"  # it joined another container's namespace (--net=container:X, a pod)
+    OWNER = "shared-with"  # other containers joined its namespace
+
+
+@dataclass(frozen=True)
+class SharedNamespace:
+    """A namespace a container does not have to itself. Its text form ("host",
+    "container:<owner>", "shared-with:<a>,<b>") is how recordings and JSON store it."""
+
+    sharing: Sharing
+    containers: tuple[str, ...] = ()  # JOINED: the owner; OWNER: the ones that joined it
+
+    def to_text(self) -> str:
+        if self.sharing is Sharing.HOST:
+            return "host"
+        return f"{self.sharing.value}:{','.join(self.containers)}"
+
+    @classmethod
+    def from_text(cls, text: str) -> SharedNamespace:
+        kind, _, names = text.partition(":")
+        return cls(Sharing(kind), tuple(n for n in names.split(",") if n))
+
+
+HOST_NAMESPACE = SharedNamespace(Sharing.HOST)
+
+
 @dataclass(frozen=True)
 class ContainerRaw:
     id: str
@@ -147,7 +176,7 @@ class ContainerRaw:
     init_pid: int | None
     pids: tuple[int, ...]  # host pids, sorted
     namespaces: Mapping[str, int]  # of the init process
-    shared_namespaces: Mapping[str, str]  # type -> "host" or "container:<name>"
+    shared_namespaces: Mapping[str, SharedNamespace]  # by type; absent: its own
     cgroup: CgroupStats | None
     net: NetCounters | None  # None when unknown or when the netns is the host's
 

@@ -17,7 +17,7 @@ from ctop_py.cgroupfs import detect_layout
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
 from ctop_py.host import HostRoot
-from ctop_py.model import ContainerRaw, RawSample
+from ctop_py.model import HOST_NAMESPACE, ContainerRaw, RawSample, SharedNamespace, Sharing
 from ctop_py.runtimes.docker import EngineClient
 from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer
 
@@ -116,7 +116,7 @@ def test_namespaces_equal_readlink(run_container: RunContainer) -> None:
         link = os.readlink(f"/proc/{pid}/ns/{ns_type}")
         assert c.namespaces[ns_type] == int(link.split("[")[1].rstrip("]")), ns_type
     assert "pid" not in c.shared_namespaces and "net" not in c.shared_namespaces
-    assert c.shared_namespaces["user"] == "host"  # no userns-remap on this engine
+    assert c.shared_namespaces["user"] == HOST_NAMESPACE  # no userns-remap on this engine
 
 
 def test_host_pid_and_shared_net_are_flagged(run_container: RunContainer) -> None:
@@ -128,10 +128,10 @@ def test_host_pid_and_shared_net_are_flagged(run_container: RunContainer) -> Non
     finally:
         collector.close()
     ca, cb = find(sample, a.id), find(sample, b.id)
-    assert ca.shared_namespaces["pid"] == "host"
+    assert ca.shared_namespaces["pid"] == HOST_NAMESPACE
     assert "pid" not in cb.shared_namespaces
-    assert cb.shared_namespaces["net"] == f"container:{a.name}"
-    assert ca.shared_namespaces["net"] == f"shared-with:{b.name}"
+    assert cb.shared_namespaces["net"] == SharedNamespace(Sharing.JOINED, (a.name,))
+    assert ca.shared_namespaces["net"] == SharedNamespace(Sharing.OWNER, (b.name,))
     assert cb.namespaces["net"] == ca.namespaces["net"]
 
 

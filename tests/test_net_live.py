@@ -19,7 +19,7 @@ import pytest
 from ctop_py import cli, net
 from ctop_py.collect import Collector
 from ctop_py.host import Gone, HostRoot
-from ctop_py.model import ContainerRaw, RawSample
+from ctop_py.model import HOST_NAMESPACE, ContainerRaw, RawSample, SharedNamespace, Sharing
 from tests.conftest import BASE_IMAGE, SLEEP, RunContainer
 
 pytestmark = pytest.mark.docker
@@ -50,11 +50,11 @@ def test_eth0_equals_inspect_sysfs_and_proc(
 ) -> None:
     ctr = run_container(BASE_IMAGE, SLEEP)
     settings = ctr.attrs["NetworkSettings"]
-    sample, (raw,) = sample_with(ctr.id)
+    _, (raw,) = sample_with(ctr.id)
     assert raw.init_pid is not None
 
     before = proc_rx(raw.init_pid)
-    reading = net.read_container_net(HostRoot(), raw, sample)
+    reading = net.read_container_net(HostRoot(), raw)
     after = proc_rx(raw.init_pid)
 
     assert reading.shared is None
@@ -102,11 +102,11 @@ def test_loopback_counters_grow_and_rates(
     run_container: RunContainer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ctr = run_container(BASE_IMAGE, SLEEP)
-    sample, (raw,) = sample_with(ctr.id)
-    first = net.read_container_net(HostRoot(), raw, sample, host_side=False)
+    _, (raw,) = sample_with(ctr.id)
+    first = net.read_container_net(HostRoot(), raw, host_side=False)
     result = ctr.exec_run(["ping", "-c", "3", "-i", "0.2", "127.0.0.1"])  # loopback only
     assert result.exit_code == 0, result.output
-    second = net.read_container_net(HostRoot(), raw, sample, host_side=False)
+    second = net.read_container_net(HostRoot(), raw, host_side=False)
 
     lo1 = next(ln for ln in first.links if ln.name == "lo").counters
     lo2 = next(ln for ln in second.links if ln.name == "lo").counters
@@ -137,13 +137,16 @@ def test_host_and_container_sharing(
     owner = run_container(BASE_IMAGE, SLEEP)
     joined = run_container(BASE_IMAGE, SLEEP, network_mode=f"container:{owner.id}")
     hostnet = run_container(BASE_IMAGE, SLEEP, network_mode="host")
-    sample, (c_owner, c_joined, c_host) = sample_with(owner.id, joined.id, hostnet.id)
+    _, (c_owner, c_joined, c_host) = sample_with(owner.id, joined.id, hostnet.id)
 
-    r_host = net.read_container_net(HostRoot(), c_host, sample)
-    assert (r_host.shared, r_host.links) == ("host", ())
-    r_joined = net.read_container_net(HostRoot(), c_joined, sample)
-    assert (r_joined.shared, r_joined.links) == (f"container:{owner.name}", ())
-    r_owner = net.read_container_net(HostRoot(), c_owner, sample)
+    r_host = net.read_container_net(HostRoot(), c_host)
+    assert (r_host.shared, r_host.links) == (HOST_NAMESPACE, ())
+    r_joined = net.read_container_net(HostRoot(), c_joined)
+    assert (r_joined.shared, r_joined.links) == (
+        SharedNamespace(Sharing.JOINED, (owner.name,)),
+        (),
+    )
+    r_owner = net.read_container_net(HostRoot(), c_owner)
     assert r_owner.shared is None
     assert r_owner.joined_by == (joined.name,)
     assert {ln.name for ln in r_owner.links} == {"lo", "eth0"}
@@ -161,14 +164,14 @@ def test_vanished_container_is_one_line(
     run_container: RunContainer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ctr = run_container(BASE_IMAGE, SLEEP)
-    sample, (raw,) = sample_with(ctr.id)
+    _, (raw,) = sample_with(ctr.id)
     ctr.kill()
     ctr.wait(timeout=10)
     deadline = time.monotonic() + 5
     while os.path.exists(f"/proc/{raw.init_pid}") and time.monotonic() < deadline:
         time.sleep(0.05)
     with pytest.raises(Gone):
-        net.read_container_net(HostRoot(), raw, sample)
+        net.read_container_net(HostRoot(), raw)
     code, _, err = run_cli(capsys, "net", ctr.name)
     assert code == 2
     assert len(err.strip().splitlines()) == 1

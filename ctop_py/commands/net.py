@@ -50,13 +50,13 @@ def sample_and_find(root: HostRoot, ref: str) -> tuple[RawSample, ContainerRaw]:
 
 def cmd_net(args: argparse.Namespace) -> int:
     root = root_of(args)
-    sample, container = sample_and_find(root, args.container)
+    _, container = sample_and_find(root, args.container)
     try:
-        reading = net.read_container_net(root, container, sample)
+        reading = net.read_container_net(root, container)
         rates = None
         if args.interval is not None and reading.shared is None:
             time.sleep(args.interval)
-            second = net.read_container_net(root, container, sample)
+            second = net.read_container_net(root, container)
             rates = net.rates(reading.reading, second.reading)
             reading = second
     except HostError as exc:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from ctop_py.derive import derive
 from ctop_py.model import (
+    HOST_NAMESPACE,
     CgroupEntry,
     CgroupStats,
     ContainerRaw,
@@ -28,6 +29,8 @@ from ctop_py.model import (
     Psi,
     PsiLine,
     RawSample,
+    SharedNamespace,
+    Sharing,
     Snapshot,
 )
 
@@ -468,22 +471,27 @@ HOST_PROCS = [
 ]
 
 
-def _shared(specs: list[Spec]) -> dict[str, dict[str, str]]:
-    """type -> 'host' or 'container:<names>', like Collector's marking."""
+def _shared(specs: list[Spec]) -> dict[str, dict[str, SharedNamespace]]:
+    """type -> whose namespace, as the Collector marks it: the host's, or for a namespace of
+    several containers the first one's (it started first) and the others joined it."""
     owners: dict[tuple[str, int], list[str]] = {}
     for s in specs:
         for t, inode in s.namespaces.items():
             owners.setdefault((t, inode), []).append(s.name)
-    result: dict[str, dict[str, str]] = {}
+    result: dict[str, dict[str, SharedNamespace]] = {}
     for s in specs:
         shared = {}
         for t, inode in s.namespaces.items():
             if HOST_NS.get(t) == inode:
-                shared[t] = "host"
+                shared[t] = HOST_NAMESPACE
                 continue
-            others = [n for n in owners[(t, inode)] if n != s.name]
-            if others:
-                shared[t] = "container:" + ",".join(sorted(others))
+            holders = owners[(t, inode)]
+            if len(holders) == 1:
+                continue
+            if holders[0] == s.name:
+                shared[t] = SharedNamespace(Sharing.OWNER, tuple(sorted(holders[1:])))
+            else:
+                shared[t] = SharedNamespace(Sharing.JOINED, (holders[0],))
         result[s.name] = shared
     return result
 
@@ -532,7 +540,9 @@ def _advance(spec: Spec, c: _Counters, i: int, dt: float) -> None:
         c.proc_ticks[p.pid] = c.proc_ticks.get(p.pid, 1000.0) + used * p.share * dt * TICKS
 
 
-def _raw_container(spec: Spec, c: _Counters, i: int, shared: dict[str, str]) -> ContainerRaw:
+def _raw_container(
+    spec: Spec, c: _Counters, i: int, shared: dict[str, SharedNamespace]
+) -> ContainerRaw:
     cgroup = None
     path = None
     if spec.limits is not None:
