@@ -14,8 +14,8 @@ from ctop_py.collect import Collector
 from ctop_py.commands import COMMAND_MODULES
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
+from ctop_py.errors import CtopError
 from ctop_py.export.json import dumps, snapshot_to_dict
-from ctop_py.host import HostError
 from ctop_py.launch import AppOptions, Launch, Recorded
 from ctop_py.model import ContainerView, Snapshot
 from ctop_py.present.containers import containers_table, engine_notes
@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(status, Launch):
             status = run_app(status.source, status.options)
         return status
-    except (CliError, HostError) as exc:  # RecordingError is a HostError
+    except CtopError as exc:  # every error of ours: one line
         sys.stderr.write(f"ctop-py: {present.safe(str(exc))}\n")
         return EXIT_USAGE
     except PermissionError as exc:  # a read we did not expect to be denied: say which

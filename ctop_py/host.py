@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctop_py.errors import CtopError
+
 # A process or cgroup that disappears mid-read shows up as one of these; that is normal.
 GONE_ERRNOS = frozenset({errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EINVAL, errno.ENOTDIR})
 NO_ACCESS_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
@@ -18,7 +20,7 @@ NO_ACCESS_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
 _READ_CHUNK = 65536
 
 
-class HostError(Exception):
+class HostError(CtopError):
     """A read failed; `path` names the file."""
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
@@ -39,13 +41,22 @@ class Malformed(HostError):
     """The file was read but its contents did not parse."""
 
 
-def error_from_oserror(path: str | os.PathLike[str], exc: OSError) -> HostError:
-    reason = exc.strerror or str(exc)
-    if exc.errno in GONE_ERRNOS:
+def error_from_errno(
+    path: str | os.PathLike[str],
+    code: int | None,
+    reason: str,
+    other: type[HostError] | None = None,
+) -> HostError:
+    """The one errno mapping: Gone, NoAccess, else `other` (HostError by default)."""
+    if code in GONE_ERRNOS:
         return Gone(path, reason)
-    if exc.errno in NO_ACCESS_ERRNOS:
+    if code in NO_ACCESS_ERRNOS:
         return NoAccess(path, reason)
-    return HostError(path, reason)
+    return (other or HostError)(path, reason)
+
+
+def error_from_oserror(path: str | os.PathLike[str], exc: OSError) -> HostError:
+    return error_from_errno(path, exc.errno, exc.strerror or str(exc))
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import functools
 import os
 import time
@@ -32,7 +31,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
+from ctop_py.host import (
+    Gone,
+    HostError,
+    HostRoot,
+    Malformed,
+    NoAccess,
+    error_from_errno,
+    read_bytes,
+)
 from ctop_py.model import ContainerRaw, SharedNamespace, Sharing
 
 # NETNSA_NSID_NOT_ASSIGNED (-1) arrives as an unsigned 32-bit value.
@@ -391,13 +398,15 @@ def _open_ns(path: Path, expected_inode: int | None) -> int:
 
 
 def _error(path: str | os.PathLike[str], exc: BaseException) -> HostError:
+    """An OSError or a pyroute2 NetlinkError (its errno is `code`), mapped like every read."""
     code = getattr(exc, "errno", None) or getattr(exc, "code", None)
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    if code in (errno.ENOENT, errno.ESRCH, errno.EINVAL):
-        return Gone(path, reason)
-    if code in (errno.EACCES, errno.EPERM):
+    error = error_from_errno(path, code, reason, NetError)
+    if isinstance(error, NoAccess):
         return NoAccess(path, f"{reason} (entering a network namespace needs root)")
-    return NetError(path, f"netlink: {reason}")
+    if isinstance(error, NetError):
+        return NetError(path, f"netlink: {reason}")
+    return error
 
 
 @contextlib.contextmanager

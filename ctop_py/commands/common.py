@@ -8,11 +8,12 @@ from typing import Protocol, TypeVar
 
 from ctop_py import present
 from ctop_py.collect import Collector
+from ctop_py.errors import CtopError
 from ctop_py.host import HostRoot
 from ctop_py.model import ContainerRaw
 
 
-class CliError(Exception):
+class CliError(CtopError):
     """A user-facing failure: printed as one line, exit code 2."""
 
 
