@@ -25,6 +25,7 @@ from ctop_py.host import (
 )
 from ctop_py.model import (
     CgroupEntry,
+    CgroupMode,
     CgroupStats,
     CpuCounters,
     IoCounters,
@@ -42,13 +43,13 @@ PSI_RESOURCES = ("cpu", "memory", "io")
 
 @dataclass(frozen=True)
 class CgroupLayout:
-    mode: str  # "v1", "hybrid", "v2" or "none"
+    mode: CgroupMode
     unified: Path | None  # where the v2 hierarchy is mounted, if any
     controllers: Mapping[str, Path] = field(default_factory=dict)  # v1 controller -> mount dir
 
     @property
     def version(self) -> int:
-        return 2 if self.mode == "v2" else 1
+        return 2 if self.mode is CgroupMode.V2 else 1
 
 
 def detect_layout(root: HostRoot) -> CgroupLayout:
@@ -59,11 +60,11 @@ def detect_layout(root: HostRoot) -> CgroupLayout:
     """
     base = root.cgroup
     if (base / "cgroup.controllers").exists():
-        return CgroupLayout("v2", base)
+        return CgroupLayout(CgroupMode.V2, base)
     try:
         entries = sorted(os.listdir(base))
     except OSError:
-        return CgroupLayout("none", None)
+        return CgroupLayout(CgroupMode.NONE, None)
     controllers: dict[str, Path] = {}
     unified: Path | None = None
     for name in entries:
@@ -77,14 +78,14 @@ def detect_layout(root: HostRoot) -> CgroupLayout:
             # `cpu` may be a symlink to `cpu,cpuacct`; the first directory seen wins.
             controllers.setdefault("name=systemd" if controller == "systemd" else controller, path)
     if not controllers:
-        return CgroupLayout("v2" if unified else "none", unified)
-    return CgroupLayout("hybrid" if unified else "v1", unified, controllers)
+        return CgroupLayout(CgroupMode.V2 if unified else CgroupMode.NONE, unified)
+    return CgroupLayout(CgroupMode.HYBRID if unified else CgroupMode.V1, unified, controllers)
 
 
 def container_cgroup_path(layout: CgroupLayout, entries: tuple[CgroupEntry, ...]) -> str | None:
     """The path that names a process's container: the v2 path, or a v1 controller's path."""
     by_hierarchy = {c: e.path for e in entries for c in e.controllers}
-    if layout.mode == "v2":
+    if layout.mode is CgroupMode.V2:
         return next((e.path for e in entries if e.hierarchy_id == 0), None)
     for controller in ("memory", "cpu", "pids", "cpuacct", "name=systemd"):
         if controller in by_hierarchy:
@@ -791,7 +792,7 @@ def read_cgroup(
     pids): PSI, memory peak, swap, memory events and v1's user/system CPU split are left
     out (None / empty), which halves the files read on v1."""
     files = _Files(notes, cache)
-    if layout.mode == "v2" and layout.unified is not None:
+    if layout.mode is CgroupMode.V2 and layout.unified is not None:
         directory = _dir(layout.unified, cgroup_path)
         stats = read_v2(files, directory, cgroup_path, known_limits, brief)
     else:

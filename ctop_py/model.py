@@ -181,11 +181,18 @@ class ContainerRaw:
     net: NetCounters | None  # None when unknown or when the netns is the host's
 
 
+class CgroupMode(StrEnum):
+    V1 = "v1"  # legacy: every controller in its own v1 hierarchy
+    HYBRID = "hybrid"  # v1 controllers, plus an empty v2 hierarchy (systemd, PSI)
+    V2 = "v2"  # unified
+    NONE = "none"  # no cgroup filesystem found
+
+
 @dataclass(frozen=True)
 class HostInfo:
     hostname: str
     cgroup_version: int  # 1 (legacy or hybrid) or 2
-    cgroup_mode: str  # "v1", "hybrid" or "v2"
+    cgroup_mode: CgroupMode
     cpus: int
     memory_bytes: int
     boot_time: float

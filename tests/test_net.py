@@ -14,6 +14,7 @@ from ctop_py.export.json import net_to_dict
 from ctop_py.host import Malformed
 from ctop_py.model import (
     HOST_NAMESPACE,
+    CgroupMode,
     ContainerRaw,
     HostInfo,
     Process,
@@ -194,7 +195,7 @@ def _ctr(cid: str, pid: int, net_ns: int, shared: str | None) -> ContainerRaw:
 
 
 def _sample(containers: list[ContainerRaw], processes: list[Process]) -> RawSample:
-    host = HostInfo("h", 1, "hybrid", 2, 1 << 30, 0.0, 100, {"net": 1})
+    host = HostInfo("h", 1, CgroupMode.HYBRID, 2, 1 << 30, 0.0, 100, {"net": 1})
     return RawSample(0, 0.0, host, tuple(containers), tuple(processes), 0, 0, {})
 
 

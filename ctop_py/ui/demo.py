@@ -17,6 +17,7 @@ from ctop_py.derive import derive
 from ctop_py.model import (
     HOST_NAMESPACE,
     CgroupEntry,
+    CgroupMode,
     CgroupStats,
     ContainerRaw,
     CpuCounters,
@@ -53,7 +54,7 @@ HOST_NS = {
 HOST = HostInfo(
     hostname="node-7",
     cgroup_version=2,
-    cgroup_mode="v2",
+    cgroup_mode=CgroupMode.V2,
     cpus=8,
     memory_bytes=32 * GiB - 700 * MiB,
     boot_time=T0 - 86400 * 12,
