@@ -22,6 +22,7 @@ from ctop_py.model import (
     HOST_NAMESPACE,
     CgroupEntry,
     ContainerRaw,
+    EngineStatus,
     HostInfo,
     Limits,
     NetCounters,
@@ -215,7 +216,7 @@ class Collector:
             processes=tuple(sorted(processes.values(), key=lambda p: p.pid)),
             host_cpu_busy_ticks=busy,
             host_cpu_total_ticks=total,
-            engine_status={e.runtime: e.status for e in self.engines},
+            engine_status={e.runtime: EngineStatus.from_text(e.status) for e in self.engines},
             notes=new_notes,
         )
 

@@ -106,10 +106,6 @@ def read_record(path: str) -> bytes:
         os.close(fd)
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    return read_bytes(path).decode("utf-8", "surrogateescape")
-
-
 def read_optional(path: str | os.PathLike[str]) -> bytes | None:
     """The file's bytes, or None when it does not exist (an absent controller or old kernel)."""
     try:

@@ -201,6 +201,28 @@ class HostInfo:
 
 
 @dataclass(frozen=True)
+class EngineStatus:
+    """Whether a runtime's engine (its API socket) answered; `problem` says why not. Its text
+    form ("ok", or the problem) is how recordings and JSON store it."""
+
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def to_text(self) -> str:
+        return "ok" if self.problem is None else self.problem
+
+    @classmethod
+    def from_text(cls, text: str) -> EngineStatus:
+        return cls(None if text == "ok" else text)
+
+
+ENGINE_OK = EngineStatus()
+
+
+@dataclass(frozen=True)
 class RawSample:
     monotonic_ns: int
     time: float  # wall clock, seconds since the epoch
@@ -209,7 +231,7 @@ class RawSample:
     processes: tuple[Process, ...]
     host_cpu_busy_ticks: int  # /proc/stat cpu line: all but idle and iowait
     host_cpu_total_ticks: int
-    engine_status: Mapping[str, str]  # runtime -> "ok" | reason it is unreachable
+    engine_status: Mapping[str, EngineStatus]  # by runtime
     notes: tuple[str, ...] = ()  # things that could not be read, each said once
 
 

@@ -41,6 +41,7 @@ from ctop_py.host import (
     read_bytes,
 )
 from ctop_py.model import ContainerRaw, SharedNamespace, Sharing
+from ctop_py.procfs import net_dev_lines
 
 # NETNSA_NSID_NOT_ASSIGNED (-1) arrives as an unsigned 32-bit value.
 _NSID_LIMIT = 2**31
@@ -211,14 +212,7 @@ def parse_net_dev(data: bytes, path: str = "net/dev") -> dict[str, LinkCounters]
     """Every interface of /proc/<pid>/net/dev. Bytes, packets and errors equal netlink's;
     the kernel adds rx_missed_errors into this file's rx "drop" column."""
     result = {}
-    for line in data.splitlines()[2:]:
-        name, sep, rest = line.partition(b":")
-        if not sep:
-            continue
-        iface = name.strip().decode("utf-8", "surrogateescape")
-        fields = rest.split()
-        if len(fields) < 16:
-            raise Malformed(path, f"interface {iface!r} has {len(fields)} counters, expected 16")
+    for iface, fields in net_dev_lines(data, path):
         try:
             v = [int(x) for x in fields[:16]]
         except ValueError:

@@ -101,8 +101,8 @@ def test_engine_outage_and_return(run_container: RunContainer, proxy: SocketProx
         time.sleep(0.2)
         down = collector.sample()
         by_id = {c.id: c for c in down.containers}
-        assert down.engine_status["docker"].startswith("unreachable")
-        assert "no socket" in down.engine_status["docker"]
+        assert down.engine_status["docker"].to_text().startswith("unreachable")
+        assert "no socket" in down.engine_status["docker"].to_text()
         # Still there from the kernel's view: the new one by id, the known one keeps its name.
         assert by_id[during.id].name == during.id[:12]
         assert by_id[during.id].cgroup is not None and by_id[during.id].pids
@@ -112,6 +112,6 @@ def test_engine_outage_and_return(run_container: RunContainer, proxy: SocketProx
         time.sleep(0.2)
         back = collector.sample()
         assert {c.id: c for c in back.containers}[during.id].name == during.name
-        assert back.engine_status["docker"] == "ok"
+        assert back.engine_status["docker"].ok
     finally:
         collector.close()

@@ -168,7 +168,7 @@ def test_engine_unreachable_still_shows_container(run_container: RunContainer) -
     finally:
         collector.close()
     c = find(sample, ctr.id)
-    assert sample.engine_status["docker"].startswith("unreachable")
+    assert sample.engine_status["docker"].to_text().startswith("unreachable")
     # without the API, the daemon's own files still name it (we are root)
     assert c.name == (ctr.name if os.geteuid() == 0 else ctr.id[:12])
 

@@ -73,7 +73,7 @@ def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
     try:
         container = find_container(sample.containers, ref)
     except CliError as exc:
-        down = [f"{r} engine {s}" for r, s in sample.engine_status.items() if s != "ok"]
+        down = [f"{r} engine {s.problem}" for r, s in sample.engine_status.items() if not s.ok]
         if down:
             raise CliError(f"{exc}; names are unknown: {'; '.join(down)}") from None
         raise

@@ -41,7 +41,7 @@ from ctop_py.ui.control import (
     ReplayControl,
     control_name,
 )
-from ctop_py.ui.history import Histories
+from ctop_py.ui.history import Histories, container_key
 from ctop_py.ui.messages import (
     ControlMoved,
     DetailWanted,
@@ -359,7 +359,9 @@ class CtopApp(App[int]):
         else:
             self._detail_keys.discard(message.key)
             self.histories.unpin(message.key)
-        ids = frozenset(k.split(":", 1)[1] for k in self._detail_keys)
+        snapshot = self._state.snapshot
+        views = snapshot.containers if snapshot is not None else ()
+        ids = frozenset(v.id for v in views if container_key(v) in self._detail_keys)
         reads = self.controller.want_detail(ids)
         wanted = reads and message.wanted and self.autostart and not self.paused
         if wanted and not self._collecting:

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field, replace
 
 from ctop_py.derive import derive
 from ctop_py.model import (
+    ENGINE_OK,
     HOST_NAMESPACE,
     CgroupEntry,
     CgroupMode,
     CgroupStats,
     ContainerRaw,
     CpuCounters,
+    EngineStatus,
     HostInfo,
     IoCounters,
     Limits,
@@ -670,7 +672,10 @@ def raw_samples(
                 processes=_processes(specs, counters),
                 host_cpu_busy_ticks=int(busy),
                 host_cpu_total_ticks=int(total),
-                engine_status={"docker": "ok", "podman": "unreachable: connection refused"},
+                engine_status={
+                    "docker": ENGINE_OK,
+                    "podman": EngineStatus("unreachable: connection refused"),
+                },
             )
         )
     return samples
