@@ -10,12 +10,12 @@ import pytest
 
 from ctop_py.cgroupfs import detect_layout, read_cgroup
 from ctop_py.collect import Collector
+from ctop_py.demo.host import HOST_NS
 from ctop_py.derive import derive
 from ctop_py.model import HOST_NAMESPACE, ContainerRaw, RawSample, SharedNamespace, Sharing
 from tests.fakeroot import (
     CAPTURE_V2,
     CAPTURE_V2_LIVE,
-    HOST_NS,
     FakeHost,
     net_dev,
     v1_files,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from ctop_py import demo
 from ctop_py.export.json import dumps
 from ctop_py.model import Snapshot
-from ctop_py.ui import demo
 
 # Fields deliberately not under their own name, and why (record type -> field -> reason).
 ELSEWHERE: dict[str, dict[str, str]] = {

@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from ctop_py.demo.host import HOST_NS
 from ctop_py.derive import derive
 from ctop_py.model import (
     ENGINE_OK,
@@ -42,16 +43,6 @@ GiB = 1024 * MiB
 TICKS = 100
 T0 = 1_764_400_000.0  # 2025-11-29, a fixed wall clock
 
-HOST_NS = {
-    "cgroup": 4026531835,
-    "ipc": 4026531839,
-    "mnt": 4026531841,
-    "net": 4026531840,
-    "pid": 4026531836,
-    "time": 4026531834,
-    "user": 4026531837,
-    "uts": 4026531838,
-}
 
 HOST = HostInfo(
     hostname="node-7",
