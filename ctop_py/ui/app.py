@@ -194,6 +194,22 @@ class CtopApp(App[int]):
             if isinstance(screen, LiveScreen):
                 screen.push(self._state, render if screen is top else None)
 
+    def use_controller(self, controller: Controller) -> None:
+        """Swap what paces the app (the live ring buffer of recent samples: step back into a
+        ReplayControl over them, then return to the LiveControl). Its keys, header line and
+        palette entries follow; the histories are kept until its first frame."""
+        self.controller = controller
+        self._index = None
+        self._state = replace(
+            self._state,
+            replaying=controller.replaying,
+            reads_host=controller.reads_host,
+            shadowed=controller.shadowed,
+        )
+        self._moved()
+        if self.autostart and not self._collecting:
+            self.collect()
+
     # -- collecting --------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[None]:
