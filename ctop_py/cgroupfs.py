@@ -22,6 +22,7 @@ from ctop_py.host import (
     NoAccess,
     error_from_oserror,
     read_record,
+    read_rest,
 )
 from ctop_py.model import (
     CgroupEntry,
@@ -378,7 +379,7 @@ class _Files:
                 try:
                     data = o_read(fd, _BUFFER)
                     if len(data) == _BUFFER:
-                        data += _read_rest(fd)
+                        data = read_rest(fd, [data])
                 finally:
                     o_close(fd)
             except OSError as exc:
@@ -405,13 +406,6 @@ class _Files:
 
     def keyed_of(self, data: bytes | None, path: str) -> dict[str, int]:
         return {} if data is None else _parse(data, path, parse_flat_keyed, self.cache)
-
-
-def _read_rest(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, _BUFFER):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _number(data: bytes | None, path: str) -> int | None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ctop_py.cgroupfs import CgroupLayout
+from ctop_py.host import read_rest
 from ctop_py.model import CgroupMode
 from ctop_py.runtimes import Claim, Runtime, claim
 
@@ -147,12 +148,10 @@ def read_procs(dirs: Sequence[str]) -> tuple[int, ...]:
         except OSError:
             continue
         try:
-            chunks = []
-            while chunk := os.read(fd, 65536):
-                chunks.append(chunk)
+            data = read_rest(fd)
         except OSError:
             continue
         finally:
             os.close(fd)
-        pids.update(map(int, b"".join(chunks).split()))
+        pids.update(map(int, data.split()))
     return tuple(sorted(pids))

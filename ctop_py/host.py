@@ -59,6 +59,14 @@ def error_from_oserror(path: str | os.PathLike[str], exc: OSError) -> HostError:
     return error_from_errno(path, exc.errno, exc.strerror or str(exc))
 
 
+def read_rest(fd: int, chunks: list[bytes] | None = None) -> bytes:
+    """Read `fd` to its end (after `chunks` already read): the one read loop. Raises OSError."""
+    chunks = chunks if chunks is not None else []
+    while chunk := os.read(fd, _READ_CHUNK):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
     """Read a whole (pseudo-)file with raw os calls: cheaper than open() for tiny proc files."""
     try:
@@ -66,13 +74,7 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
     except OSError as exc:
         raise error_from_oserror(path, exc) from None
     try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, _READ_CHUNK)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_rest(fd)
     except OSError as exc:
         raise error_from_oserror(path, exc) from None
     finally:
@@ -94,12 +96,7 @@ def read_record(path: str) -> bytes:
         raise error_from_oserror(path, exc) from None
     try:
         data = os.read(fd, READ_BUFFER)
-        if len(data) == READ_BUFFER:
-            chunks = [data]
-            while chunk := os.read(fd, READ_BUFFER):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data
+        return read_rest(fd, [data]) if len(data) == READ_BUFFER else data
     except OSError as exc:
         raise error_from_oserror(path, exc) from None
     finally:
