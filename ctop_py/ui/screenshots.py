@@ -1,4 +1,4 @@
-"""Render SVG screenshots of the app from made-up but realistic Snapshots (ctop_py.ui.demo).
+"""Render SVG screenshots of the app from made-up but realistic Snapshots (ctop_py.demo).
 
     python -m ctop_py.ui.screenshots DIR
 
