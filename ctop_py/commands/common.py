@@ -10,7 +10,7 @@ from ctop_py import present
 from ctop_py.collect import Collector
 from ctop_py.errors import CtopError
 from ctop_py.host import HostRoot
-from ctop_py.model import ContainerRaw
+from ctop_py.model import ContainerRaw, RawSample
 
 
 class CliError(CtopError):
@@ -63,8 +63,8 @@ def find_container(containers: Sequence[C], ref: str) -> C:
     raise CliError(f"no such container: {present.safe(ref)}")
 
 
-def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
-    """One sample of the host, and the running container that `ref` names."""
+def sample_and_find(root: HostRoot, ref: str) -> tuple[RawSample, ContainerRaw]:
+    """One sample of the host, and the running container that `ref` names in it."""
     collector = Collector(root)
     try:
         sample = collector.sample()
@@ -79,4 +79,9 @@ def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
         raise
     if container.init_pid is None:
         raise CliError(f"container {present.safe(container.name)} is not running")
-    return container
+    return sample, container
+
+
+def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
+    """The running container that `ref` names (one sample of the host)."""
+    return sample_and_find(root, ref)[1]
