@@ -3,10 +3,13 @@ the kernel and Docker's files, not the daemon. The daemon is restarted afterward
 
 The dockerd stopped here is the test's OWN, never the shared one: it runs in a private mount
 namespace where its data root (a temporary directory) is bind-mounted on /var/lib/docker, with
-its own socket, exec-root and pidfile, no bridge and no iptables rules. ctop-py runs in the same
-mount namespace, so it finds Docker's files where it always looks, and DOCKER_HOST points it at
-the private socket. The daemon runs with --live-restore, so stopping it leaves the container
-running, as on a production host."""
+its own socket, exec-root and pidfile, no bridge and no iptables rules, and in its own network
+namespace: a dockerd started with --bridge=none DELETES the `docker0` link of the namespace it
+runs in (moby's removeDefaultBridgeInterface), which would break the shared engine's networking.
+ctop-py runs in the same mount namespace (and the host's network namespace), so it finds
+Docker's files where it always looks; DOCKER_HOST points it at the private socket. The daemon
+runs with --live-restore, so stopping it leaves the container running, as on a production host.
+"""
 
 from __future__ import annotations
 
@@ -45,12 +48,12 @@ class PrivateDockerd:
     def url(self) -> str:
         return f"unix://{self.socket}"
 
-    def in_ns(self, *argv: str) -> list[str]:
-        return ["nsenter", "-t", str(self.holder.pid), "-m", "--", *argv]
+    def in_ns(self, *argv: str, net: bool = False) -> list[str]:
+        return ["nsenter", "-t", str(self.holder.pid), "-m", *(["-n"] if net else []), "--", *argv]
 
     def start(self) -> None:
         proc = subprocess.Popen(
-            self.in_ns(*self.argv),
+            self.in_ns(*self.argv, net=True),
             stdout=self.log,
             stderr=self.log,
             stdin=subprocess.DEVNULL,
@@ -98,6 +101,7 @@ def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
     for tool in ("dockerd", "nsenter", "unshare"):
         require(shutil.which(tool) is not None, f"{tool} is not installed")
     require(os.geteuid() == 0, "a private dockerd needs root")
+    host_links = _host_links()
     tmp = Path(tempfile.mkdtemp(prefix="ctopt-dockerd-", dir="/var/tmp"))
     (tmp / "data").mkdir()
     tag = uuid.uuid4().hex[:8]
@@ -119,8 +123,9 @@ def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
     if driver == "cgroupfs":
         argv.append(f"--cgroup-parent=/{cgroup_parent}")
     holder = subprocess.Popen(
-        ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-         'mount --bind "$1" /var/lib/docker && echo ready && exec sleep 86400',
+        ["unshare", "--mount", "--net", "--propagation", "private", "--", "sh", "-c",
+         'mount --bind "$1" /var/lib/docker && ip link set lo up && echo ready'
+         " && exec sleep 86400",
          "sh", str(tmp / "data")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -136,6 +141,13 @@ def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
         yield daemon
     finally:
         _tear_down(daemon, cgroup_parent)
+    # The shared engine's network is untouched: docker0 and the host's other links are there.
+    assert _host_links() == host_links
+
+
+def _host_links() -> list[str]:
+    """The host's network links but the veths of containers (other runs start and stop them)."""
+    return sorted(n for n in os.listdir("/sys/class/net") if not n.startswith("veth"))
 
 
 def _tear_down(daemon: PrivateDockerd, cgroup_parent: str) -> None:
