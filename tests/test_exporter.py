@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -22,7 +21,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from ctop_py.collect import Collector
 from ctop_py.export.openmetrics import SampleExporter
-from tests.conftest import BASE_IMAGE, SPIN, RunContainer
+from tests.conftest import BASE_IMAGE, SPIN, RunContainer, require
 from tests.fakeroot import FakeHost, v2_files
 
 ID = "d89ef6da903ab9e80ab773ffad6eb38d24832a7a06551e4817552ce19ffd7008"
@@ -98,10 +97,8 @@ def get_json(url: str) -> Any:
 @pytest.fixture
 def prometheus_bin() -> str:
     found = shutil.which("prometheus")
-    if found is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("prometheus is required in CI (Debian package `prometheus`)")
-        pytest.skip("prometheus not installed")
+    require(found is not None, "prometheus is not installed (Debian package `prometheus`)")
+    assert found is not None
     return found
 
 
