@@ -8,18 +8,17 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ctop_py.cgroupfs import detect_layout
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
-from ctop_py.host import HostRoot
 from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.runtimes.docker import EngineClient
-from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer
+from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -33,74 +32,141 @@ def find(sample: RawSample, cid: str) -> ContainerRaw:
     )
 
 
-def cgroup_file(c: ContainerRaw, v1_controller: str, name: str) -> Path:
-    layout = detect_layout(HostRoot())
-    assert c.cgroup_path is not None
-    if layout.mode == "v2":
-        assert layout.unified is not None
-        return layout.unified / c.cgroup_path.lstrip("/") / name
-    return layout.controllers[v1_controller] / c.cgroup_path.lstrip("/") / name
+# -- ground truth, read independently of the collector -------------------------------------
 
 
-def usage_ns(c: ContainerRaw) -> int:
-    if detect_layout(HostRoot()).mode == "v2":
-        stat = cgroup_file(c, "cpu", "cpu.stat").read_text().split()
-        return int(stat[stat.index("usage_usec") + 1]) * 1000
-    return int(cgroup_file(c, "cpuacct", "cpuacct.usage").read_text())
+def kernel_cgroup_dir(pid: int, controller: str) -> Path:
+    """The cgroup directory of `pid` for a v1 controller (or the v2 one), from
+    /proc/<pid>/cgroup: the kernel's answer, not the collector's discovery."""
+    v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        hierarchy, controllers, path = line.split(":", 2)
+        if v2 and hierarchy == "0" and controllers == "":
+            return Path("/sys/fs/cgroup", path.lstrip("/"))
+        if not v2 and controller in controllers.split(","):
+            return Path("/sys/fs/cgroup", controllers, path.lstrip("/"))
+    raise AssertionError(f"pid {pid} has no {controller} cgroup")
 
 
-def test_throttled_spinner_with_limits(run_container: RunContainer) -> None:
+def flat_keyed(path: Path) -> dict[str, int]:
+    return {k: int(v) for k, v in (line.split() for line in path.read_text().splitlines())}
+
+
+@dataclass(frozen=True)
+class KernelCpu:
+    """The kernel's CPU counters of a container's cgroup, and when they were read."""
+
+    monotonic_ns: int
+    usage_ns: int
+    nr_periods: int
+    nr_throttled: int
+    throttled_ns: int
+
+
+def kernel_cpu(pid: int) -> KernelCpu:
+    now = time.monotonic_ns()
+    if Path("/sys/fs/cgroup/cgroup.controllers").exists():
+        stat = flat_keyed(kernel_cgroup_dir(pid, "") / "cpu.stat")
+        usage, throttled = stat["usage_usec"] * 1000, stat["throttled_usec"] * 1000
+    else:
+        stat = flat_keyed(kernel_cgroup_dir(pid, "cpu") / "cpu.stat")
+        usage = int((kernel_cgroup_dir(pid, "cpuacct") / "cpuacct.usage").read_text())
+        throttled = stat["throttled_time"]
+    return KernelCpu(now, usage, stat["nr_periods"], stat["nr_throttled"], throttled)
+
+
+@dataclass(frozen=True)
+class Bracketed:
+    """A sample with the kernel's counters read just before and just after it."""
+
+    before: KernelCpu
+    sample: RawSample
+    after: KernelCpu
+
+
+def bracketed(collector: Collector, pid: int) -> Bracketed:
+    before = kernel_cpu(pid)
+    sample = collector.sample()
+    return Bracketed(before, sample, kernel_cpu(pid))
+
+
+def rate_bounds(a: Bracketed, b: Bracketed, field: str, per: str = "") -> tuple[float, float]:
+    """The least and the most that Δfield / Δper (per: a counter, or time when empty) can be
+    between the two samples, given when the kernel's counters were read around them."""
+
+    def get(k: KernelCpu, name: str) -> int:
+        return k.monotonic_ns if not name else int(getattr(k, name))
+
+    low_num = get(b.before, field) - get(a.after, field)
+    high_num = get(b.after, field) - get(a.before, field)
+    low_den = get(b.before, per) - get(a.after, per)
+    high_den = get(b.after, per) - get(a.before, per)
+    assert low_den > 0, f"no {per or 'time'} passed between the samples"
+    return max(0, low_num) / high_den, high_num / low_den
+
+
+def assert_counters_between(b: Bracketed, c: ContainerRaw) -> None:
+    """The collector's raw counters are the kernel's, read while it sampled."""
+    assert c.cgroup is not None
+    cpu = c.cgroup.cpu
+    for name in ("usage_ns", "nr_periods", "nr_throttled", "throttled_ns"):
+        value = getattr(cpu, name)
+        assert getattr(b.before, name) <= value <= getattr(b.after, name), name
+
+
+def test_throttled_spinner_equals_the_kernel(run_container: RunContainer) -> None:
+    """CPU %, throttled % (Δnr_throttled / Δnr_periods) and throttled seconds per second of a
+    spinner limited to 0.1 CPU, against cpu.stat and cpuacct.usage read around each sample."""
     ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, mem_limit="48m", pids_limit=50)
+    pid = ctr.attrs["State"]["Pid"]
     collector = Collector()
     try:
-        time.sleep(1.0)  # let it hit the quota
-        first = collector.sample()
-        time.sleep(2.0)
-        second = collector.sample()
+        wait_for(lambda: kernel_cpu(pid).nr_throttled > 0, 10, "the spinner to hit its quota")
+        first = bracketed(collector, pid)
+        time.sleep(2.0)  # the measured window
+        second = bracketed(collector, pid)
     finally:
         collector.close()
-    view = next(v for v in derive(first, second).containers if v.id == ctr.id)
+    for b in (first, second):
+        assert_counters_between(b, find(b.sample, ctr.id))
+    view = next(v for v in derive(first.sample, second.sample).containers if v.id == ctr.id)
     assert view.name == ctr.name and view.raw.runtime == "docker"
     assert view.raw.image == BASE_IMAGE and view.raw.state == "running"
     assert view.limits.cpu_quota_cores == pytest.approx(0.1)
     assert view.limits.memory_max_bytes == 48 * 1024 * 1024
     assert view.limits.pids_max == 50
-    assert view.throttling.throttled_percent is not None
-    assert view.throttling.throttled_percent > 50  # a spinner at 0.1 CPU is throttled nearly always
-    assert view.throttling.throttled_seconds_per_s is not None
-    assert view.throttling.throttled_seconds_per_s > 0
-    # At most its quota; a busy host may give it less.
-    assert view.usage.cpu_percent is not None and 0 < view.usage.cpu_percent <= 13.0
-    assert view.usage.cpu_percent_of_quota is not None
-    assert view.usage.cpu_percent_of_quota == pytest.approx(view.usage.cpu_percent / 0.1)
+
+    cpu, throttled = view.usage.cpu_percent, view.throttling.throttled_percent
+    throttled_per_s = view.throttling.throttled_seconds_per_s
+    assert cpu is not None and throttled is not None and throttled_per_s is not None
+    low, high = rate_bounds(first, second, "usage_ns")
+    assert low * 100 <= cpu <= high * 100
+    assert view.usage.cpu_percent_of_quota == pytest.approx(cpu / 0.1)
+    low, high = rate_bounds(first, second, "nr_throttled", "nr_periods")
+    assert low * 100 <= throttled <= high * 100
+    low, high = rate_bounds(first, second, "throttled_ns")
+    assert low <= throttled_per_s <= high
     assert view.usage.pids_current == 1
-    assert view.raw.pids == (ctr.attrs["State"]["Pid"],)
+    assert view.raw.pids == (pid,)
 
 
 def test_cpu_percent_equals_kernel_counters(run_container: RunContainer) -> None:
     ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=500_000_000)
+    pid = ctr.attrs["State"]["Pid"]
     collector = Collector()
     try:
-        c0 = find(collector.sample(), ctr.id)
-        before = usage_ns(c0)
-        t_before = time.monotonic_ns()
-        first = collector.sample()
+        first = bracketed(collector, pid)
         time.sleep(1.5)
-        second = collector.sample()
-        t_after = time.monotonic_ns()
-        after = usage_ns(c0)
+        second = bracketed(collector, pid)
     finally:
         collector.close()
-    a, b = find(first, ctr.id), find(second, ctr.id)
-    assert a.cgroup is not None and b.cgroup is not None
-    assert a.cgroup.cpu.usage_ns is not None and b.cgroup.cpu.usage_ns is not None
-    # The collector's counters are the kernel's, read in order.
-    assert before <= a.cgroup.cpu.usage_ns <= b.cgroup.cpu.usage_ns <= after
-    view = next(v for v in derive(first, second).containers if v.id == ctr.id)
-    independent = 100.0 * (after - before) / (t_after - t_before)
-    assert view.usage.cpu_percent == pytest.approx(independent, abs=5.0)
-    # Never above its 0.5 CPU quota (it may get less when the host is busy).
-    assert view.usage.cpu_percent is not None and 0 < view.usage.cpu_percent <= 50.0 * 1.2
+    for b in (first, second):
+        assert_counters_between(b, find(b.sample, ctr.id))
+    view = next(v for v in derive(first.sample, second.sample).containers if v.id == ctr.id)
+    low, high = rate_bounds(first, second, "usage_ns")
+    assert view.usage.cpu_percent is not None
+    assert low * 100 <= view.usage.cpu_percent <= high * 100
+    assert high - low < 0.1  # the bracket is tight enough to mean something
 
 
 def test_namespaces_equal_readlink(run_container: RunContainer) -> None:
