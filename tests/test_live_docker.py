@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from ctop_py.collect import Collector
 from ctop_py.derive import derive
 from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.runtimes.docker import EngineClient
-from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, wait_for
+from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, deadline_s, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -201,28 +202,52 @@ def test_host_pid_and_shared_net_are_flagged(run_container: RunContainer) -> Non
     assert cb.namespaces["net"] == ca.namespaces["net"]
 
 
-def test_memory_used_equals_docker_stats(run_container: RunContainer, docker_client: Any) -> None:
+_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
+
+
+def docker_size(text: str) -> tuple[float, float]:
+    """`docker stats` prints sizes with 4 significant digits ("2.051MiB"): the value it shows
+    and how far the true value may be from it (half a unit of the last digit)."""
+    match = re.fullmatch(r"([0-9.]+)([A-Za-z]+)", text.strip())
+    assert match, text
+    number, unit = match.groups()
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    scale = _UNITS[unit]
+    return float(number) * scale, 0.5 * 10**-decimals * scale
+
+
+def test_memory_used_equals_docker_stats(run_container: RunContainer) -> None:
+    """Memory used (usage minus inactive file cache) against `docker stats`' own output."""
     ctr = run_container(BASE_IMAGE, ["sh", "-c", "dd if=/dev/zero of=/tmp/f bs=1k count=2048; "
-                                     "sleep 3600"], mem_limit="64m")  # fmt: skip
-    time.sleep(1.0)
+                                     "echo written; sleep 3600"], mem_limit="64m")  # fmt: skip
+    wait_for(lambda: b"written" in ctr.logs(), 30, "the container to write its file")
     collector = Collector()
     try:
-        for _ in range(5):
-            ours_before = find(collector.sample(), ctr.id).cgroup
-            stats = docker_client.api.stats(ctr.id, stream=False)
-            ours_after = find(collector.sample(), ctr.id).cgroup
-            assert ours_before is not None and ours_after is not None
-            if ours_before.memory.used_bytes == ours_after.memory.used_bytes:
+        for _ in range(5):  # until memory holds still across the `docker stats` call
+            before = find(collector.sample(), ctr.id).cgroup
+            stats = subprocess.run(
+                ["docker", "stats", "--no-stream", "--format", "{{json .}}", ctr.id],
+                capture_output=True, text=True, timeout=deadline_s(60),
+            )  # fmt: skip
+            after = find(collector.sample(), ctr.id).cgroup
+            assert before is not None and after is not None
+            if before.memory.used_bytes == after.memory.used_bytes:
                 break
     finally:
         collector.close()
-    assert ours_after is not None
-    mem = stats["memory_stats"]
-    inactive = mem["stats"].get("total_inactive_file", mem["stats"].get("inactive_file", 0))
-    docker_used = mem["usage"] - inactive if inactive < mem["usage"] else mem["usage"]
-    assert ours_after.memory.used_bytes == docker_used
-    assert ours_after.memory.current_bytes == mem["usage"]
-    assert ours_after.limits.memory_max_bytes == mem["limit"] == 64 * 1024 * 1024
+    assert stats.returncode == 0, stats.stderr
+    assert after is not None and after.memory.current_bytes is not None
+    shown = json.loads(stats.stdout)
+    used_text, limit_text = shown["MemUsage"].split(" / ")
+    used, slack = docker_size(used_text)
+    assert after.memory.used_bytes is not None
+    assert abs(after.memory.used_bytes - used) <= slack, (after.memory.used_bytes, used_text)
+    assert after.memory.current_bytes >= 2048 * 1024  # the file written is cached (inactive)
+    limit, slack = docker_size(limit_text)
+    assert after.limits.memory_max_bytes == 64 * 1024 * 1024
+    assert abs(after.limits.memory_max_bytes - limit) <= slack
+    percent = float(shown["MemPerc"].rstrip("%"))
+    assert abs(100 * after.memory.used_bytes / after.limits.memory_max_bytes - percent) <= 0.005
 
 
 def test_engine_unreachable_still_shows_container(run_container: RunContainer) -> None:
@@ -256,41 +281,79 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_snapshot_json_cli(run_container: RunContainer) -> None:
+def net_dev_rx(pid: int) -> int:
+    """Received bytes of every interface but lo in the network namespace of `pid`."""
+    total = 0
+    for line in Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]:
+        name, counters = line.split(":", 1)
+        if name.strip() != "lo":
+            total += int(counters.split()[0])
+    return total
+
+
+def test_snapshot_json_cli(run_container: RunContainer, docker_client: Any) -> None:
+    """Every value of `snapshot --json` that can be known is checked against the kernel and
+    `docker inspect`; cumulative counters lie between the kernel's reads around the run."""
     ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, pids_limit=50)
+    pid = ctr.attrs["State"]["Pid"]
+    inspect = docker_client.api.inspect_container(ctr.id)
+    before, rx_before = kernel_cpu(pid), net_dev_rx(pid)
     result = _cli("snapshot", "--interval", "1", "--json", ctr.name)
+    after, rx_after = kernel_cpu(pid), net_dev_rx(pid)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) >= {"time", "host", "containers"}
-    assert set(data["host"]) >= {"cgroup_version", "cpus", "memory_bytes"}
     assert data["host"]["cpus"] == os.cpu_count()
+    v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    assert data["host"]["cgroup_version"] == (2 if v2 else 1)
+    meminfo = flat_keyed_kb(Path("/proc/meminfo"))
+    assert data["host"]["memory_bytes"] == meminfo["MemTotal"] * 1024
+    assert data["interval_s"] >= 1.0
     (c,) = data["containers"]
-    for key in ("id", "name", "runtime", "image", "state", "init_pid", "pids", "cgroup",
-                "namespaces", "limits", "usage", "throttling", "memory_events", "psi"):  # fmt: skip
-        assert key in c, key
-    assert c["id"] == ctr.id and c["name"] == ctr.name
-    assert c["limits"]["cpu_quota_cores"] == pytest.approx(0.1)
-    assert c["limits"]["memory_max_bytes"] is None  # no limit is null, not 0
-    assert c["limits"]["pids_max"] == 50
-    # cgroupfs driver: /docker/<id>; systemd driver: /system.slice/docker-<id>.scope
-    assert c["cgroup"]["path"] in {f"/docker/{ctr.id}", f"/system.slice/docker-{ctr.id}.scope"}
-    assert c["throttling"]["throttled_percent"] > 0
-    for key in ("cpu_percent", "cpu_percent_of_quota", "memory_used_bytes",
-                "memory_current_bytes", "pids_current", "net_rx_bytes_per_s",
-                "net_tx_bytes_per_s", "io_read_bytes_per_s", "io_write_bytes_per_s"):  # fmt: skip
-        assert key in c["usage"], key
+    assert (c["id"], c["name"], c["runtime"], c["image"], c["state"]) == (
+        ctr.id, ctr.name, "docker", inspect["Config"]["Image"], "running",
+    )  # fmt: skip
+    assert c["init_pid"] == pid and c["pids"] == [pid]
+    cgroup_dir = kernel_cgroup_dir(pid, "cpu")
+    expected_path = "/" + str(cgroup_dir.relative_to(
+        Path("/sys/fs/cgroup") if v2 else Path("/sys/fs/cgroup") / cgroup_dir.parts[4]
+    ))  # fmt: skip
+    assert c["cgroup"] == {"version": 2 if v2 else 1, "path": expected_path}
+    for ns_type, inode in c["namespaces"].items():
+        assert os.readlink(f"/proc/{pid}/ns/{ns_type}") == f"{ns_type}:[{inode}]"
+    host = inspect["HostConfig"]
+    assert c["limits"]["cpu_quota_cores"] == pytest.approx(host["NanoCpus"] / 1e9)
+    assert c["limits"]["memory_max_bytes"] is None and host["Memory"] == 0  # null, not 0
+    assert c["limits"]["pids_max"] == host["PidsLimit"]
+    assert c["usage"]["pids_current"] == 1
+    assert c["usage"]["cpu_percent_of_quota"] == pytest.approx(c["usage"]["cpu_percent"] / 0.1)
+    for name in ("usage_ns", "nr_periods", "nr_throttled", "throttled_ns"):
+        assert getattr(before, name) <= c["cpu"][name] <= getattr(after, name), name
+    assert c["throttling"]["nr_throttled"] == c["cpu"]["nr_throttled"]
+    assert rx_before <= c["net"]["rx_bytes"] <= rx_after
+    assert c["usage"]["net_rx_bytes_per_s"] <= (rx_after - rx_before) / data["interval_s"]
+    assert c["usage"]["io_read_bytes_per_s"] == 0 and c["usage"]["io_write_bytes_per_s"] == 0
+
+
+def flat_keyed_kb(path: Path) -> dict[str, int]:
+    return {line.split(":")[0]: int(line.split()[1]) for line in path.read_text().splitlines()}
 
 
 def test_snapshot_table_and_ns_cli(run_container: RunContainer) -> None:
     ctr = run_container(BASE_IMAGE, SLEEP, pid_mode="host")
+    pid = ctr.attrs["State"]["Pid"]
     result = _cli("snapshot", "--interval", "0.2")
     assert result.returncode == 0, result.stderr
-    assert ctr.name in result.stdout and "NAME" in result.stdout.splitlines()[0]
+    header = result.stdout.splitlines()[0].split()
+    assert header[:4] == ["NAME", "RUNTIME", "ID", "STATE"]
+    (row,) = [line.split() for line in result.stdout.splitlines() if line.startswith(ctr.name)]
+    assert row[:4] == [ctr.name, "docker", ctr.id[:12], "running"]
     result = _cli("ns", "--json")
     assert result.returncode == 0, result.stderr
     namespaces = json.loads(result.stdout)
     host_pid = [n for n in namespaces if n["type"] == "pid" and n["is_host"]]
     assert len(host_pid) == 1 and ctr.name in host_pid[0]["containers"]
+    assert os.readlink("/proc/self/ns/pid") == f"pid:[{host_pid[0]['inode']}]"
     own_net = [n for n in namespaces if n["type"] == "net" and ctr.name in n["containers"]]
     assert len(own_net) == 1 and not own_net[0]["is_host"]
-    assert ctr.attrs["State"]["Pid"] in own_net[0]["pids"]
+    assert own_net[0]["pids"] == [pid]  # `sleep` alone in its network namespace
+    assert os.readlink(f"/proc/{pid}/ns/net") == f"net:[{own_net[0]['inode']}]"
