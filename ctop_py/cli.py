@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -16,7 +17,7 @@ from ctop_py.commands import COMMAND_MODULES
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
 from ctop_py.export.json import snapshot_to_dict
-from ctop_py.host import HostError
+from ctop_py.host import HostError, HostRoot
 from ctop_py.model import ContainerView, Snapshot
 
 EXIT_USAGE = 2
@@ -194,6 +195,30 @@ def format_table(views: Sequence[ContainerView]) -> str:
     return present.table(headers, rows, right=set(range(4, 11)))
 
 
+def _unreadable_namespaces_note(root: HostRoot, pids: list[int]) -> str | None:
+    """Why some processes' namespaces were not read. A process that exited between the listing
+    and the read is normal churn and not mentioned; the others are told as they are: other
+    users' processes need root, and as root a denial is not a question of being root."""
+    denied = []
+    for pid in pids:
+        try:
+            os.readlink(root.path(f"/proc/{pid}/ns/net"))
+        except PermissionError:
+            denied.append(pid)
+        except OSError:
+            continue  # it exited (or its ns links are otherwise gone): nothing to say
+    if not denied:
+        return None
+    which = ", ".join(map(str, denied[:5])) + (", …" if len(denied) > 5 else "")
+    count = f"{len(denied)} process{'es' if len(denied) > 1 else ''} (pid {which})"
+    if os.geteuid() == 0:
+        return (
+            f"note: the namespaces of {count} are unreadable even as root: permission denied "
+            "(a non-dumpable process, another user namespace, or a security module)"
+        )
+    return f"note: the namespaces of {count} are unreadable (other users' processes need root)"
+
+
 def cmd_ns(args: argparse.Namespace) -> int:
     from ctop_py.nsfs import list_namespaces
 
@@ -206,13 +231,10 @@ def cmd_ns(args: argparse.Namespace) -> int:
     namespaces = list_namespaces(
         collector.root, everyone, sample.containers, dict(sample.host.namespaces)
     )
-    unreadable = sum(1 for p in everyone if not p.namespaces)
-    if unreadable:
-        print(
-            f"note: the namespaces of {unreadable} processes are unreadable "
-            "(other users' processes need root)",
-            file=sys.stderr,
-        )
+    unread = [p.pid for p in everyone if not p.namespaces]
+    note = _unreadable_namespaces_note(collector.root, unread)
+    if note:
+        print(note, file=sys.stderr)
     if args.type:
         namespaces = [n for n in namespaces if n.type == args.type]
     if args.json:
