@@ -3,6 +3,8 @@ files found from /proc/<pid>/cgroup (not the collector's discovery)."""
 
 from __future__ import annotations
 
+import bisect
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,3 +62,42 @@ def net_dev_rx(pid: int) -> int:
 
 def flat_keyed_kb(path: Path) -> dict[str, int]:
     return {line.split(":")[0]: int(line.split()[1]) for line in path.read_text().splitlines()}
+
+
+class KernelSeries:
+    """The kernel's CPU counters of one cgroup, read in a loop: (start, end, counters)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.reads: list[tuple[int, int, KernelCpu]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            start = time.monotonic_ns()
+            counters = kernel_cpu(self.pid)
+            self.reads.append((start, time.monotonic_ns(), counters))
+            time.sleep(0.005)
+
+    def __enter__(self) -> KernelSeries:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def at_most(self, t: int) -> KernelCpu:
+        """Counters read wholly before t: no greater than the kernel's at t."""
+        ends = [end for _, end, _ in self.reads]
+        index = bisect.bisect_right(ends, t) - 1
+        assert index >= 0, "no kernel read before the sample"
+        return self.reads[index][2]
+
+    def at_least(self, t: int) -> KernelCpu:
+        """Counters read wholly after t: no smaller than the kernel's at t."""
+        starts = [start for start, _, _ in self.reads]
+        index = bisect.bisect_left(starts, t)
+        assert index < len(self.reads), "no kernel read after the sample"
+        return self.reads[index][2]

@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from ctop_py.derive import derive
 from ctop_py.model import RawSample
 from ctop_py.record import MAGIC, Recorder, RecordingError, read_recording
 from ctop_py.sources import ReplaySource, snapshot_at
-from tests.conftest import deadline_s, require
+from tests.conftest import deadline_s, require, wait_for
 from tests.fakeroot import FakeHost, net_dev, v2_files
 
 ID = "d89ef6da903ab9e80ab773ffad6eb38d24832a7a06551e4817552ce19ffd7008"
@@ -102,11 +101,12 @@ def test_killed_recorder_leaves_a_readable_file(tmp_path: Path) -> None:
         ],
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if path.exists() and len(read_recording(path).samples) >= 3:
-            break
-        time.sleep(0.05)
+    wait_for(
+        lambda: path.exists() and len(read_recording(path).samples) >= 3,
+        30,
+        "three samples recorded",
+        interval=0.05,
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     whole = read_recording(path)
