@@ -17,7 +17,7 @@ from itertools import chain
 
 from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
-from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
+from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes, read_record
 from ctop_py.model import (
     HOST_NAMESPACE,
     CgroupEntry,
@@ -282,6 +282,15 @@ class Collector:
                 result[(engine.runtime, cid)] = meta
         return result
 
+    def _same_init(self, known: _Known) -> bool:
+        """Its init pid still runs the same process: same start time (a reused pid is another
+        process, with its own namespaces). One read of /proc/PID/stat."""
+        path = f"{self._proc_stat[: -len('stat')]}{known.init_pid}/stat"
+        try:
+            return procfs.parse_stat(read_record(path), path).start_ticks == known.init_start
+        except HostError:
+            return False
+
     def _known_for(
         self,
         key: tuple[str, str],
@@ -290,7 +299,7 @@ class Collector:
         notes: set[str],
     ) -> _Known | None:
         known = self._known.get(key)
-        if known is not None and known.init_pid in group.pids:
+        if known is not None and known.init_pid in group.pids and self._same_init(known):
             return known
         members = group.processes or [p for p in map(process, group.pids) if p is not None]
         if not members:
