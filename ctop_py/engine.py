@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ctop_py.errors import CtopError
 from ctop_py.host import HostRoot
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 SOCKET = "/var/run/docker.sock"
 
 
-class EngineError(Exception):
+class EngineError(CtopError):
     """A failure talking to the engine, as one line for the user."""
 
 
