@@ -402,7 +402,7 @@ class CtopApp(ActingMixin, App[int]):
             ("columns (c)", list(ColumnChooser.BINDINGS)),
         ]
         if acting:
-            sections.append(("actions (x): each change asks, y confirms", list(MENU_BINDINGS)))
+            sections.append(("actions (x); y confirms", list(MENU_BINDINGS)))
         self.push_screen(HelpScreen(sections, replay=controller.replaying))
 
     def action_namespaces(self) -> None:
