@@ -671,3 +671,34 @@ def test_the_app_as_nobody_says_logs_and_actions_need_the_socket(
     assert lines["ACTIONS"].startswith("actions " + denied)
     assert lines["LOGS"].startswith("logs " + denied)
     assert status(ctr.id)["Status"] == "running"
+
+
+def test_palette_offers_actions_and_columns() -> None:
+    from ctop_py.ui.commands import CtopCommands
+
+    app = with_options(SNAPSHOTS, acting=Actions(no_engine))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        provider = CtopCommands(app.screen)
+        discovered = [hit.text async for hit in provider.discover()]
+        assert "Containers: choose columns" in discovered and "Actions on spinner" in discovered
+        hits = [hit async for hit in provider.search("actions on spinner")]
+        max(hits, key=lambda h: h.score).command()
+        await pilot.pause()
+        assert isinstance(app.screen, ActionsMenu) and app.screen.container_name == "spinner"
+        await pilot.press("escape")
+        hits = [hit async for hit in provider.search("choose columns")]
+        max(hits, key=lambda h: h.score).command()
+        await pilot.pause()
+        assert isinstance(app.screen, ColumnChooser)
+
+    drive(app, scenario)
+    read_only = with_options(SNAPSHOTS, acting=Actions(no_engine), read_only=True)
+
+    async def none_read_only(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        discovered = [hit.text async for hit in CtopCommands(app.screen).discover()]
+        assert not any((text or "").startswith("Actions on") for text in discovered)
+
+    drive(read_only, none_read_only)

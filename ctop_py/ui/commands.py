@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.markup import escape
 
 from ctop_py import present
+from ctop_py.model import ContainerView
 from ctop_py.ui import columns as cols
 from ctop_py.ui.control import Controller
 from ctop_py.ui.state import UiState
@@ -38,6 +39,8 @@ class Commandable(Protocol):
     def containers_action(self, action: str, *args: str) -> None: ...
 
     def open_container(self, key: str) -> None: ...
+
+    def open_actions(self, view: ContainerView) -> None: ...
 
 
 class CtopCommands(Provider):
@@ -67,6 +70,11 @@ class CtopCommands(Provider):
                 partial(app.containers_action, "filter"),
             ),
             ("Containers: reverse sort", "(r)", partial(app.containers_action, "reverse_sort")),
+            (
+                "Containers: choose columns",
+                "show, hide, reorder, save (c)",
+                partial(app.containers_action, "choose_columns"),
+            ),
         ]
         for column in cols.SORTABLE:
             commands.append(
@@ -88,6 +96,14 @@ class CtopCommands(Provider):
                         partial(app.open_container, container_key(view)),
                     )
                 )
+                if app.state.acting:
+                    commands.append(
+                        (
+                            f"Actions on {present.safe(view.name, 60)}",
+                            "stop, start, restart, pause, remove, a shell (x)",
+                            partial(app.open_actions, view),
+                        )
+                    )
         return commands
 
     async def discover(self) -> Hits:
