@@ -262,27 +262,33 @@ def test_since(writer: Any) -> None:
 
 @pytest.mark.docker
 def test_follow(run_container: RunContainer) -> None:
+    """--follow keeps printing while the container writes, and ends when it stops; then what
+    it printed equals docker logs. No timing assumption: the container writes until stopped."""
     script = (
-        "i=0; while [ $i -lt 6 ]; do echo tick $i; echo tock $i >&2; i=$((i+1)); sleep 0.4; done"
+        "trap 'exit 0' TERM; i=0; "
+        "while :; do echo tick $i; echo tock $i >&2; i=$((i+1)); sleep 0.2; done"
     )
     container = run_container(BASE_IMAGE, ["sh", "-c", script], network_mode="none")
     command = [sys.executable, "-m", "ctop_py", "logs", "--follow", container.name]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
         assert proc.stdout is not None and proc.stderr is not None
-        first = proc.stdout.readline()
-        container.reload()
-        running_at_first_line = container.status == "running"
-        rest = proc.stdout.read()  # to the end: the container exited (little output, no deadlock)
+        seen = [proc.stdout.readline() for _ in range(3)]
+        # the container goes on writing: a follower is still there (without -f it would end)
+        for _ in range(3):
+            seen.append(proc.stdout.readline())
+        still_following = proc.poll() is None
+        container.stop(timeout=10)
+        rest = proc.stdout.read()  # to the end: the container stopped
         err = proc.stderr.read()
         proc.wait(timeout=60)
-    # it followed: a line arrived while the container was still writing, and the stream ended
-    # when the container exited
-    assert running_at_first_line
+    assert still_following
     assert proc.returncode == 0, err
-    theirs = docker_logs("--follow", container.name)
-    assert first + rest == theirs.stdout == b"".join(b"tick %d\n" % i for i in range(6))
-    assert err == theirs.stderr
+    theirs = docker_logs(container.name)
+    ours = b"".join(seen) + rest
+    assert ours == theirs.stdout and err == theirs.stderr
+    count = ours.count(b"\n")
+    assert count >= 6 and ours == b"".join(b"tick %d\n" % i for i in range(count))
 
 
 @pytest.mark.docker
@@ -317,13 +323,13 @@ def test_fast_logger_stays_bounded(run_container: RunContainer, docker_client: A
     container = run_container(BASE_IMAGE, ["sh", "-c", "exec yes flood"], network_mode="none")
     buffer = LogBuffer(max_lines=1000)
     stream = logs.LogStream(docker_client, container.id, LogOptions(follow=True, tail=0))
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 60
     with stream:
         for line in stream:
             buffer.append(line)
-            if time.monotonic() > deadline:
+            if buffer.received >= 20 * buffer.max_lines or time.monotonic() > deadline:
                 break
-    assert buffer.received > 10 * buffer.max_lines  # it really logged fast
+    assert buffer.received >= 20 * buffer.max_lines  # it really logged that much
     assert len(buffer) == 1000 and buffer.dropped == buffer.received - 1000
     assert all(line.text == "flood" for line in buffer.lines)
 
