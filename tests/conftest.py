@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "ctop-test-base:1"
 LAYERED_IMAGE = "ctop-test-layered:1"
 HISTORY_IMAGE = "ctop-test-history:1"  # a file deleted and a directory replaced in lower layers
+# overwritten, deleted and replaced files and directories, many small files (Dockerfile.explore)
+EXPLORE_IMAGE = os.environ.get("CTOP_EXPLORE_IMAGE", "ctop-test-explore:1")
 TEST_LABEL = "ctop-py-test"
 # Leftovers of a crashed run are removed, but only old ones: other runs may be live right now.
 LEFTOVER_AGE_S = 3600
