@@ -17,6 +17,9 @@ one `readdir` of its top directory); `walk_tree` walks a subtree depth first wit
 directory per layer per level of the current path, bounded by `max_entries`, and gives
 every directory its size (bytes of the regular files below it). Nothing follows a symlink
 found in a layer: every directory is opened relative to its parent with O_NOFOLLOW.
+
+Memory: a listing holds at most `max_entries` nodes (5,000 by default); a walk about
+0.6 KiB per node, bounded by `max_entries` (200,000 by default, ~130 MiB).
 """
 
 from __future__ import annotations
@@ -265,6 +268,28 @@ class _View:
             return sorted(set(top) | self.below_names(frame))
         return sorted(top)
 
+    def listed_names(self, frame: _Frame) -> tuple[list[bytes], set[bytes]]:
+        """The names a directory of the view may show (sorted) and those layer T holds."""
+        top: set[bytes] = set()
+        if frame.top is not None:
+            try:
+                top = {os.fsencode(n) for n in os.listdir(frame.top)}
+            except OSError as exc:
+                self._skip(f"layer {self.layer}:{fsutil.container_path(frame.parts)}", exc)
+        if frame.removed:
+            return sorted(self.below_names(frame)), set()
+        if self.merged or frame.top_opaque:
+            return sorted(top | self.below_names(frame)), top
+        return sorted(top), top
+
+    def top_stat(self, frame: _Frame, name: bytes) -> os.stat_result | None:
+        if frame.top is None:
+            return None
+        try:
+            return fsutil.lstat_at(frame.top, name)
+        except OSError:
+            return None
+
     def item(
         self, frame: _Frame, name: bytes, t: os.stat_result | None, depth: int
     ) -> _Item | None:
@@ -431,22 +456,27 @@ def list_tree(
     try:
         if frame is None:
             return TreeListing(norm, layer, merged, False, (), 0, False, tuple(view.skipped))
-        top = view.top_entries(frame)
-        names = view.names(frame, top)
+        # Only the names shown are looked at (lstat, lookups below): the first paint of a
+        # directory of 100,000 entries is one readdir and a sort, not 100,000 lookups.
+        names, top_names = view.listed_names(frame)
         entries: list[Node] = []
         total = 0
         for name in names:
-            found = view.item(frame, name, top.get(name), 0)
+            if len(entries) >= max_entries:
+                total = len(names)  # an upper bound: whiteouts of nothing are not shown
+                break
+            t = view.top_stat(frame, name) if name in top_names else None
+            found = view.item(frame, name, t, 0)
             if found is None:
                 continue
             total += 1
-            if len(entries) < max_entries:
-                entries.append(found.node)
+            entries.append(found.node)
     finally:
         for f in opened:
             f.close()
+    truncated = total > len(entries)
     return TreeListing(
-        norm, layer, merged, True, tuple(entries), total, total > max_entries, tuple(view.skipped)
+        norm, layer, merged, True, tuple(entries), total, truncated, tuple(view.skipped)
     )
 
 
