@@ -467,3 +467,13 @@ def test_running_container(container: Any, docker_client: DockerClient) -> None:
     out_of_range = run_cli("layers", container.name, "--tree", "--layer", "10")
     assert out_of_range.returncode == 2
     assert "layer 10 is out of range" in out_of_range.stderr
+
+
+def test_container_layers_as_nobody(container: Any) -> None:
+    from tests.test_least_privilege import as_nobody
+
+    for args in (["--tree"], ["--efficiency"], ["--tree", "--merged", "--layer", "3"]):
+        result = as_nobody("layers", container.id[:12], *args)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].endswith("needs root"), result.stderr

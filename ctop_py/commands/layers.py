@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
 from ctop_py import layers, present
 from ctop_py.commands.common import CliError, number_in, resolve_running, root_of
 from ctop_py.host import Gone, HostRoot, NoAccess
-from ctop_py.layers import treefmt
+from ctop_py.layers import fsutil, treefmt
 from ctop_py.layers.efficiency import Efficiency, compute_efficiency
 from ctop_py.layers.image import ImageNotFound, LayerChain, chain_of_stack, image_chain
+from ctop_py.layers.stack import layer_dir
 from ctop_py.layers.tree import walk_tree
 from ctop_py.model import ContainerRaw
 
@@ -156,6 +158,15 @@ def explore_chain(args: argparse.Namespace, chain: LayerChain) -> int:
     if not 0 <= index <= chain.top:
         raise CliError(f"layer {args.layer} is out of range: {present.safe(chain.name)} "
                        f"has layers 0 to {chain.top}")  # fmt: skip
+    for layer in chain.layers:
+        try:
+            os.close(fsutil.open_dir(layer_dir(root, layer)))
+        except PermissionError:
+            raise CliError(
+                f"{layer.path} is unreadable: reading layer directories needs root"
+            ) from None
+        except OSError:
+            pass  # gone: the walks report it as skipped
     data: dict[str, Any] = {}
     text: list[str] = []
     if args.tree:
