@@ -193,3 +193,24 @@ def image_chain(root: HostRoot, ref: str, data_root: Path | None = None) -> Laye
         layers=tuple(layers),
         warnings=tuple(warnings),
     )
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    name: str  # a tag ("app:1"), or the short id when the image has none
+    image_id: str
+
+
+def list_images(root: HostRoot, data_root: Path | None = None) -> tuple[ImageRef, ...]:
+    """Every local image (tags first, then untagged ids), from the store on disk; empty when
+    the store is missing or unreadable."""
+    store = DockerStore(data_root or root.docker)
+    try:
+        repos = _repositories(store)
+        ids = _image_ids(store)
+    except (HostError, OSError):
+        return ()
+    tagged = [ImageRef(ref, image_id) for ref, image_id in sorted(repos.items())]
+    named = {r.image_id for r in tagged}
+    untagged = [ImageRef(i[7:19], i) for i in ids if i not in named]
+    return (*tagged, *untagged)

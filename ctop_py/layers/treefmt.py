@@ -12,6 +12,7 @@ from ctop_py import present
 from ctop_py.layers.efficiency import Efficiency
 from ctop_py.layers.fsutil import FileType
 from ctop_py.layers.image import LayerChain
+from ctop_py.layers.provenance import Provenance
 from ctop_py.layers.stack import Layer, LayerRole
 from ctop_py.layers.tree import Mark, Node, TreeListing, TreeWalk
 
@@ -203,3 +204,53 @@ def format_efficiency(eff: Efficiency, chain: LayerChain, top: int = 20) -> str:
             out.append(f"… {len(eff.wasted) - top} more")
     out.extend(f"skipped {present.safe(s.path)}: {present.safe(s.reason)}" for s in eff.skipped)
     return "\n".join(out)
+
+
+def _index(chain: LayerChain, layer: Layer) -> int | None:
+    try:
+        return chain.layers.index(layer)
+    except ValueError:
+        return None
+
+
+def provenance_line(chain: LayerChain, layer: int, upto: Provenance, whole: Provenance) -> str:
+    """One line for the selected path: which layer provides it (as of layer `layer`), what it
+    shadows, and whether a later layer replaces or deletes it."""
+    path = present.safe(upto.path)
+    if upto.provider is not None:
+        at = _index(chain, upto.provider.layer)
+        kind = upto.file_type.value if upto.file_type else "?"
+        made = present.safe(layer_name(upto.provider.layer), 40)
+        text = f"{path}: {kind} from layer {at} ({made})"
+        merged = [_index(chain, h.layer) for h in upto.merged_from[1:]]
+        if merged:
+            text += "; merged with layers " + ", ".join(str(i) for i in merged)
+        shadowed = [_index(chain, h.layer) for h in upto.shadowed]
+        if shadowed:
+            text += "; shadows layers " + ", ".join(str(i) for i in shadowed)
+    else:
+        text = f"{path}: not in the view up to layer {layer}"
+        if upto.hidden_by:
+            text += f" ({present.safe(upto.hidden_by)})"
+    if upto.exists and not whole.exists:
+        text += f"; deleted later: {present.safe(whole.hidden_by or 'absent')}"
+    elif upto.provider is not None and whole.provider is not None:
+        later = _index(chain, whole.provider.layer)
+        if later is not None and later > layer:
+            text += f"; replaced in layer {later}"
+    return text
+
+
+def efficiency_summary(eff: Efficiency, top: int = 3) -> str:
+    """The explorer's efficiency line: score, wasted bytes, the largest wasted paths."""
+    text = efficiency_line(eff)
+    if eff.wasted:
+        shown = ", ".join(
+            f"{present.safe(w.path, 60)} {present.size(w.bytes)} "
+            f"[{','.join(str(i) for i in w.layers)}]"
+            for w in eff.wasted[:top]
+        )
+        text += f"; top wasted: {shown}"
+    if eff.truncated:
+        text += " (truncated)"
+    return text
