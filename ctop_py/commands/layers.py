@@ -4,13 +4,13 @@ trees, and dive's efficiency and wasted space."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
 
 from ctop_py import layers, present
 from ctop_py.commands.common import CliError, number_in, resolve_running, root_of
+from ctop_py.export.json import dumps
 from ctop_py.host import Gone, HostRoot, NoAccess
 from ctop_py.layers import fsutil, treefmt
 from ctop_py.layers.efficiency import Efficiency, compute_efficiency
@@ -98,7 +98,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
             raise CliError(f"{exc} (reading layer directories needs root)") from None
         print("note: the container layer is unreadable (needs root)", file=sys.stderr)
     if args.json:
-        print(json.dumps(layers_json(container, stack, changes, found), indent=2))
+        print(dumps(layers_json(container, stack, changes, found)))
         return 0
     if found is not None:
         print(layers.format_provenance(found))
@@ -140,12 +140,12 @@ def cmd_image(args: argparse.Namespace) -> int:
         found = chain_provenance(root, chain, args.path)
         if args.json:
             doc = {**treefmt.chain_to_dict(chain), "provenance": layers.provenance_to_dict(found)}
-            print(json.dumps(doc, indent=2))
+            print(dumps(doc))
         else:
             print(layers.format_provenance(found))
         return 0
     if args.json:
-        print(json.dumps(treefmt.chain_to_dict(chain), indent=2))
+        print(dumps(treefmt.chain_to_dict(chain)))
     else:
         print(treefmt.format_chain(chain))
     return 0
@@ -182,7 +182,7 @@ def explore_chain(args: argparse.Namespace, chain: LayerChain) -> int:
         text.append(treefmt.format_efficiency(eff, chain))
     if args.json:
         data["layers"] = treefmt.chain_to_dict(chain)["layers"]
-        print(json.dumps(data, indent=2))
+        print(dumps(data))
     else:
         print("\n\n".join(text))
     if eff is not None:
