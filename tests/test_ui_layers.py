@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -53,7 +54,7 @@ def text_of(app: App[None], selector: str) -> str:
     return content.plain if isinstance(content, Text) else str(content)
 
 
-async def settle(pilot: Pilot[None]) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     """Until no worker runs and the messages they posted are handled."""
     for _ in range(400):
         busy = [
