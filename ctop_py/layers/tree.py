@@ -95,7 +95,7 @@ class TreeWalk:
     merged: bool
     exists: bool
     nodes: tuple[Node, ...]
-    files: int
+    files: int  # regular files (removed ones not counted)
     dirs: int
     size: int  # bytes of the regular files shown (removed ones not counted)
     removed_size: int  # bytes of what removed entries remove
@@ -560,7 +560,7 @@ def walk_tree(
             if node.file_type is FileType.DIR:
                 dirs += 1
             elif node.file_type is FileType.FILE:
-                files += 1
+                files += node.mark is not Mark.REMOVED
                 size = node.size or 0
                 if node.mark is Mark.REMOVED:
                     level.removed_size += size

@@ -6,6 +6,7 @@ Names, targets and instructions come from images and containers: every one is es
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ctop_py import present
@@ -213,6 +214,19 @@ def _index(chain: LayerChain, layer: Layer) -> int | None:
         return None
 
 
+def _indexes(chain: LayerChain, text: str) -> str:
+    """provenance's layer labels ("lower 3", "init", "upper") as the explorer's indexes."""
+
+    def one(match: re.Match[str]) -> str:
+        label = match.group(0)
+        for i, layer in enumerate(chain.layers):
+            if layer.label == label:
+                return f"layer {i}"
+        return label
+
+    return re.sub(r"\blower \d+\b|\binit\b|\bupper\b", one, text)
+
+
 def provenance_line(chain: LayerChain, layer: int, upto: Provenance, whole: Provenance) -> str:
     """One line for the selected path: which layer provides it (as of layer `layer`), what it
     shadows, and whether a later layer replaces or deletes it."""
@@ -231,9 +245,9 @@ def provenance_line(chain: LayerChain, layer: int, upto: Provenance, whole: Prov
     else:
         text = f"{path}: not in the view up to layer {layer}"
         if upto.hidden_by:
-            text += f" ({present.safe(upto.hidden_by)})"
+            text += f" ({present.safe(_indexes(chain, upto.hidden_by))})"
     if upto.exists and not whole.exists:
-        text += f"; deleted later: {present.safe(whole.hidden_by or 'absent')}"
+        text += f"; deleted later: {present.safe(_indexes(chain, whole.hidden_by or 'absent'))}"
     elif upto.provider is not None and whole.provider is not None:
         later = _index(chain, whole.provider.layer)
         if later is not None and later > layer:
