@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ def labels(app: App[None]) -> list[str]:
 
 
 def text_of(app: App[None], selector: str) -> str:
-    content = app.query_one(selector, Static).render()
+    content = app.screen.query_one(selector, Static).render()
     return content.plain if isinstance(content, Text) else str(content)
 
 
@@ -151,3 +152,48 @@ async def _untrusted(tmp_path: Path) -> None:
         await settle(pilot)
         (line,) = labels(app)
         assert "[bold]x[red]\\x1b[2J" in line and "\x1b" not in line
+
+
+def test_palette_opens_an_image_and_help_lists_the_keys(tmp_path: Path) -> None:
+    from ctop_py.ui.commands import CtopCommands
+    from ctop_py.ui.screens.help import HelpScreen
+    from ctop_py.ui.screens.layers import ImageLayersScreen
+    from tests.test_layers_support import build_docker_root
+    from tests.test_ui import SNAPSHOTS, _help_lines, drive, make_app, step
+
+    fake = build_docker_root(tmp_path, [{"a": b"1"}, {"a": b"22", "b/c": b"333"}])
+    repos = tmp_path / "var/lib/docker/image/overlay2/repositories.json"
+    repos.write_text(json.dumps({"Repositories": {"shop/web": {"shop/web:1": fake.image_id}}}))
+    app = make_app(SNAPSHOTS)
+    app.explore = ExploreSource(fake.root)
+
+    async def scenario(app: Any, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        provider = CtopCommands(app.screen)
+        await provider.startup()
+        hits = [h async for h in provider.search("layers of image shop/web:1")]
+        max(hits, key=lambda h: h.score).command()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ImageLayersScreen) and screen.ref == "shop/web:1"
+        explorer = screen.query_one(LayerExplorer)
+        assert explorer.chain is not None and explorer.chain.image_id == fake.image_id
+        assert explorer.selected == 1
+        tree = explorer.query_one("#lx-files", Tree)
+        assert [(n.data.name, n.data.mark.value) for n in tree.root.children if n.data] == [
+            ("a", "modified"),
+            ("b", "added"),
+        ]
+        assert "wasted 3 B" in text_of(app, "#lx-eff")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_text = "\n".join(_help_lines(app))
+        assert "layers explorer" in help_text
+        for needle in ("Merged/layer", "Changes only", "Sort by size", "Filter", "Image layers"):
+            assert needle in help_text, needle
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ImageLayersScreen)
+
+    drive(app, scenario)
