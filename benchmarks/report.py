@@ -254,9 +254,9 @@ def layers_table(results: dict[str, Any]) -> list[str]:
 
 def explore_table(results: dict[str, Any]) -> list[str]:
     rows = [
-        "| layer files | first listing (/) | flat dir listing | full walk with sizes | "
-        "efficiency | peak memory walk / efficiency | load |",
-        "|---:|---:|---:|---:|---:|---:|---|",
+        "| layer files | first listing (/) | flat dir listing | app: root shown / flat dir shown "
+        "| full walk with sizes | efficiency | peak memory walk / efficiency | load |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for n, r in sorted(results.get("explore", {}).items(), key=lambda kv: int(kv[0])):
         if not isinstance(r, dict):
@@ -264,6 +264,8 @@ def explore_table(results: dict[str, Any]) -> list[str]:
         rows.append(
             f"| {r['files']} | {r['first_listing_s']['median'] * 1000:.1f} ms | "
             f"{r['flat_listing_s']['median'] * 1000:.0f} ms ({r['flat_listing_total']} names) | "
+            f"{_get(r, 'app_first_paint', 'root_s')} s / "
+            f"{_get(r, 'app_first_paint', 'flat_dir_s')} s | "
             f"{r['walk_s']['median']:.2f} s | {r['efficiency_s']['median']:.2f} s | "
             f"{r['walk_peak_mib']} / {r['efficiency_peak_mib']} MiB | "
             f"{_load(results, f'explore {n}: layer tree and efficiency')} |"
@@ -340,10 +342,14 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         )
     e100k = _get(results, "explore", "100000")
     if isinstance(e100k, dict):
-        worst = max(e100k["first_listing_s"]["median"], e100k["flat_listing_s"]["median"])
-        found.append(
-            ("first listing of a 100,000-file layer ≤ 1 s", f"{worst:.3f} s", worst <= 1.0)
+        paint = e100k.get("app_first_paint") or {}
+        worst = max(
+            e100k["first_listing_s"]["median"],
+            e100k["flat_listing_s"]["median"],
+            paint.get("root_s", 0.0),
+            paint.get("flat_dir_s", 0.0),
         )
+        found.append(("first paint of a 100,000-file layer ≤ 1 s", f"{worst:.3f} s", worst <= 1.0))
     return found
 
 

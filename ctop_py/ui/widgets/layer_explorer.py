@@ -9,6 +9,7 @@ builds tree nodes from their results. Names are untrusted: labels are `Text`, es
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
@@ -47,6 +48,8 @@ MARK_STYLES = {
     Mark.UNCHANGED: "",
 }
 FILTER_SHOWN_MAX = 2000
+LISTING_SHOWN_MAX = 1000  # entries of one directory put in the tree (then "… N more")
+WALK_YIELD_S = 0.002  # the size walk gives way to listings and the UI every 512 entries
 KEYS_HINT = (
     "m merged/layer · c changes only · s sort by size · / filter · enter/space fold · [ ] layer"
 )
@@ -181,6 +184,7 @@ class LayerExplorer(Widget):
 
         def walk() -> tuple[int, TreeWalk]:
             def still(_seen: int, _where: str) -> bool:
+                time.sleep(WALK_YIELD_S)  # let the listings and the UI thread run
                 return generation == self._generation
 
             return generation, source.walk(chain, layer, merged, progress=still)
@@ -195,7 +199,7 @@ class LayerExplorer(Widget):
         layer, merged, generation = self.selected, self.merged, self._generation
 
         def listing() -> tuple[int, TreeListing]:
-            return generation, source.listing(chain, layer, path, merged)
+            return generation, source.listing(chain, layer, path, merged, LISTING_SHOWN_MAX)
 
         self.run_worker(listing, thread=True, group="lx-list", name="listing",
                         exit_on_error=False)  # fmt: skip
