@@ -4,8 +4,11 @@ efficiency. Errors a user can act on come back as ExploreError with one line to 
 
 from __future__ import annotations
 
+import os
+
 from ctop_py import present
 from ctop_py.host import Gone, HostError, HostRoot, NoAccess
+from ctop_py.layers import fsutil
 from ctop_py.layers.efficiency import Efficiency, compute_efficiency
 from ctop_py.layers.image import (
     ImageNotFound,
@@ -16,7 +19,7 @@ from ctop_py.layers.image import (
     list_images,
 )
 from ctop_py.layers.provenance import Provenance, layers_provenance
-from ctop_py.layers.stack import read_stack
+from ctop_py.layers.stack import layer_dir, read_stack
 from ctop_py.layers.tree import (
     DEFAULT_LIST_MAX,
     DEFAULT_WALK_MAX,
@@ -52,11 +55,27 @@ class ExploreSource:
             ) from None
         if not stack.layers:
             raise ExploreError(present.safe(stack.warnings[0]) if stack.warnings else "no layers")
-        return chain_of_stack(stack, name)
+        chain = chain_of_stack(stack, name)
+        self._readable(chain)
+        return chain
+
+    def _readable(self, chain: LayerChain) -> None:
+        """One clear line instead of a tree of "permission denied" (a non-root user)."""
+        for layer in chain.layers:
+            try:
+                os.close(fsutil.open_dir(layer_dir(self.root, layer)))
+            except PermissionError:
+                raise ExploreError(
+                    f"{present.safe(layer.path)} is unreadable: reading layers needs root"
+                ) from None
+            except OSError:
+                continue  # gone or missing: the listings say so
 
     def image_chain(self, ref: str) -> LayerChain:
         try:
-            return image_chain(self.root, ref)
+            chain = image_chain(self.root, ref)
+            self._readable(chain)
+            return chain
         except ImageNotFound as exc:
             raise ExploreError(f"{present.safe(ref)}: {present.safe(exc.reason)}") from None
         except (NoAccess, PermissionError):
