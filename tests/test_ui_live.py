@@ -67,6 +67,9 @@ def test_live_app_container_screen(run_container: RunContainer, docker_client: A
         await settle(pilot)
         changed = [n.data for n in app_dir.children if n.data is not None]
         assert [(n.name, n.mark) for n in changed] == [("hello.txt", Mark.MODIFIED)]
+        await pilot.press("m")  # the tree has the focus: the explorer's keys work at once
+        await settle(pilot)
+        assert explorer.merged and "bin" in [n.data.name for n in tree.root.children if n.data]
         await pilot.press("i")  # the image's layers, from the image store
         await settle(pilot)
         assert isinstance(app.screen, ImageLayersScreen)

@@ -308,6 +308,9 @@ class ContainerScreen(LiveScreen):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._show_tab(self.active_tab)
+        explorer = self._explorer()
+        if self.active_tab == "layers" and explorer is not None:
+            explorer.focus_tree()  # its keys (m, c, s, /, [ ]) work at once
 
     def action_back(self) -> None:
         self.dismiss(None)

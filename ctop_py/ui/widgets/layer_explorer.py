@@ -131,6 +131,9 @@ class LayerExplorer(Widget):
         for label in ("#", "size", "id", "made by"):
             table.add_column(Text(label, justify="right" if label == "size" else "left"))
 
+    def focus_tree(self) -> None:
+        self.query_one("#lx-files", Tree).focus()
+
     # -- loading -------------------------------------------------------------------------------
 
     def open(self, key: str, request: ChainRequest, force: bool = False) -> None:
