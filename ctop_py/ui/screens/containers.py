@@ -94,6 +94,7 @@ class ContainersScreen(LiveScreen):
             container_key(v): RowInput(v, histories.get(container_key(v)))
             for v in self.shown_containers()
         }
+        self.table.shadowed = self.state.shadowed
         self.table.show(rows, cols.BY_KEY[self.sort_key], self.reverse)
         self._title(len(rows))
 

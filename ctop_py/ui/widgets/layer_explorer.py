@@ -105,7 +105,9 @@ class LayerExplorer(Widget):
         self.filter_text = ""
         self.efficiency: Efficiency | None = None
         self.walk: TreeWalk | None = None  # of the current view, when finished
-        self._generation = 0
+        self._generation = 0  # of the tree view: listings and walks of an older one are dropped
+        self._chain_token = 0
+        self._prov_token = 0
         self._listings: dict[str, TreeListing] = {}
         self._tree_nodes: dict[str, TreeNode[FileNode | None]] = {}
         self._expanded: set[str] = set()
@@ -142,8 +144,16 @@ class LayerExplorer(Widget):
             return
         self.loaded_for = key
         self._head(Text("loading the layers…", style=fmt.DIM))
-        self.run_worker(request, thread=True, group="lx-chain", name="chain",
-                        exclusive=True, exit_on_error=False)  # fmt: skip
+        self._chain_token += 1
+        token = self._chain_token
+
+        def load() -> tuple[int, LayerChain]:
+            return token, request()
+
+        # Not exclusive: a result that is no longer wanted is dropped by its token (a
+        # cancelled worker would make `workers.wait_for_complete()` raise for everyone).
+        self.run_worker(load, thread=True, group="lx-chain", name="chain",
+                        exit_on_error=False)  # fmt: skip
 
     def show_chain(self, chain: LayerChain) -> None:
         self.chain = chain
@@ -164,8 +174,13 @@ class LayerExplorer(Widget):
         self.query_one("#lx-eff", Static).update(Text("efficiency: computing…", style=fmt.DIM))
         source = self.source
         assert source is not None
-        self.run_worker(lambda: source.efficiency(chain), thread=True, group="lx-eff",
-                        name="efficiency", exclusive=True, exit_on_error=False)  # fmt: skip
+        token = self._chain_token
+
+        def efficiency() -> tuple[int, Efficiency]:
+            return token, source.efficiency(chain)
+
+        self.run_worker(efficiency, thread=True, group="lx-eff", name="efficiency",
+                        exit_on_error=False)  # fmt: skip
         self.reset_view()
 
     def reset_view(self, keep: bool = False) -> None:
@@ -193,7 +208,7 @@ class LayerExplorer(Widget):
             return generation, source.walk(chain, layer, merged, progress=still)
 
         self.run_worker(walk, thread=True, group="lx-walk", name="walk",
-                        exclusive=True, exit_on_error=False)  # fmt: skip
+                        exit_on_error=False)  # fmt: skip
 
     def _list(self, path: str) -> None:
         source, chain = self.source, self.chain
@@ -316,21 +331,24 @@ class LayerExplorer(Widget):
         if event.state != WorkerState.SUCCESS:
             return
         result = worker.result
-        if worker.group == "lx-chain" and isinstance(result, LayerChain):
-            self.show_chain(result)
-        elif worker.group == "lx-eff" and isinstance(result, Efficiency):
-            self.efficiency = result
-            self.query_one("#lx-eff", Static).update(Text(efficiency_summary(result)))
-        elif worker.group == "lx-list" and isinstance(result, tuple):
-            generation, listing = result
-            if generation == self._generation and isinstance(listing, TreeListing):
-                self._got_listing(listing)
-        elif worker.group == "lx-walk" and isinstance(result, tuple):
-            generation, walk = result
-            if generation == self._generation and isinstance(walk, TreeWalk):
-                self._got_walk(walk)
-        elif worker.group == "lx-prov" and isinstance(result, str):
-            self.query_one("#lx-prov", Static).update(Text(result))
+        if not isinstance(result, tuple) or len(result) != 2:
+            return
+        token, value = result
+        if worker.group == "lx-chain" and isinstance(value, LayerChain):
+            if token == self._chain_token:
+                self.show_chain(value)
+        elif worker.group == "lx-eff" and isinstance(value, Efficiency):
+            if token == self._chain_token:
+                self.efficiency = value
+                self.query_one("#lx-eff", Static).update(Text(efficiency_summary(value)))
+        elif worker.group == "lx-list" and isinstance(value, TreeListing):
+            if token == self._generation:
+                self._got_listing(value)
+        elif worker.group == "lx-walk" and isinstance(value, TreeWalk):
+            if token == self._generation:
+                self._got_walk(value)
+        elif worker.group == "lx-prov" and isinstance(value, str) and token == self._prov_token:
+            self.query_one("#lx-prov", Static).update(Text(value))
 
     def _got_listing(self, listing: TreeListing) -> None:
         self._listings[listing.path] = listing
@@ -392,13 +410,15 @@ class LayerExplorer(Widget):
         if node is None or source is None or chain is None:
             return
         layer = self.selected
+        self._prov_token += 1
+        token = self._prov_token
 
-        def where() -> str:
+        def where() -> tuple[int, str]:
             upto, whole = source.provenance(chain, layer, node.path)
-            return provenance_line(chain, layer, upto, whole)
+            return token, provenance_line(chain, layer, upto, whole)
 
         self.run_worker(where, thread=True, group="lx-prov", name="provenance",
-                        exclusive=True, exit_on_error=False)  # fmt: skip
+                        exit_on_error=False)  # fmt: skip
 
     @on(Input.Submitted, "#lx-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
