@@ -37,7 +37,9 @@ def _rows(explorer: LayerExplorer) -> list[list[object]]:
 
 
 def test_live_app_container_screen(run_container: RunContainer, docker_client: Any) -> None:
-    ctr = run_container(LAYERED_IMAGE, SLEEP, nano_cpus=100_000_000, mem_limit="48m")
+    ctr = run_container(
+        LAYERED_IMAGE, SLEEP, nano_cpus=100_000_000, mem_limit="48m", tmpfs={"/scratch": ""}
+    )
     ctr.exec_run(["sh", "-c", "echo changed >> /app/hello.txt"])
     root = HostRoot()
     source = LiveSource(root)
@@ -67,6 +69,11 @@ def test_live_app_container_screen(run_container: RunContainer, docker_client: A
         await settle(pilot)
         changed = [n.data for n in app_dir.children if n.data is not None]
         assert [(n.name, n.mark) for n in changed] == [("hello.txt", Mark.MODIFIED)]
+        mounts = explorer.query_one("#lx-mounts", Static).render()
+        mounts_text = mounts.plain if isinstance(mounts, Text) else str(mounts)
+        assert "/scratch  tmpfs rw" in mounts_text
+        hosts = f"/etc/hosts  bind rw  /var/lib/docker/containers/{ctr.id}/hosts"
+        assert hosts in mounts_text
         await pilot.press("m")  # the tree has the focus: the explorer's keys work at once
         await settle(pilot)
         assert explorer.merged and "bin" in [n.data.name for n in tree.root.children if n.data]

@@ -19,6 +19,7 @@ from pathlib import Path
 from ctop_py.host import HostError, HostRoot, NoAccess, read_optional
 from ctop_py.layers.docker_meta import DockerStore, chain_ids, short_instruction
 from ctop_py.layers.stack import Layer, LayerRole, MountStack, host_path_of
+from ctop_py.mounts import MountInfo
 
 _HEX = re.compile(r"^[0-9a-f]{1,64}$")
 
@@ -41,6 +42,7 @@ class LayerChain:
     layers: tuple[Layer, ...]  # base first
     xattr_prefix: str = "trusted.overlay."
     warnings: tuple[str, ...] = ()
+    mounts: tuple[MountInfo, ...] = ()  # a container's other mounts (volumes, binds, tmpfs)
 
     def index_of(self, layer: Layer) -> int:
         return self.layers.index(layer)
@@ -59,6 +61,7 @@ def chain_of_stack(stack: MountStack, name: str) -> LayerChain:
         layers=tuple(reversed(stack.layers)),
         xattr_prefix=stack.xattr_prefix,
         warnings=stack.warnings,
+        mounts=stack.mounts,
     )
 
 

@@ -268,3 +268,23 @@ def efficiency_summary(eff: Efficiency, top: int = 3) -> str:
     if eff.truncated:
         text += " (truncated)"
     return text
+
+
+MOUNT_KINDS = ("volume", "bind", "tmpfs")
+
+
+def mounts_text(chain: LayerChain) -> str:
+    """A container's volumes, binds and tmpfs mounts, one per line (what lies over the
+    layers: a path under one of them is not read from the layers)."""
+    lines = []
+    for m in chain.mounts:
+        if m.kind not in MOUNT_KINDS:
+            continue
+        if m.kind == "tmpfs" and m.mount_point.startswith(("/dev", "/proc/", "/sys/")):
+            continue  # the runtime's own (/dev, /dev/shm, masked /proc and /sys paths)
+        source = m.root if m.kind in ("bind", "volume") else m.source
+        mode = "ro" if m.read_only else "rw"
+        lines.append(
+            f"{present.safe(m.mount_point, 40)}  {m.kind} {mode}  {present.safe(source, 120)}"
+        )
+    return "\n".join(lines)

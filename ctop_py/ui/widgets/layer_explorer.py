@@ -33,6 +33,7 @@ from ctop_py.layers.tree import Node as FileNode
 from ctop_py.layers.treefmt import (
     efficiency_summary,
     layer_name,
+    mounts_text,
     node_label,
     provenance_line,
     short_id,
@@ -78,7 +79,9 @@ class LayerExplorer(Widget):
     DEFAULT_CSS = """
     LayerExplorer { height: 1fr; }
     LayerExplorer #lx-body { height: 1fr; }
-    LayerExplorer #lx-layers { width: 40%; height: 1fr; }
+    LayerExplorer #lx-left { width: 40%; height: 1fr; }
+    LayerExplorer #lx-layers { height: 1fr; }
+    LayerExplorer #lx-mounts { height: auto; max-height: 8; }
     LayerExplorer #lx-right { width: 1fr; height: 1fr; }
     LayerExplorer #lx-files { height: 1fr; }
     LayerExplorer #lx-filter { display: none; }
@@ -118,7 +121,9 @@ class LayerExplorer(Widget):
     def compose(self) -> ComposeResult:
         yield Static(Text(self.placeholder, style=fmt.DIM), id="lx-head")
         with Horizontal(id="lx-body"):
-            yield DataTable[Text](id="lx-layers", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="lx-left"):
+                yield DataTable[Text](id="lx-layers", cursor_type="row", zebra_stripes=True)
+                yield Static(id="lx-mounts")
             with Vertical(id="lx-right"):
                 yield Input(placeholder="filter by path, Enter to apply, Esc to clear",
                             id="lx-filter")  # fmt: skip
@@ -171,6 +176,10 @@ class LayerExplorer(Widget):
                 key=str(i),
             )
         table.move_cursor(row=self.selected, animate=False)
+        mounts = mounts_text(chain)
+        self.query_one("#lx-mounts", Static).update(
+            Text("mounts over the layers\n", style="bold") + Text(mounts) if mounts else Text("")
+        )
         self.query_one("#lx-eff", Static).update(Text("efficiency: computing…", style=fmt.DIM))
         source = self.source
         assert source is not None
