@@ -33,6 +33,8 @@ from ctop_py import config as cfg
 from ctop_py import present
 from ctop_py.actions import Actions
 from ctop_py.launch import AppOptions, Recorded
+from ctop_py.layers.explore import ExploreSource
+from ctop_py.layers.image import ImageRef
 from ctop_py.logs import LogOpener
 from ctop_py.model import RawSample, Snapshot
 from ctop_py.ui.acting import ActingMixin, ShellRunner
@@ -51,6 +53,7 @@ from ctop_py.ui.messages import (
     ControlMoved,
     DetailWanted,
     OpenContainer,
+    OpenImageLayers,
     SnapshotReady,
     StackTargetPicked,
 )
@@ -60,6 +63,7 @@ from ctop_py.ui.screens.column_chooser import ColumnChooser
 from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.screens.containers import ContainersScreen
 from ctop_py.ui.screens.help import HelpScreen
+from ctop_py.ui.screens.layers import ImageLayersScreen
 from ctop_py.ui.screens.namespaces import NamespacesScreen
 from ctop_py.ui.source import (
     NOWHERE,
@@ -76,6 +80,7 @@ from ctop_py.ui.source import (
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import Loader
+from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 from ctop_py.ui.widgets.logs_view import LogsView
 
 
@@ -110,6 +115,7 @@ class CtopApp(ActingMixin, App[int]):
         loaders: Mapping[str, Loader] | None = None,
         namespaces: NamespaceLister | None = None,
         stack_targets: dict[str, int] | None = None,
+        explore: ExploreSource | None = None,
         acting: Actions | None = None,
         open_logs: LogOpener | None = None,
         prefs: cfg.Config = cfg.DEFAULT,
@@ -122,7 +128,8 @@ class CtopApp(ActingMixin, App[int]):
         ("layers", "network", "stacks"); each runs in a worker thread with the ContainerView.
         `namespaces`: lists a sample's namespaces for the namespaces screen (worker thread).
         `stack_targets`: container key -> pid whose stacks the Stacks tab shows (the stacks
-        loader reads it; `t` on the Processes tab sets it).
+        loader reads it; `t` on the Processes tab sets it). `explore`: reads layers and
+        images for the layers explorer (live only).
         `acting`: runs the actions menu's actions (None: no actions, as in a replay);
         `open_logs`: opens a container's log stream for the Logs tab (None: no logs);
         `prefs`: the config file as read (columns, sort, shell, log_lines; the column
@@ -138,6 +145,7 @@ class CtopApp(ActingMixin, App[int]):
         self.loaders: dict[str, Loader] = dict(loaders or {})
         self.list_namespaces: NamespaceLister = namespaces or namespaces_at(NOWHERE)
         self.stack_targets: dict[str, int] = {} if stack_targets is None else stack_targets
+        self.explore = explore
         self._index: int | None = None  # the position on screen, in a replay
         self._collecting = False
         self._timer: Timer | None = None
@@ -397,6 +405,7 @@ class CtopApp(ActingMixin, App[int]):
         sections += [
             ("containers", [*table, *ContainersScreen.bindings_for_help(acting)]),
             ("one container", ContainerScreen.bindings_for_help(acting)),
+            ("layers explorer (Layers tab, image layers)", list(LayerExplorer.BINDINGS)),
             ("namespaces", list(NamespacesScreen.BINDINGS)),
             ("logs (the Logs tab)", list(LogsView.BINDINGS)),
             ("columns (c)", list(ColumnChooser.BINDINGS)),
@@ -441,8 +450,31 @@ class CtopApp(ActingMixin, App[int]):
         if isinstance(self.screen, ContainerScreen) and self.screen.key == key:
             return
         self.push_screen(
-            ContainerScreen(key, self._state, self.loaders, self.open_logs, self.prefs.log_lines)
+            ContainerScreen(
+                key,
+                self._state,
+                self.loaders,
+                self.explore,
+                open_logs=self.open_logs,
+                log_lines=self.prefs.log_lines,
+            )
         )
+
+    def on_open_image_layers(self, message: OpenImageLayers) -> None:
+        self.open_image_layers(message.ref)
+
+    def open_image_layers(self, ref: str) -> None:
+        """The layers of a local image, read from the image store (live only)."""
+        if self.explore is None or not self._state.reads_host:
+            self.notify("image layers are live only: a recording has none", severity="warning")
+            return
+        self.push_screen(ImageLayersScreen(self.explore, ref))
+
+    def image_refs(self) -> tuple[ImageRef, ...]:
+        """Local images for the palette (reads the image store: call it off the UI thread)."""
+        if self.explore is None or not self._state.reads_host:
+            return ()
+        return self.explore.images()
 
     def containers_action(self, action: str, *args: str) -> None:
         """Run an action of the containers screen (from the command palette), showing it."""
@@ -499,6 +531,7 @@ def make_app(
     else:
         controller = LiveControl(source, options.interval_s)
     targets: dict[str, int] = {}
+    explore: ExploreSource | None = None
     if isinstance(source, LiveSource):
         from ctop_py.ui.loaders import live_loaders
         from ctop_py.ui.source import live_namespaces_at
@@ -506,6 +539,7 @@ def make_app(
         root = source.collector.root
         loaders = live_loaders(root, targets) if loaders is None else loaders
         namespaces = namespaces or live_namespaces_at(root)
+        explore = ExploreSource(root)
         if acting is None:
             from ctop_py.engine import connect, socket_problem
 
@@ -527,6 +561,7 @@ def make_app(
         loaders=loaders,
         namespaces=namespaces,
         stack_targets=targets,
+        explore=explore,
         acting=acting,
         open_logs=open_logs,
         prefs=options.prefs,

@@ -93,3 +93,11 @@ class SaveColumns(Message):
     def __init__(self, columns: tuple[str, ...]) -> None:
         super().__init__()
         self.columns = columns
+
+
+class OpenImageLayers(Message):
+    """Explore the layers of a local image (`i` on a container screen, the palette)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref
