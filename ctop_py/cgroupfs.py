@@ -499,6 +499,7 @@ _V2_NAMES = (
     "/io.stat",
     "/pids.current",
     *_PSI_NAMES,
+    "/pids.events",
 )
 
 
@@ -545,7 +546,8 @@ def read_v2(
         ),
         io=IoCounters() if io_d is None else _parse(io_d, d + "/io.stat", parse_io_stat, cache),
         pids_current=_number(pids_d, d + "/pids.current"),
-        psi=_psi_of(files, d, raw[8:]),
+        psi=_psi_of(files, d, raw[8:11]),
+        pids_events=files.keyed_of(raw[11], d + "/pids.events"),
     )
     if cache is not None:
         cache.keep(d, raw, stats)
@@ -664,7 +666,7 @@ def read_v1(
         raw += (data,)
     else:
         raw += (None,)
-    raw += files.many(pids_dir, ("/pids.current",))
+    raw += files.many(pids_dir, ("/pids.current", None if brief else "/pids.events"))
     raw += files.many(psi_dir, _NO_PSI if brief else _PSI_NAMES)
     cache = files.cache
     key = f"v1:{cgroup_path}:{unified_path}"
@@ -720,7 +722,8 @@ def read_v1(
         memory=memory,
         io=io,
         pids_current=_number(pids_d, f"{pids_dir}/pids.current"),
-        psi=_psi_of(files, psi_dir, raw[12:]),
+        psi=_psi_of(files, psi_dir, raw[13:]),
+        pids_events=files.keyed_of(raw[12], f"{pids_dir}/pids.events"),
     )
     if cache is not None:
         cache.keep(key, raw, stats)
