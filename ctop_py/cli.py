@@ -143,7 +143,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             collector.close()
     views = select(snapshot, args.containers)
     if not args.all and not args.containers:
-        views = [v for v in views if v.raw.pids]
+        views = [v for v in views if v.raw.active]  # running, or crash-looping
     if args.json:
         data = snapshot_to_dict(snapshot)
         ids = {v.id for v in views}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ctop_py.model import ContainerView, Psi, Snapshot
+from ctop_py.model import ContainerView, Lifecycle, Psi, Snapshot
 
 
 def _psi(psi: Psi) -> dict[str, Any]:
@@ -19,6 +19,19 @@ def _psi(psi: Psi) -> dict[str, Any]:
             "total_us": line.total_us,
         }
         for kind, line in (("some", psi.some), ("full", psi.full))
+    }
+
+
+def lifecycle_to_dict(life: Lifecycle | None) -> dict[str, Any]:
+    """The issue's schema exactly; null where unknown."""
+    life = life or Lifecycle()
+    return {
+        "restart_count": life.restart_count,
+        "last_exit_code": life.last_exit_code,
+        "oom_killed": life.oom_killed,
+        "oom_kills": life.oom_kills,
+        "started_at": life.started_at,
+        "finished_at": life.finished_at,
     }
 
 
@@ -68,6 +81,8 @@ def container_to_dict(view: ContainerView) -> dict[str, Any]:
             for resource, value in cg.psi.items()
         },
         "net": None if raw.net is None else asdict(raw.net),
+        "lifecycle": lifecycle_to_dict(raw.lifecycle),
+        "memory_peak_bytes": None if cg is None else cg.memory.peak_bytes,
         "processes": [
             {
                 "pid": p.process.pid,

@@ -194,8 +194,10 @@ def parse_inspect(data: Mapping[str, Any]) -> Inspected:
     return Inspected(
         status=str(state.get("Status") or ("running" if running else "exited")),
         restart_count=restarts if isinstance(restarts, int) else None,
-        # While it runs, ExitCode is 0: the last exit code is known only once it finished.
-        exit_code=exit_code if isinstance(exit_code, int) and finished is not None else None,
+        # A start resets ExitCode to 0: it is the last run's only while nothing runs.
+        exit_code=exit_code
+        if isinstance(exit_code, int) and finished is not None and not running
+        else None,
         oom_killed=oom if isinstance(oom, bool) else None,
         started_at=parse_docker_time(state.get("StartedAt")),
         finished_at=finished,

@@ -32,7 +32,7 @@ def matches(view: ContainerView, needle: str) -> bool:
 
 
 def is_running(view: ContainerView) -> bool:
-    return bool(view.raw.pids)
+    return view.raw.active  # running, or restarting (crash-looping): keeps its row
 
 
 class ContainersScreen(LiveScreen):
