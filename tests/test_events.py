@@ -151,3 +151,27 @@ def test_parse_inspect() -> None:
     assert fresh.exit_code is None and fresh.finished_at is None
     assert parse_docker_time("2026-01-01T00:00:00+00:00") == 1767225600.0
     assert parse_docker_time("2026-01-01T01:00:00.5+01:00") == 1767225600.5
+
+
+def test_v2_parent_hierarchical_oom_kills_go_to_the_container_that_went(tmp_path: Path) -> None:
+    parent = tmp_path / "system.slice"
+    parent.mkdir()
+    events = parent / "memory.events"
+    layout = CgroupLayout("v2", tmp_path)
+    tracker = LifecycleTracker(layout)
+    other = "d" * 64
+    running = container(stats(events={"oom_kill": 0}), init_pid=1)
+    bystander = container(stats(events={"oom_kill": 0}), cid=other, name="other")
+    events.write_text("low 0\nhigh 0\nmax 5\noom 2\noom_kill 0\n")
+    tracker.update([running, bystander], [], 0.0)
+    # Killed and gone between two samples: its own counter was never seen above 0, the
+    # parent's hierarchical one keeps the 2 kills.
+    events.write_text("low 0\nhigh 0\nmax 9\noom 4\noom_kill 2\n")
+    gone, still = tracker.update([container(None, state="exited"), bystander], [], 1.0)
+    assert gone.lifecycle and gone.lifecycle.kernel_oom_kills == 2
+    assert still.lifecycle and still.lifecycle.kernel_oom_kills == 0
+    # A rise that a visible child explains is not given twice.
+    events.write_text("low 0\nhigh 0\nmax 9\noom 5\noom_kill 3\n")
+    grown = container(stats(events={"oom_kill": 1}), cid=other, name="other")
+    _, still = tracker.update([container(None, state="exited"), grown], [], 2.0)
+    assert still.lifecycle and still.lifecycle.kernel_oom_kills == 1
