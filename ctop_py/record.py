@@ -177,6 +177,20 @@ def _records(path: Path) -> Iterator[tuple[bytes, bool]]:
         data = path.read_bytes()
     except OSError as exc:
         raise RecordingError(path, _reason(exc)) from None
+    yield from _records_in(data, path)
+
+
+def samples_in(data: bytes, name: str = "<memory>") -> tuple[RawSample, ...]:
+    """The whole samples of a recording held in memory (the live app's ring)."""
+    samples = []
+    for record, whole in _records_in(data, Path(name)):
+        if not whole:
+            break
+        samples.append(decode(RawSample, json.loads(record)))
+    return tuple(samples)
+
+
+def _records_in(data: bytes, path: Path) -> Iterator[tuple[bytes, bool]]:
     if not data.startswith(MAGIC):
         raise RecordingError(path, "not a ctop-py recording")
     offset = len(MAGIC)
