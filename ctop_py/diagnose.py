@@ -10,11 +10,12 @@ Healthy containers get no finding.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ctop_py.events import Event, recreated
+from ctop_py.events import Event, EventLog, recreated
 from ctop_py.model import ContainerRaw, Limits, RawSample
 from ctop_py.thresholds import THRESHOLDS, Thresholds
 
@@ -73,46 +74,37 @@ def _usable(c: ContainerRaw | None) -> bool:
 
 
 def _window_pair(
-    samples: Sequence[RawSample], cid: str
+    samples: Sequence[RawSample], cid: str, index: Sequence[Mapping[str, ContainerRaw]]
 ) -> tuple[RawSample, ContainerRaw, RawSample, ContainerRaw] | None:
     """The first and last sample of the container's current cgroup within the window."""
     last_index = None
     for i in range(len(samples) - 1, -1, -1):
-        c = _find(samples[i], cid)
-        if _usable(c):
+        if _usable(index[i].get(cid)):
             last_index = i
             break
     if last_index is None:
         return None
     last_sample = samples[last_index]
-    last = _find(last_sample, cid)
-    assert last is not None
+    last = index[last_index][cid]
     first_sample, first = last_sample, last
     for i in range(last_index - 1, -1, -1):
-        c = _find(samples[i], cid)
-        if not _usable(c) or recreated(c, first):  # type: ignore[arg-type]
+        c = index[i].get(cid)
+        if c is None or not _usable(c) or recreated(c, first):
             break
-        first_sample, first = samples[i], c  # type: ignore[assignment]
+        first_sample, first = samples[i], c
     if first_sample is last_sample:
         return None
     return first_sample, first, last_sample, last
-
-
-def _find(sample: RawSample, cid: str) -> ContainerRaw | None:
-    for c in sample.containers:
-        if c.id == cid:
-            return c
-    return None
 
 
 def _d(after: int | None, before: int | None) -> int | None:
     return None if after is None or before is None else max(0, after - before)
 
 
-def _limits_in(samples: Sequence[RawSample], cid: str) -> Limits:
+def _limits_in(index: Sequence[Mapping[str, ContainerRaw]], cid: str) -> Limits:
     """The latest limits known for the container in the window (it may have no cgroup now)."""
-    for sample in reversed(samples):
-        c = _find(sample, cid)
+    for by_id in reversed(index):
+        c = by_id.get(cid)
         if c is not None and c.cgroup is not None and not c.cgroup.gone:
             return c.cgroup.limits
     return Limits()
@@ -129,22 +121,30 @@ def diagnose(
         return {}
     end = samples[-1]
     now = end.time if now is None else now
-    recent = [e for e in events if now - t.lookback_s <= e.time <= now + 1]
+    by_container: dict[str, list[Event]] = {}
+    for e in events:
+        if now - t.lookback_s <= e.time <= now + 1:
+            by_container.setdefault(e.container_id, []).append(e)
+    index = [{c.id: c for c in s.containers} for s in samples]
+    order = {k: i for i, k in enumerate(KINDS)}
     result: dict[str, list[Finding]] = {}
     for c in end.containers:
-        findings = _container(samples, c, [e for e in recent if e.container_id == c.id], t)
-        order = {k: i for i, k in enumerate(KINDS)}
+        findings = _container(samples, index, c, by_container.get(c.id, []), t)
         findings.sort(key=lambda f: (SEVERITIES.index(f.severity), order[f.kind]))
         result[c.id] = findings
     return result
 
 
 def _container(
-    samples: Sequence[RawSample], c: ContainerRaw, events: Sequence[Event], t: Thresholds
+    samples: Sequence[RawSample],
+    index: Sequence[Mapping[str, ContainerRaw]],
+    c: ContainerRaw,
+    events: Sequence[Event],
+    t: Thresholds,
 ) -> list[Finding]:
     findings: list[Finding] = []
     life = c.lifecycle
-    limits = _limits_in(samples, c.id)
+    limits = _limits_in(index, c.id)
     lookback = _span(t.lookback_s)
 
     # -- OOM kills: the engine's and the kernel's count the same kills; take the larger.
@@ -205,7 +205,7 @@ def _container(
             )
         )
 
-    pair = _window_pair(samples, c.id)
+    pair = _window_pair(samples, c.id, index)
     refused_events = sum(int(e.numbers.get("refused") or 0) for e in events if e.kind == "pids-max")
     if pair is None:
         if refused_events >= t.pids_refused_critical:
@@ -350,3 +350,35 @@ def summary(findings: Sequence[Finding]) -> str:
         return ""
     more = f" (+{len(findings) - 1})" if len(findings) > 1 else ""
     return findings[0].sentence + more
+
+
+class Diagnoser:
+    """The live app's diagnosis: fed every sample in order, keeps the last `window_s` of
+    samples and the event timeline, and diagnoses the newest sample."""
+
+    def __init__(self, window_s: float = 10.0, t: Thresholds = THRESHOLDS) -> None:
+        self.window_s = window_s
+        self.thresholds = t
+        self.log = EventLog(thresholds=t)
+        self._samples: deque[RawSample] = deque()
+
+    def observe(self, sample: RawSample) -> dict[str, list[Finding]]:
+        if self._samples and sample.time <= self._samples[-1].time:
+            if sample is self._samples[-1]:
+                return self.current()
+            self.reset()  # time went back (a replay stepped backwards)
+        self.log.observe(sample)
+        self._samples.append(sample)
+        while len(self._samples) > 2 and sample.time - self._samples[0].time > self.window_s:
+            self._samples.popleft()
+        return self.current()
+
+    def current(self) -> dict[str, list[Finding]]:
+        if not self._samples:
+            return {}
+        since = self._samples[-1].time - self.thresholds.lookback_s
+        return diagnose(list(self._samples), self.log.recent(since=since), self.thresholds)
+
+    def reset(self) -> None:
+        self.log.reset()
+        self._samples.clear()

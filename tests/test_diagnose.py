@@ -192,3 +192,20 @@ def test_kinds_severities_and_described_thresholds() -> None:
     text = "\n".join(describe())
     assert f"{THRESHOLDS.throttled_warning_percent:g} %" in text
     assert f"{THRESHOLDS.lookback_s:g} s" in text
+
+
+def test_diagnoser_keeps_a_window_and_resets_when_time_goes_back() -> None:
+    from ctop_py.diagnose import Diagnoser
+
+    diagnoser = Diagnoser(window_s=5)
+    pair = throttled_pair(98, seconds=2)
+    for s in pair:
+        found = diagnoser.observe(s)
+    assert [f.kind for f in found[CID]] == ["cpu-throttled"]
+    assert diagnoser.observe(pair[-1]) == found  # the same sample again: nothing new
+    # Stepping back in a replay starts again: one sample is not enough for a rate.
+    assert diagnoser.observe(pair[0])[CID] == []
+    later = [sample(t, container(stats())) for t in range(3, 30)]
+    for s in later:
+        diagnoser.observe(s)
+    assert len(diagnoser._samples) <= 7
