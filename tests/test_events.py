@@ -175,3 +175,15 @@ def test_v2_parent_hierarchical_oom_kills_go_to_the_container_that_went(tmp_path
     grown = container(stats(events={"oom_kill": 1}), cid=other, name="other")
     _, still = tracker.update([container(None, state="exited"), grown], [], 2.0)
     assert still.lifecycle and still.lifecycle.kernel_oom_kills == 1
+
+
+def test_lifecycle_and_engine_events_survive_a_recording(tmp_path: Path) -> None:
+    from ctop_py.record import Recorder, read_recording
+
+    life = Lifecycle(restart_count=2, last_exit_code=137, oom_killed=True, oom_kills=2)
+    s = sample(0, container(stats(), lifecycle=life), events=(engine(0, "die", exitCode="137"),))
+    with Recorder(tmp_path / "r") as recorder:
+        recorder.append(s)
+    (back,) = read_recording(tmp_path / "r").samples
+    assert back.containers[0].lifecycle == life
+    assert back.engine_events == s.engine_events
