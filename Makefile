@@ -40,6 +40,7 @@ images: docker
 lint: install
 	$(BIN)/ruff check ctop_py tests benchmarks
 	$(BIN)/ruff format --check ctop_py tests benchmarks
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -1,4 +1,4 @@
-"""Runs the ctop-py app as `ctop-py` does (`run_app`), in a terminal (tmux), and writes to a
+"""Runs the ctop-py app as `ctop-py` does (`cli.run_app`), in a terminal (tmux), and writes to a
 JSON file when its first frame with containers is on screen: the moment, its pid, and the
 time the imports took. Used by benchmarks/appbench.py; not meant to be run by hand.
 
@@ -36,8 +36,10 @@ def main() -> int:
         tmp.rename(out)
 
     try:
-        from ctop_py import sources
+        from ctop_py import cli, sources
         from ctop_py.host import HostRoot
+        from ctop_py.launch import AppOptions
+        from ctop_py.sources import LiveSource
         from ctop_py.ui import app as app_module
 
         record["imported"] = time.time()
@@ -91,10 +93,10 @@ def main() -> int:
                     kw["headless"] = True
                 return super().run(*a, **kw)
 
-        app_module.CtopApp = BenchApp  # type: ignore[misc]  # run_app reads this global
+        app_module.CtopApp = BenchApp  # type: ignore[misc]  # make_app reads this global
         write()
-        status = app_module.run_app(
-            HostRoot(), argparse.Namespace(interval=args.interval, all=False)
+        status = cli.run_app(
+            LiveSource(HostRoot()), AppOptions(interval_s=args.interval, show_all=False)
         )
         if "first_frame" not in record:
             record["error"] = f"the app exited ({status}) before its first frame"

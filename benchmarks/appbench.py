@@ -1,6 +1,6 @@
 """The app's own cost: time to first frame, CPU over an idle minute at 1 s refresh, peak RSS.
 
-The app runs as a user runs it: `run_app` in a real terminal (a detached tmux session with
+The app runs as a user runs it: `cli.run_app` in a real terminal (a detached tmux session with
 TERM=xterm-256color), in its own process, started by benchmarks.app_runner, which marks the
 first frame. CPU and RSS are read from the app process's /proc/<pid>/{stat,status}.
 """
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 def app_importable() -> str | None:
     """None when ctop_py.ui.app imports, else the reason."""
     proc = subprocess.run(
-        [sys.executable, "-c", "from ctop_py.ui.app import run_app, CtopApp"],
+        [sys.executable, "-c", "from ctop_py.ui.app import make_app, CtopApp"],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctop_py import present
 from ctop_py.collect import Collector
 from ctop_py.commands import COMMAND_MODULES
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
-from ctop_py.export.json import snapshot_to_dict
+from ctop_py.export.json import dumps, snapshot_to_dict
 from ctop_py.host import HostError
+from ctop_py.launch import AppOptions, Launch, Recorded
 from ctop_py.model import ContainerView, Snapshot
+from ctop_py.present.containers import containers_table, engine_notes
+from ctop_py.present.namespaces import namespaces_table
+
+if TYPE_CHECKING:
+    from ctop_py.ui.source import SnapshotSource
 
 EXIT_USAGE = 2
 
@@ -148,50 +153,12 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         data = snapshot_to_dict(snapshot)
         ids = {v.id for v in views}
         data["containers"] = [c for c in data["containers"] if c["id"] in ids]
-        print(json.dumps(data, indent=2))
+        print(dumps(data))
     else:
-        print(format_table(views))
+        print(containers_table(views))
         for note in (*engine_notes(snapshot), *snapshot.raw.notes):
             print(f"note: {present.safe(note)}", file=sys.stderr)
     return 0
-
-
-def engine_notes(snapshot: Snapshot) -> list[str]:
-    return [
-        f"{runtime} engine {status}: its containers show with ids, not names"
-        for runtime, status in snapshot.raw.engine_status.items()
-        if status != "ok"
-    ]
-
-
-def format_table(views: Sequence[ContainerView]) -> str:
-    headers = [
-        "NAME", "RUNTIME", "ID", "STATE", "CPU%", "%CPU/Q", "THR%",
-        "MEM", "LIMIT", "%MEM/L", "PIDS", "NET RX/TX", "IO R/W",
-    ]  # fmt: skip
-    rows = []
-    for v in views:
-        u, lim = v.usage, v.limits
-        has_cgroup = v.raw.cgroup is not None
-        rows.append(
-            [
-                present.safe(v.name, 40),
-                v.raw.runtime,
-                present.short_id(v.id),
-                present.safe(v.raw.state, 12),
-                present.percent(u.cpu_percent),
-                present.percent(u.cpu_percent_of_quota) if lim.cpu_quota_us else "–",
-                present.percent(v.throttling.throttled_percent),
-                present.size(u.memory_used_bytes),
-                present.size(lim.memory_max_bytes, limit_meaning_none=has_cgroup),
-                present.percent(u.memory_percent_of_limit),
-                f"{present.count(u.pids_current)}/"
-                f"{present.count(lim.pids_max, limit_meaning_none=has_cgroup)}",
-                f"{present.rate(u.net_rx_bytes_per_s)} {present.rate(u.net_tx_bytes_per_s)}",
-                f"{present.rate(u.io_read_bytes_per_s)} {present.rate(u.io_write_bytes_per_s)}",
-            ]
-        )
-    return present.table(headers, rows, right=set(range(4, 11)))
 
 
 def cmd_ns(args: argparse.Namespace) -> int:
@@ -216,54 +183,17 @@ def cmd_ns(args: argparse.Namespace) -> int:
     if args.type:
         namespaces = [n for n in namespaces if n.type == args.type]
     if args.json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "type": n.type,
-                        "inode": n.inode,
-                        "owner_userns": n.owner_userns,
-                        "is_host": n.is_host,
-                        "pids": list(n.pids),
-                        "containers": list(n.containers),
-                    }
-                    for n in namespaces
-                ],
-                indent=2,
-            )
-        )
+        print(dumps(namespaces))
         return 0
-    comms = {p.pid: p.comm for p in everyone}
-    rows = []
-    for n in namespaces:
-        first = n.pids[0]
-        rows.append(
-            [
-                n.type,
-                str(n.inode),
-                "host" if n.is_host else "",
-                str(len(n.pids)),
-                f"{first} {present.safe(comms.get(first, ''), 24)}",
-                present.safe(", ".join(n.containers), 60),
-                present.count(n.owner_userns),
-            ]
-        )
-    print(
-        present.table(
-            ["TYPE", "INODE", "HOST", "NPROCS", "FIRST PID", "CONTAINERS", "OWNER USERNS"],
-            rows,
-            right={1, 3},
-        )
-    )
+    print(namespaces_table(namespaces, {p.pid: p.comm for p in everyone}))
     return 0
 
 
-def cmd_app(args: argparse.Namespace) -> int:
-    import importlib
+def cmd_app(args: argparse.Namespace) -> int | Launch:
+    """`ctop-py`: the app on this host (the snapshot table when Textual is missing)."""
+    import importlib.util
 
-    try:
-        app = importlib.import_module("ctop_py.ui.app")
-    except ImportError:
+    if importlib.util.find_spec("textual") is None:
         return cmd_snapshot(
             argparse.Namespace(
                 **{
@@ -275,8 +205,26 @@ def cmd_app(args: argparse.Namespace) -> int:
                 }
             )
         )
-    status: int = app.run_app(root_of(args), args)
-    return status
+    from ctop_py.sources import LiveSource
+
+    options = AppOptions(interval_s=float(args.interval or 1.0), show_all=bool(args.all))
+    return run_app(LiveSource(root_of(args)), options)
+
+
+def run_app(source: SnapshotSource | Recorded, options: AppOptions) -> int:
+    """Start the app (the only place that does) and close its source when it ends."""
+    from ctop_py.ui.app import make_app
+
+    try:
+        try:
+            app = make_app(source, options)
+        except ValueError as exc:  # no samples, or a start time it cannot read
+            raise CliError(str(exc)) from None
+        result = app.run()
+    finally:
+        if not isinstance(source, Recorded):
+            source.close()
+    return result if isinstance(result, int) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -287,9 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ctop_py.commands.record import cmd_demo
 
         default = cmd_demo
-    func: Callable[[argparse.Namespace], int] = getattr(args, "func", default)
+    func: Callable[[argparse.Namespace], int | Launch] = getattr(args, "func", default)
     try:
-        return func(args)
+        status = func(args)
+        if isinstance(status, Launch):
+            status = run_app(status.source, status.options)
+        return status
     except (CliError, HostError) as exc:  # RecordingError is a HostError
         sys.stderr.write(f"ctop-py: {present.safe(str(exc))}\n")
         return EXIT_USAGE

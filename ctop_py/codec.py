@@ -1,29 +1,57 @@
 """Frozen dataclasses to plain JSON-able values and back, driven by their type hints.
 
-Used by the recorder: it stores RawSamples (cumulative counters), so replay re-derives every
-rate exactly as it was seen live.
+The one encoder of ctop-py: the recorder stores RawSamples with it (cumulative counters, so
+replay re-derives every rate exactly as it was seen live), and every `--json` goes through it
+with per-type overrides (`ctop_py.export.json`). Enums are stored as their values.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
-def encode(value: Any) -> Any:
+Encode = Callable[[Any], Any]
+# A per-type override: the value, and the encoder to use for what it holds.
+Override = Callable[[Any, Encode], Any]
+
+
+def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
+    """`value` as JSON-able data: a dataclass as a dict of its fields (in order), a mapping
+    with str keys, a tuple or list as a list, an enum as its value. `overrides` (by exact
+    type) replace that for the types they name, at any depth."""
+    if overrides:
+        override = overrides.get(type(value))
+        if override is not None:
+            return override(value, lambda inner: encode(inner, overrides))
+    if isinstance(value, enum.Enum):
+        return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return fields_of(value, lambda inner: encode(inner, overrides))
     if isinstance(value, Mapping):
-        return {str(k): encode(v) for k, v in value.items()}
+        return {str(k): encode(v, overrides) for k, v in value.items()}
     if isinstance(value, tuple | list):
-        return [encode(v) for v in value]
+        return [encode(v, overrides) for v in value]
     return value
+
+
+def fields_of(
+    value: Any, enc: Encode, omit: Sequence[str] = (), rename: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A dataclass's fields, encoded with `enc`: the building block of an override."""
+    rename = rename or {}
+    return {
+        rename.get(f.name, f.name): enc(getattr(value, f.name))
+        for f in dataclasses.fields(value)
+        if f.name not in omit
+    }
 
 
 @cache
@@ -65,6 +93,8 @@ def _decode(tp: Any, data: Any) -> Any:
             if f.name in data
         }
         return tp(**kwargs)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(data)
     if tp is float and isinstance(data, int):
         return float(data)
     return data

@@ -39,14 +39,6 @@ class Finding:
     sentence: str
     evidence: Mapping[str, Any]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "sentence": self.sentence,
-            "evidence": dict(self.evidence),
-        }
-
 
 def _size(n: int | None) -> str:
     if n is None:
@@ -160,6 +152,8 @@ def _container(
     if kills >= t.oom_critical_kills or (life and life.oom_killed and not c.pids):
         recent_kills = kills >= t.oom_critical_kills
         limit = limits.memory_max_bytes
+        if limit is None and life is not None:
+            limit = life.memory_max_bytes  # no cgroup in the window: the engine's setting
         at = f"at its {_size(limit)} limit" if limit is not None else "with no memory limit"
         count = f"{kills}× in {lookback}" if recent_kills else "in its last run"
         sentence = f"OOM-killed {count} {at} (peak seen {_size(peak)})"

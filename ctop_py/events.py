@@ -16,7 +16,6 @@ a time (live, or a recording replayed: the engine events are recorded in the sam
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,16 +46,6 @@ class Event:
     container_id: str
     container: str  # its name
     numbers: Mapping[str, Number] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "time": self.time,
-            "source": self.source,
-            "kind": self.kind,
-            "container_id": self.container_id,
-            "container": self.container,
-            "numbers": dict(self.numbers),
-        }
 
 
 def from_engine(event: EngineEvent, died: set[str], names: Mapping[str, str]) -> Event | None:
@@ -273,10 +262,6 @@ def events_of(samples: Iterable[RawSample], bound: int = LOG_BOUND) -> EventLog:
 
 def format_numbers(numbers: Mapping[str, Number]) -> str:
     return " ".join(f"{k}={v}" for k, v in numbers.items() if v is not None)
-
-
-def event_json(event: Event) -> str:
-    return json.dumps(event.to_dict(), separators=(",", ":"))
 
 
 def sort_events(events: Sequence[Event]) -> list[Event]:

@@ -42,6 +42,7 @@ class _Life:
     last_seen: float = 0.0
     lifecycle: Lifecycle | None = None
     parent: str | None = None  # v2: the directory of its parent cgroup
+    memory_max: int | None = None  # the limit last read from its cgroup
 
 
 class LifecycleTracker:
@@ -107,6 +108,7 @@ class LifecycleTracker:
                 explained[parent] += added
             life.seen = life.present = True
             life.init_pid, life.usage_ns, life.oom_counter = c.init_pid, usage, counter
+            life.memory_max = stats.limits.memory_max_bytes
             for peak in (stats.memory.peak_bytes, stats.memory.current_bytes):
                 if peak is not None and (life.peak is None or peak > life.peak):
                     life.peak = peak
@@ -188,6 +190,9 @@ class LifecycleTracker:
             kernel_oom_kills=life.kernel_oom,
             memory_peak_bytes=life.peak,
             recreations=life.recreations,
+            memory_max_bytes=life.memory_max
+            if life.present or inspected is None
+            else inspected.memory_max_bytes,
         )
         if lifecycle == life.lifecycle:
             lifecycle = life.lifecycle  # the same object as last tick: no new garbage

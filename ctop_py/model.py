@@ -157,6 +157,9 @@ class Lifecycle:
     kernel_oom_kills: int = 0  # the kernel's part of oom_kills
     memory_peak_bytes: int | None = None
     recreations: int = 0  # times its cgroup was seen made again since ctop-py started
+    # The memory limit last seen in its cgroup, or the engine's configured one (inspect) while
+    # it has none (between two runs of a crash-loop).
+    memory_max_bytes: int | None = None
 
 
 @dataclass(frozen=True)

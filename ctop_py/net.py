@@ -536,51 +536,6 @@ def _with_host_peers(
     return attach_peers(links, host_links, host_nsid_from_ctr, ctr_nsid_from_host), None
 
 
-# ---------------------------------------------------------------------------------------------
-# JSON
-
-
-def link_to_dict(ln: Link, rate: LinkRates | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "index": ln.index,
-        "name": ln.name,
-        "kind": ln.kind,
-        "mac": ln.mac,
-        "mtu": ln.mtu,
-        "state": ln.state,
-        "admin_up": ln.admin_up,
-        "addresses": [dict(vars(a)) for a in ln.addresses],
-        "counters": None if ln.counters is None else _counter_dict(ln.counters),
-        "link_index": ln.link_index,
-        "link_netnsid": ln.link_netnsid,
-        "master_index": ln.master_index,
-        "host_peer": None if ln.peer is None else {**vars(ln.peer)},
-    }
-    if rate is not None:
-        data["rates_per_s"] = {f: getattr(rate, f) for f in COUNTER_FIELDS}
-    return data
-
-
-def _counter_dict(c: LinkCounters) -> dict[str, int]:
-    return {f: getattr(c, f) for f in COUNTER_FIELDS}
-
-
-def container_net_to_dict(
-    net: ContainerNet, link_rates: Mapping[str, LinkRates] | None = None
-) -> dict[str, Any]:
-    return {
-        "container": {"id": net.container_id, "name": net.container_name, "pid": net.pid},
-        "netns_inode": net.netns_inode,
-        "shared": net.shared,
-        "joined_by": list(net.joined_by),
-        "host_note": net.host_note,
-        "links": [
-            link_to_dict(ln, None if link_rates is None else link_rates.get(ln.name))
-            for ln in net.links
-        ],
-    }
-
-
 __all__ = [
     "Address",
     "ContainerNet",
@@ -592,7 +547,6 @@ __all__ = [
     "NetError",
     "address_from_msg",
     "attach_peers",
-    "container_net_to_dict",
     "joined_by",
     "link_from_msg",
     "links_from_msgs",

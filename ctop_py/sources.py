@@ -3,6 +3,7 @@ screenshots is ctop_py.ui.source.StaticSource)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -50,8 +51,9 @@ def snapshot_at(samples: Sequence[RawSample], when: float | None) -> Snapshot:
 class LiveSource:
     """Samples the host; each call to next() returns a Snapshot derived from the last two.
 
-    Per-process detail is read only for the containers in `detail` (ids): the app sets it to
-    the container on screen, so a tick costs the same at 10 or 1,000 processes per container.
+    Per-process detail is read only for the containers in `detail` (ids): the app asks for
+    the container on screen (`want_detail`, UI thread; `next` reads it once per call, in the
+    worker), so a tick costs the same at 10 or 1,000 processes per container.
     """
 
     def __init__(
@@ -61,8 +63,19 @@ class LiveSource:
         detail: frozenset[str] | None = frozenset(),
     ) -> None:
         self.collector = collector or Collector(root)
-        self.detail = detail
+        self._detail = detail
+        self._lock = threading.Lock()
         self._prev: RawSample | None = None
+
+    @property
+    def detail(self) -> frozenset[str] | None:
+        with self._lock:
+            return self._detail
+
+    def want_detail(self, ids: frozenset[str]) -> bool:
+        with self._lock:
+            self._detail = ids
+        return True
 
     def next(self) -> Snapshot:
         cur = self.collector.sample(detail=self.detail)

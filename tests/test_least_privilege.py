@@ -126,14 +126,14 @@ from rich.text import Text
 from textual.widgets import Static
 from ctop_py.host import HostRoot
 from ctop_py.sources import LiveSource
-from ctop_py.ui.app import CtopApp
-from ctop_py.ui.loaders import live_loaders
+from ctop_py.launch import AppOptions
+from ctop_py.ui.app import make_app
 from ctop_py.ui.history import container_key
 from ctop_py.ui.widgets.detail_pane import DetailPane
 
 async def main() -> None:
     source = LiveSource(HostRoot())
-    app = CtopApp(source, autostart=False, loaders=live_loaders(HostRoot()))
+    app = make_app(source, AppOptions(autostart=False))
     async with app.run_test(size=(200, 50)) as pilot:
         for _ in range(2):
             await app.collect().wait()

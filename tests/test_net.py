@@ -10,9 +10,10 @@ from pyroute2.netlink.rtnl.ifaddrmsg import ifaddrmsg
 from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 
 from ctop_py import net
-from ctop_py.commands.net import format_net
+from ctop_py.export.json import net_to_dict
 from ctop_py.host import Malformed
 from ctop_py.model import ContainerRaw, HostInfo, Process, RawSample
+from ctop_py.present.net import format_net
 
 
 def _stats(rx_bytes: int, rx_packets: int, tx_bytes: int = 0, tx_packets: int = 0) -> Any:
@@ -222,7 +223,7 @@ def test_table_escapes_untrusted_names() -> None:
     reading = net.ContainerNet("id", "x\x1b]0;t\x07", 1, 5, None, (), links, 0)
     text = format_net(reading, None)
     assert "\x1b" not in text and "\x07" not in text
-    data = net.container_net_to_dict(reading)
+    data = net_to_dict(reading)
     assert data["links"][0]["name"] == "eth\x1b[31m0"  # JSON keeps the exact string
 
 

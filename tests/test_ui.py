@@ -20,7 +20,9 @@ from textual.widgets import DataTable, Static, TabbedContent, Tree
 from textual.worker import WorkerFailed
 
 from ctop_py import present
+from ctop_py.launch import AppOptions
 from ctop_py.model import Snapshot
+from ctop_py.ui import app as ui_app
 from ctop_py.ui import demo
 from ctop_py.ui.app import CtopApp
 from ctop_py.ui.commands import CtopCommands
@@ -34,6 +36,7 @@ from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import DetailPane
 
 SIZE = (170, 40)
+TEST_OPTIONS = AppOptions(autostart=False)  # no timer: each test steps with collect()
 MARKUP_NAME = "[bold red]x[/]"
 ESCAPE_NAME = "evil\x1b]0;pwned\x07name"
 MARKUP_IMAGE = "[link=http://example.invalid]img[/link]:1"
@@ -41,9 +44,9 @@ MARKUP_COMMAND = ("sh", "-c", "echo [blink]hi[/blink] \x1b[2J")
 
 
 def make_app(snapshots: Sequence[Snapshot], **kwargs: Any) -> CtopApp:
-    return CtopApp(
+    return ui_app.make_app(
         StaticSource(snapshots),
-        autostart=False,
+        TEST_OPTIONS,
         probe=fixed_probe(SelfStats(1.0, 50 * 1024 * 1024)),
         users=fixed_names({0: "root", 999: "postgres"}),
         **kwargs,
@@ -518,10 +521,13 @@ def test_a_failing_source_is_reported_and_sampling_goes_on() -> None:
                 raise OSError("/proc/stat: [b]no[/b] access")
             return SNAPSHOTS[min(self.calls - 2, len(SNAPSHOTS) - 1)]
 
+        def want_detail(self, ids: frozenset[str]) -> bool:
+            return False
+
         def close(self) -> None:
             pass
 
-    app = CtopApp(Flaky(), autostart=False, probe=fixed_probe(SelfStats(None, None)))
+    app = ui_app.make_app(Flaky(), TEST_OPTIONS, probe=fixed_probe(SelfStats(None, None)))
     said: list[str] = []
     setattr(app, "notify", lambda message, **_kw: said.append(message))  # noqa: B010
 

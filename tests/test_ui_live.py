@@ -11,14 +11,13 @@ from textual.widgets import Static
 
 from ctop_py.host import HostRoot
 from ctop_py.sources import LiveSource
-from ctop_py.ui.app import CtopApp
-from ctop_py.ui.loaders import live_loaders
-from ctop_py.ui.source import SelfStats, fixed_probe, live_namespaces_at
+from ctop_py.ui.app import CtopApp, make_app
+from ctop_py.ui.source import SelfStats, fixed_probe
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import DetailPane
 from tests.conftest import LAYERED_IMAGE, SLEEP, RunContainer
 from tests.test_stacks_live import spinner  # noqa: F401 - a fixture
-from tests.test_ui import drive, key_of, step
+from tests.test_ui import TEST_OPTIONS, drive, key_of, step
 
 pytestmark = pytest.mark.docker
 
@@ -33,13 +32,7 @@ def test_live_app_container_screen(run_container: RunContainer, docker_client: A
     ctr.exec_run(["sh", "-c", "echo changed >> /app/hello.txt"])
     root = HostRoot()
     source = LiveSource(root)
-    app = CtopApp(
-        source,
-        autostart=False,
-        probe=fixed_probe(SelfStats(1.0, 1 << 20)),
-        loaders=live_loaders(root),
-        namespaces=live_namespaces_at(root),
-    )
+    app = make_app(source, TEST_OPTIONS, probe=fixed_probe(SelfStats(1.0, 1 << 20)))
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
@@ -80,14 +73,7 @@ def test_stacks_of_a_selected_process(spinner: Any) -> None:  # noqa: F811 - the
     """Processes tab, `t` on the Python process: its stacks in the Stacks tab."""
     root = HostRoot()
     source = LiveSource(root)
-    targets: dict[str, int] = {}
-    app = CtopApp(
-        source,
-        autostart=False,
-        probe=fixed_probe(SelfStats(1.0, 1 << 20)),
-        loaders=live_loaders(root, targets),
-    )
-    app.stack_targets = targets
+    app = make_app(source, TEST_OPTIONS, probe=fixed_probe(SelfStats(1.0, 1 << 20)))
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
@@ -99,7 +85,7 @@ def test_stacks_of_a_selected_process(spinner: Any) -> None:  # noqa: F811 - the
         await pilot.press("t")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert targets[key_of(app, spinner.name)] == spinner.attrs["State"]["Pid"]
+        assert app.stack_targets[key_of(app, spinner.name)] == spinner.attrs["State"]["Pid"]
         text = pane_text(app, "stacks")
         assert "ctop_test_hot_loop" in text and "ctop_test_idle_waiter" in text
 

@@ -489,10 +489,12 @@ def test_replay_screenshot_is_written_and_stable(tmp_path: Path) -> None:
     assert text == second[0].read_text(encoding="utf-8")
 
 
-def test_run_replay_reads_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    import argparse
-
-    from ctop_py.ui import app as app_module
+def test_replay_command_reads_its_options(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ctop-py replay FILE --speed --at -a` starts the app (through the CLI's one factory)
+    paused where --at says, at that speed, showing stopped containers."""
+    from ctop_py import cli
 
     seen: list[CtopApp] = []
 
@@ -500,15 +502,17 @@ def test_run_replay_reads_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
         seen.append(self)
         return 0
 
-    monkeypatch.setattr(app_module.CtopApp, "run", run)
-    args = argparse.Namespace(speed=4.0, at="+20", all=True)
-    assert app_module.run_replay(SAMPLES, args, title="demo.rec") == 0
-    player = seen[0].replay
-    assert player is not None and player.title == "demo.rec"
-    assert player.speed == 4.0 and not player.playing and seen[0].show_all
-    frame = player.next_frame()  # it starts paused where `at` says
-    assert frame is not None and round(SAMPLES[frame.index].time - START) == 20
-    assert app_module.run_replay(SAMPLES, argparse.Namespace(), title="t") == 0
-    assert seen[1].replay is not None and seen[1].replay.playing
-    with pytest.raises(TimeError):
-        app_module.run_replay(SAMPLES, argparse.Namespace(at="soon"), title="t")
+    monkeypatch.setattr(CtopApp, "run", run)
+    resource = importlib.resources.files("ctop_py").joinpath("data", "demo.rec")
+    with importlib.resources.as_file(resource) as path:
+        assert cli.main(["replay", str(path), "--speed", "4", "--at", "+20", "-a"]) == 0
+        player = seen[0].replay
+        assert player is not None and player.title == "demo.rec"
+        assert player.speed == 4.0 and not player.playing and seen[0].show_all
+        frame = player.next_frame()  # it starts paused where `at` says
+        assert frame is not None and frame.index is not None
+        assert round(SAMPLES[frame.index].time - START) == 20
+        assert cli.main(["replay", str(path)]) == 0
+        assert seen[1].replay is not None and seen[1].replay.playing
+        assert cli.main(["replay", str(path), "--at", "soon"]) == 2
+    assert "not a time: 'soon'" in capsys.readouterr().err

@@ -4,7 +4,6 @@ its bottleneck, with the evidence (see ctop_py.diagnose and ctop_py.thresholds).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
@@ -14,6 +13,7 @@ from ctop_py.collect import Collector
 from ctop_py.commands.common import find_container, number_in, root_of
 from ctop_py.diagnose import Finding, diagnose
 from ctop_py.events import EventLog
+from ctop_py.export.json import dumps
 from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.thresholds import THRESHOLDS
 
@@ -64,7 +64,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     else:
         chosen = [c for c in last.containers if c.active]
     if args.json:
-        print(json.dumps(diagnosis_json(last.time, args.window, chosen, findings), indent=2))
+        print(dumps(diagnosis_json(last.time, args.window, chosen, findings)))
         return 0
     for c in chosen:
         found = findings.get(c.id, [])
@@ -97,7 +97,7 @@ def diagnosis_json(
                 "id": c.id,
                 "name": c.name,
                 "state": c.state,
-                "findings": [f.to_dict() for f in findings.get(c.id, [])],
+                "findings": findings.get(c.id, []),
             }
             for c in containers
         ],

@@ -4,6 +4,7 @@ one JSON object) per event: the engines' events merged with the kernel counters'
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -13,7 +14,8 @@ from typing import Any
 from ctop_py import present
 from ctop_py.collect import Collector
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
-from ctop_py.events import Event, EventLog, event_json, format_numbers, from_engine
+from ctop_py.events import Event, EventLog, format_numbers, from_engine
+from ctop_py.export.json import to_json
 from ctop_py.runtimes.engine_events import read_past_events
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -67,7 +69,8 @@ def _line(event: Event) -> str:
 
 
 def _print(event: Event, as_json: bool) -> None:
-    print(event_json(event) if as_json else _line(event), flush=True)
+    text = json.dumps(to_json(event), separators=(",", ":")) if as_json else _line(event)
+    print(text, flush=True)
 
 
 def cmd_events(args: argparse.Namespace) -> int:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ctop_py import layers
 from ctop_py.commands.common import CliError, resolve_running, root_of
+from ctop_py.export.json import dumps
 from ctop_py.host import Gone, NoAccess
 from ctop_py.model import ContainerRaw
 
@@ -54,7 +54,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
             raise CliError(f"{exc} (reading layer directories needs root)") from None
         print("note: the container layer is unreadable (needs root)", file=sys.stderr)
     if args.json:
-        print(json.dumps(layers_json(container, stack, changes, found), indent=2))
+        print(dumps(layers_json(container, stack, changes, found)))
         return 0
     if found is not None:
         print(layers.format_provenance(found))

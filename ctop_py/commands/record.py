@@ -12,6 +12,7 @@ from typing import Any
 
 from ctop_py.collect import Collector
 from ctop_py.commands.common import CliError, number_in, root_of
+from ctop_py.launch import AppOptions, Launch, Recorded
 from ctop_py.model import RawSample
 from ctop_py.record import Recorder, Recording, read_recording
 
@@ -46,14 +47,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     rep.set_defaults(func=cmd_replay)
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
-    recording = read_recording(args.file)
-    return replay(recording, args, Path(args.file).name)
+def cmd_replay(args: argparse.Namespace) -> Launch:
+    return replay(read_recording(args.file), Path(args.file).name, args)
 
 
-def replay(recording: Recording, args: argparse.Namespace, title: str) -> int:
-    from ctop_py.ui.app import run_replay
-
+def replay(recording: Recording, title: str, args: argparse.Namespace) -> Launch:
+    """The app over a recording (run by the CLI). `args`: speed, at, all when present."""
     if not recording.samples:
         raise CliError(f"{title}: the recording holds no complete sample")
     if recording.truncated:
@@ -62,20 +61,23 @@ def replay(recording: Recording, args: argparse.Namespace, title: str) -> int:
             "replaying up to the last whole one",
             file=sys.stderr,
         )
-    try:
-        return run_replay(recording.samples, args, title=title)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    at = getattr(args, "at", None)
+    options = AppOptions(
+        show_all=bool(getattr(args, "all", False)),
+        speed=float(getattr(args, "speed", None) or 1.0),
+        start_at=None if at is None else str(at),
+    )
+    return Launch(Recorded(recording.samples, title), options)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace) -> Launch:
     """`ctop-py --demo`: the recording that ships with the package."""
     import importlib.resources
 
     resource = importlib.resources.files("ctop_py").joinpath("data", "demo.rec")
     with importlib.resources.as_file(resource) as path:
         recording = read_recording(path)
-    return replay(recording, args, "demo")
+    return replay(recording, "demo", args)
 
 
 def _labels(items: list[str]) -> dict[str, str]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ctop_py import present, stacks
 from ctop_py.commands.common import CliError, number_in, root_of
 from ctop_py.commands.net import sample_and_find
+from ctop_py.export.json import dumps, to_json
 from ctop_py.model import ContainerRaw, Process
+from ctop_py.present.stacks import results_text
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -86,9 +87,9 @@ def cmd_stacks(args: argparse.Namespace) -> int:
     if len(failures) == len(results):
         raise CliError(present.safe(str(failures[0])))
     if args.json:
-        print(json.dumps(_to_json(container, results), indent=2))
+        print(dumps(_to_json(container, results)))
     else:
-        print(_to_text(container, results))
+        print(results_text(results))
         for failure in failures:
             sys.stderr.write(f"ctop-py: {present.safe(str(failure))}\n")
     return 0
@@ -104,61 +105,8 @@ def _to_json(container: ContainerRaw, results: list[tuple[Process, Any]]) -> dic
                 "error": {"kind": r.kind, "message": r.message},
             }
         elif isinstance(r, stacks.Profile):
-            entry = {"comm": p.comm, "cmdline": list(p.cmdline), **stacks.profile_to_dict(r)}
+            entry = {"comm": p.comm, "cmdline": list(p.cmdline), **to_json(r)}
         else:
-            entry = stacks.stacks_to_dict(r)
+            entry = to_json(r)
         processes.append(entry)
     return {"container": {"id": container.id, "name": container.name}, "processes": processes}
-
-
-def _to_text(container: ContainerRaw, results: list[tuple[Process, Any]]) -> str:
-    out = []
-    for p, r in results:
-        if isinstance(r, stacks.StackError):
-            continue
-        inside = f" (pid {p.nspid[-1]} in the container)" if len(p.nspid) > 1 else ""
-        cmd = " ".join(p.cmdline) or p.comm
-        out.append(f"Process {p.pid}{inside}: {present.safe(cmd, 100)}")
-        if isinstance(r, stacks.Profile):
-            out.append(_profile_text(r))
-        else:
-            out.extend(_dump_text(r))
-        out.append("")
-    return "\n".join(out).rstrip()
-
-
-def _frame(f: stacks.Frame) -> str:
-    where = f.short_filename or f.filename
-    line = f":{f.line}" if f.line else ""
-    return f"{present.safe(f.name, 80)} ({present.safe(where, 120)}{line})"
-
-
-def _dump_text(s: stacks.ProcessStacks) -> list[str]:
-    lines = []
-    for t in s.threads:
-        tid = t.os_thread_id if t.os_thread_id is not None else hex(t.thread_id)
-        name = f' "{present.safe(t.name, 60)}"' if t.name else ""
-        state = "active" if t.active else "idle"
-        gil = ", holds the GIL" if t.owns_gil else ""
-        lines.append(f"  Thread {tid}{name} ({state}{gil})")
-        lines.extend(f"    {_frame(f)}" for f in t.frames)
-    return lines
-
-
-def _profile_text(pr: stacks.Profile) -> str:
-    rows = [
-        [
-            present.percent(100 * h.self_samples / pr.samples if pr.samples else None),
-            present.percent(100 * h.total_samples / pr.samples if pr.samples else None),
-            str(h.self_samples),
-            str(h.total_samples),
-            present.safe(h.name, 60),
-            present.safe(h.filename or "", 80),
-        ]
-        for h in pr.hottest
-    ]
-    table = present.table(
-        ["OWN%", "TOTAL%", "OWN", "TOTAL", "FUNCTION", "FILE"], rows, right={0, 1, 2, 3}
-    )
-    head = f"  {pr.samples} samples over {pr.duration_s:g} s at {pr.rate_hz} Hz"
-    return head + "\n" + "\n".join("  " + line for line in table.splitlines())

@@ -1,30 +1,83 @@
-"""Snapshots as JSON-able dicts. Strings are kept exact (JSON escapes them); None is null."""
+"""Every `--json` of ctop-py: the one encoder (`ctop_py.codec.encode`, which the recorder uses
+too) with the overrides below, where the documented schema differs from a record's fields.
+
+Strings are kept exact (JSON escapes them); None is null (unknown, or "no limit"). Records
+without an override come out as all their fields, so a field added to a record appears in
+the JSON too (tests/test_json_schema.py checks every field of every record)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import json
+from collections.abc import Mapping
 from typing import Any
 
-from ctop_py.model import ContainerView, Lifecycle, Psi, Snapshot
+from ctop_py.codec import Encode, Override, encode, fields_of
+from ctop_py.model import ContainerView, Lifecycle, Limits, ProcessUsage, PsiRates, Snapshot
+from ctop_py.net import ContainerNet, Link, LinkRates
 
 
-def _psi(psi: Psi) -> dict[str, Any]:
+def _limits(limits: Limits, enc: Encode) -> dict[str, Any]:
+    return {"cpu_quota_cores": limits.cpu_quota_cores, **fields_of(limits, enc)}
+
+
+def _process(usage: ProcessUsage, enc: Encode) -> dict[str, Any]:
+    # A process's cgroups are its container's (given once, as "cgroup").
+    process = fields_of(usage.process, enc, omit=("cgroups",))
     return {
-        kind: None
-        if line is None
-        else {
-            "avg10": line.avg10,
-            "avg60": line.avg60,
-            "avg300": line.avg300,
-            "total_us": line.total_us,
-        }
-        for kind, line in (("some", psi.some), ("full", psi.full))
+        **process,
+        "pid_in_container": usage.process.pid_in_container,
+        "cpu_percent": usage.cpu_percent,
     }
 
 
-def lifecycle_to_dict(life: Lifecycle | None) -> dict[str, Any]:
-    """The issue's schema exactly; null where unknown."""
-    life = life or Lifecycle()
+def _container(view: ContainerView, enc: Encode) -> dict[str, Any]:
+    raw = view.raw
+    cg = raw.cgroup
+    data = fields_of(
+        raw, enc, omit=("cgroup_path", "cgroup", "net", "namespaces", "shared_namespaces")
+    )
+    cgroup: dict[str, Any] | None = None
+    if raw.cgroup_path is not None:
+        cgroup = {"version": None if cg is None else cg.version, "path": raw.cgroup_path}
+        if cg is not None:
+            cgroup |= {
+                "memory": fields_of(cg.memory, enc, omit=("stat", "events")),
+                "io": enc(cg.io),
+                "pids_current": cg.pids_current,
+                "pids_events": enc(cg.pids_events),
+                "gone": cg.gone,
+            }
+    data |= {
+        "cgroup": cgroup,
+        "namespaces": enc(raw.namespaces),
+        "shared_namespaces": enc(raw.shared_namespaces),
+        "limits": enc(view.limits),
+        "usage": enc(view.usage),
+        "cpu": None if cg is None else enc(cg.cpu),
+        "throttling": enc(view.throttling),
+        "memory_stat": {} if cg is None else enc(cg.memory.stat),
+        "memory_events": {} if cg is None else enc(cg.memory.events),
+        "psi": {}
+        if cg is None
+        else {
+            resource: {**enc(psi), **enc(view.psi.get(resource, PsiRates()))}
+            for resource, psi in cg.psi.items()
+        },
+        "net": enc(raw.net),
+        "processes": enc(view.processes),
+        # Always the object (null members where unknown), also for old recordings.
+        "lifecycle": _lifecycle(raw.lifecycle or Lifecycle(), enc),
+        "memory_peak_seen_bytes": None
+        if raw.lifecycle is None
+        else raw.lifecycle.memory_peak_bytes,
+    }
+    return data
+
+
+def _lifecycle(life: Lifecycle, enc: Encode) -> dict[str, Any]:
+    """The issue's schema exactly (null where unknown); the tracker's own bookkeeping
+    (kernel_oom_kills, recreations) stays out; the highest memory peak seen across the
+    re-creations is the container's `memory_peak_seen_bytes`."""
     return {
         "restart_count": life.restart_count,
         "last_exit_code": life.last_exit_code,
@@ -35,85 +88,75 @@ def lifecycle_to_dict(life: Lifecycle | None) -> dict[str, Any]:
     }
 
 
-def container_to_dict(view: ContainerView) -> dict[str, Any]:
-    raw = view.raw
-    cg = raw.cgroup
-    limits = view.limits
-    return {
-        "id": raw.id,
-        "name": raw.name,
-        "runtime": raw.runtime,
-        "image": raw.image,
-        "state": raw.state,
-        "labels": dict(raw.labels),
-        "init_pid": raw.init_pid,
-        "pids": list(raw.pids),
-        "cgroup": None
-        if raw.cgroup_path is None
-        else {"version": cg.version if cg else None, "path": raw.cgroup_path},
-        "namespaces": dict(raw.namespaces),
-        "shared_namespaces": dict(raw.shared_namespaces),
-        "limits": {
-            "cpu_quota_cores": limits.cpu_quota_cores,
-            "cpu_quota_us": limits.cpu_quota_us,
-            "cpu_period_us": limits.cpu_period_us,
-            "cpu_weight": limits.cpu_weight,
-            "cpu_shares": limits.cpu_shares,
-            "cpuset_cpus": limits.cpuset_cpus,
-            "memory_max_bytes": limits.memory_max_bytes,
-            "memory_high_bytes": limits.memory_high_bytes,
-            "swap_max_bytes": limits.swap_max_bytes,
-            "pids_max": limits.pids_max,
-        },
-        "usage": asdict(view.usage),
-        "cpu": None if cg is None else asdict(cg.cpu),
-        "throttling": asdict(view.throttling),
-        "memory_stat": {} if cg is None else dict(cg.memory.stat),
-        "memory_events": {} if cg is None else dict(cg.memory.events),
-        "psi": {}
-        if cg is None
-        else {
-            resource: {
-                **_psi(value),
-                "some_percent": view.psi[resource].some_percent if resource in view.psi else None,
-                "full_percent": view.psi[resource].full_percent if resource in view.psi else None,
-            }
-            for resource, value in cg.psi.items()
-        },
-        "net": None if raw.net is None else asdict(raw.net),
-        "lifecycle": lifecycle_to_dict(raw.lifecycle),
-        "memory_peak_bytes": None if cg is None else cg.memory.peak_bytes,
-        "processes": [
-            {
-                "pid": p.process.pid,
-                "pid_in_container": p.process.pid_in_container,
-                "ppid": p.process.ppid,
-                "uid": p.process.uid,
-                "comm": p.process.comm,
-                "cmdline": list(p.process.cmdline),
-                "cpu_percent": p.cpu_percent,
-                "rss_bytes": p.process.rss_bytes,
-            }
-            for p in view.processes
-        ],
-    }
+def lifecycle_to_dict(life: Lifecycle | None) -> dict[str, Any]:
+    return _lifecycle(life or Lifecycle(), encode)
 
 
-def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
-    host = snapshot.host
+def _snapshot(snapshot: Snapshot, enc: Encode) -> dict[str, Any]:
     return {
         "time": snapshot.time,
         "interval_s": snapshot.interval_s,
-        "host": {
-            "hostname": host.hostname,
-            "cgroup_version": host.cgroup_version,
-            "cgroup_mode": host.cgroup_mode,
-            "cpus": host.cpus,
-            "memory_bytes": host.memory_bytes,
-            "cpu_percent": snapshot.host_cpu_percent,
-            "namespaces": dict(host.namespaces),
-        },
-        "engines": dict(snapshot.raw.engine_status),
-        "notes": list(snapshot.raw.notes),
-        "containers": [container_to_dict(c) for c in snapshot.containers],
+        "host": {**enc(snapshot.host), "cpu_percent": snapshot.host_cpu_percent},
+        "engines": enc(snapshot.raw.engine_status),
+        "notes": enc(snapshot.raw.notes),
+        "containers": enc(snapshot.containers),
     }
+
+
+def _link(link: Link, enc: Encode) -> dict[str, Any]:
+    return fields_of(link, enc, rename={"peer": "host_peer"})
+
+
+def _container_net(reading: ContainerNet, enc: Encode) -> dict[str, Any]:
+    return {
+        "container": {
+            "id": reading.container_id,
+            "name": reading.container_name,
+            "pid": reading.pid,
+        },
+        **fields_of(reading, enc, omit=("container_id", "container_name", "pid")),
+    }
+
+
+OVERRIDES: Mapping[type, Override] = {
+    Snapshot: _snapshot,
+    ContainerView: _container,
+    Limits: _limits,
+    Lifecycle: _lifecycle,
+    ProcessUsage: _process,
+    ContainerNet: _container_net,
+    Link: _link,
+}
+
+
+def to_json(value: Any) -> Any:
+    """Any record (or mapping, sequence, enum of them) as the documented JSON data."""
+    return encode(value, OVERRIDES)
+
+
+def dumps(value: Any) -> str:
+    """What `--json` prints."""
+    return json.dumps(to_json(value), indent=2)
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    data: dict[str, Any] = to_json(snapshot)
+    return data
+
+
+def container_to_dict(view: ContainerView) -> dict[str, Any]:
+    data: dict[str, Any] = to_json(view)
+    return data
+
+
+def net_to_dict(
+    reading: ContainerNet, link_rates: Mapping[str, LinkRates] | None = None
+) -> dict[str, Any]:
+    """`ctop-py net --json`: each link with its rates per second when there are any."""
+    data: dict[str, Any] = to_json(reading)
+    if link_rates is not None:
+        for link, entry in zip(reading.links, data["links"], strict=True):
+            rate = link_rates.get(link.name)
+            if rate is not None:
+                entry["rates_per_s"] = to_json(rate)
+    return data

@@ -161,6 +161,7 @@ class Inspected:
     oom_killed: bool | None
     started_at: float | None
     finished_at: float | None
+    memory_max_bytes: int | None = None  # HostConfig.Memory; None when unlimited
 
 
 def parse_docker_time(text: object) -> float | None:
@@ -191,6 +192,8 @@ def parse_inspect(data: Mapping[str, Any]) -> Inspected:
     oom = state.get("OOMKilled")
     finished = parse_docker_time(state.get("FinishedAt"))
     running = bool(state.get("Running"))
+    host_config = data.get("HostConfig")
+    memory = host_config.get("Memory") if isinstance(host_config, Mapping) else None
     return Inspected(
         status=str(state.get("Status") or ("running" if running else "exited")),
         restart_count=restarts if isinstance(restarts, int) else None,
@@ -201,6 +204,7 @@ def parse_inspect(data: Mapping[str, Any]) -> Inspected:
         oom_killed=oom if isinstance(oom, bool) else None,
         started_at=parse_docker_time(state.get("StartedAt")),
         finished_at=finished,
+        memory_max_bytes=memory if isinstance(memory, int) and memory > 0 else None,
     )
 
 

@@ -1,36 +1,41 @@
-"""What every live screen shares: access to the app's state and a hook called on each Snapshot."""
+"""What every live screen shares: the state pushed down by the app, and hooks to render it."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, cast
 
 from textual import events
 from textual.screen import Screen
 
+from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.header import HostHeader
-
-if TYPE_CHECKING:
-    from ctop_py.ui.app import CtopApp
 
 
 class LiveScreen(Screen[None]):
-    """A screen that shows the app's latest Snapshot. Only the screen on top is updated each
-    tick; a screen that comes back on top catches up in `on_screen_resume`."""
+    """A screen that shows the app's latest state. The app pushes every new `UiState` to each
+    live screen (`push`); only the screen on top renders it at once, one that comes back on
+    top catches up in `on_screen_resume`. A screen never reads the app: it posts messages up
+    (`ctop_py.ui.messages`)."""
 
-    @property
-    def ctop(self) -> CtopApp:
-        return cast("CtopApp", self.app)
+    def __init__(self, state: UiState, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.state = state
+
+    def push(self, state: UiState, render: str | None = "snapshot") -> None:
+        """Take the app's new state; render it ("snapshot": all, "status": the header only)."""
+        self.state = state
+        if render == "snapshot":
+            self.show_snapshot()
+        elif render == "status":
+            self.show_status()
 
     def show_snapshot(self) -> None:
-        """Render the app's current state. Called on the UI thread; never does I/O."""
+        """Render the current state. Called on the UI thread; never does I/O."""
         self.show_status()
 
     def show_status(self) -> None:
         """Only the header (interval, pause, our own cost; a replay's cursor)."""
-        app = self.ctop
-        replay = app.replay_status()
+        state = self.state
         for header in self.query(HostHeader):
-            header.show(app.snapshot, app.own, app.interval_s, app.paused, replay)
+            header.show(state.snapshot, state.own, state.interval_s, state.paused, state.replay)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         self.show_snapshot()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import Any, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -12,46 +12,47 @@ from textual.markup import escape
 
 from ctop_py import present
 from ctop_py.ui import columns as cols
-
-if TYPE_CHECKING:
-    from ctop_py.ui.app import CtopApp
+from ctop_py.ui.control import Controller
+from ctop_py.ui.state import UiState
 
 Command = tuple[str, str, Callable[[], object]]  # title (trusted or safe()d), help, callback
 
 
+class Commandable(Protocol):
+    """What the palette asks of the app (it never imports the app)."""
+
+    @property
+    def state(self) -> UiState: ...
+
+    @property
+    def controller(self) -> Controller: ...
+
+    def action_toggle_pause(self) -> None: ...
+
+    def action_control(self, action: str, *args: Any) -> None: ...
+
+    def action_namespaces(self) -> None: ...
+
+    def action_help(self) -> None: ...
+
+    def containers_action(self, action: str, *args: str) -> None: ...
+
+    def open_container(self, key: str) -> None: ...
+
+
 class CtopCommands(Provider):
     def _commands(self) -> list[Command]:
-        app = cast("CtopApp", self.app)
-        commands: list[Command]
-        if app.replay is None:
-            commands = [
-                ("Pause / resume", "stop or restart sampling (p, space)", app.action_toggle_pause),
-                ("Refresh faster", "shorter refresh interval (+)", app.action_faster),
-                ("Refresh slower", "longer refresh interval (-)", app.action_slower),
-            ]
-        else:
-            commands = [
-                ("Pause / resume", "pause or play the replay (p, space)", app.action_toggle_pause),
-                (
-                    "Replay: step back",
-                    "one sample back, paused ([ ,)",
-                    partial(app.action_replay_step, -1),
-                ),
-                (
-                    "Replay: step forward",
-                    "one sample forward, paused (] .)",
-                    partial(app.action_replay_step, 1),
-                ),
-                ("Replay: slower", "half the speed, down to 0.25× (<)", app.action_replay_slower),
-                ("Replay: faster", "double the speed, up to 16× (>)", app.action_replay_faster),
-                (
-                    "Replay: go to a time",
-                    "seconds from the start or a time (g)",
-                    app.action_replay_jump,
-                ),
-                ("Replay: first sample", "(home)", app.action_replay_first),
-                ("Replay: last sample", "(end)", app.action_replay_last),
-            ]
+        app = cast(Commandable, self.app)
+        commands: list[Command] = [
+            (
+                title,
+                help_text,
+                app.action_toggle_pause
+                if action == ("pause",)
+                else partial(app.action_control, *action),
+            )
+            for title, help_text, action in app.controller.commands()
+        ]
         commands += [
             ("Namespaces", "every namespace on the host (n)", app.action_namespaces),
             ("Help", "all keys (?)", app.action_help),
@@ -75,7 +76,7 @@ class CtopCommands(Provider):
                     partial(app.containers_action, "sort_by", column.key),
                 )
             )
-        snapshot = app.snapshot
+        snapshot = app.state.snapshot
         if snapshot is not None:
             from ctop_py.ui.history import container_key
 

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from ctop_py import present
 from ctop_py.host import Gone, HostError, HostRoot, NoAccess
 from ctop_py.model import ContainerView
+from ctop_py.present.layers import stack_text
+from ctop_py.present.net import format_net
+from ctop_py.present.stacks import outcomes_text
 
 Loader = Callable[[ContainerView], object]
 MAX_CHANGES_SHOWN = 300
@@ -34,19 +37,16 @@ def layers_loader(root: HostRoot) -> Loader:
             return "the container exited while its mounts were read"
         except NoAccess as exc:
             return f"{present.safe(str(exc))}\nreading a container's mounts needs root"
-        text = []
+        notes: tuple[str, ...] = ()
         changes = None
         try:
             if stack.upper is not None:
                 changes = layers.compute_changes(root, stack, max_changes=MAX_CHANGES_SHOWN)
         except (NoAccess, PermissionError):
-            text.append("the container layer is unreadable (needs root)")
+            notes = ("the container layer is unreadable (needs root)",)
         except Gone:
-            text.append("the container layer vanished (the container exited)")
-        text.insert(0, layers.format_stack(stack, changes))
-        if changes is not None and changes.changes:
-            text += ["", "container layer changes (docker diff):", layers.format_changes(changes)]
-        return "\n".join(text)
+            notes = ("the container layer vanished (the container exited)",)
+        return stack_text(stack, changes, notes)
 
     return load
 
@@ -54,7 +54,6 @@ def layers_loader(root: HostRoot) -> Loader:
 def network_loader(root: HostRoot) -> Loader:
     def load(view: ContainerView) -> object:
         from ctop_py import net
-        from ctop_py.commands.net import format_net
 
         if _running(view) is None:
             return "the container is not running: it has no network namespace"
@@ -73,7 +72,6 @@ def stacks_loader(root: HostRoot, targets: dict[str, int] | None = None) -> Load
 
     def load(view: ContainerView) -> object:
         from ctop_py import stacks
-        from ctop_py.commands.stacks import _dump_text
         from ctop_py.ui.history import container_key
 
         if _running(view) is None:
@@ -89,18 +87,7 @@ def stacks_loader(root: HostRoot, targets: dict[str, int] | None = None) -> Load
                 outcomes = stacks.dump_container(root, view.raw)
         except stacks.StackError as exc:
             return present.safe(str(exc))
-        lines: list[str] = []
-        if target is None:
-            lines += ["all Python processes (t on the Processes tab picks one)", ""]
-        for outcome in outcomes:
-            who = f"pid {outcome.pid} ({present.safe(outcome.comm or 'python')})"
-            if outcome.error is not None:
-                lines.append(f"{who}: {present.safe(str(outcome.error))}")
-            elif outcome.stacks is not None:
-                lines.append(who)
-                lines.extend(_dump_text(outcome.stacks))
-            lines.append("")
-        return "\n".join(lines).rstrip() or "no Python process answered"
+        return outcomes_text(outcomes, picked=target is not None)
 
     return load
 

@@ -52,9 +52,10 @@ class ManualClock:
 
 @dataclass(frozen=True)
 class Frame:
-    """What the worker hands the UI thread for one move of the cursor."""
+    """What the worker hands the UI thread for one collection: the Snapshot, and for a move of
+    a replay's cursor its position and what the histories need."""
 
-    index: int
+    index: int | None  # the sample's position in a replay; None live
     snapshot: Snapshot
     backlog: tuple[Snapshot, ...] = ()  # skipped samples, oldest first: feed them first
     histories: Histories | None = None  # rebuilt: replaces the app's (keeping its pins)
@@ -153,6 +154,9 @@ class ReplayPlayer:
     def next(self) -> Snapshot | None:
         frame = self.next_frame()
         return None if frame is None else frame.snapshot
+
+    def want_detail(self, ids: frozenset[str]) -> bool:
+        return False  # recorded: nothing more to read
 
     def close(self) -> None:
         pass

@@ -17,10 +17,11 @@ import sys
 from datetime import UTC
 from pathlib import Path
 
+from ctop_py.launch import AppOptions, Recorded
 from ctop_py.model import RawSample
 from ctop_py.record import read_recording
 from ctop_py.ui import demo
-from ctop_py.ui.app import CtopApp, replay_app
+from ctop_py.ui.app import CtopApp, make_app
 from ctop_py.ui.history import container_key
 from ctop_py.ui.replay import ManualClock
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
@@ -39,10 +40,9 @@ def demo_recording() -> tuple[RawSample, ...]:
 
 
 def demo_app(count: int = 60, show_all: bool = True) -> CtopApp:
-    app = CtopApp(
+    app = make_app(
         StaticSource(demo.snapshots(count)),
-        autostart=False,
-        show_all=show_all,
+        AppOptions(autostart=False, show_all=show_all),
         probe=fixed_probe(OWN),
         users=fixed_names(USERS),
     )
@@ -110,13 +110,9 @@ async def render_replay(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Pat
     """replay.svg: the demo recording played to REPLAY_AT_S, every container shown."""
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = ManualClock()
-    app = replay_app(
-        demo_recording(),
-        title="demo.rec",
-        clock=clock,
-        tz=UTC,
-        show_all=True,
-        autostart=False,
+    app = make_app(
+        Recorded(demo_recording(), "demo.rec", clock, UTC),
+        AppOptions(autostart=False, show_all=True),
         probe=fixed_probe(OWN),
     )
     app.animation_level = "none"

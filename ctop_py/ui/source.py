@@ -26,6 +26,10 @@ class SnapshotSource(Protocol):
     def next(self) -> Snapshot | None:
         """The next Snapshot, or None when there is nothing new. Called from a worker thread."""
 
+    def want_detail(self, ids: frozenset[str]) -> bool:
+        """Read per-process detail only for these container ids from the next `next()` on
+        (the UI thread asks; the worker reads). True when the source reads detail at all."""
+
     def close(self) -> None: ...
 
 
@@ -78,6 +82,9 @@ class StaticSource:
             snapshot = self.snapshots[self.position]
             self.position += 1
             return snapshot
+
+    def want_detail(self, ids: frozenset[str]) -> bool:
+        return False  # every Snapshot is made already
 
     def close(self) -> None:
         pass

@@ -3,7 +3,7 @@ on-demand panes (layers, network, stacks)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.console import Group
@@ -19,7 +19,9 @@ from ctop_py.model import ContainerView
 from ctop_py.ui import detail, fmt
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.history import History, container_key
-from ctop_py.ui.widgets.detail_pane import DetailPane
+from ctop_py.ui.messages import DetailWanted, StackTargetPicked
+from ctop_py.ui.state import UiState
+from ctop_py.ui.widgets.detail_pane import DetailPane, Loader
 from ctop_py.ui.widgets.header import HostHeader
 from ctop_py.ui.widgets.spark import HistorySpark
 
@@ -80,9 +82,14 @@ class ContainerScreen(LiveScreen):
         ),
     ]
 
-    def __init__(self, key: str) -> None:
-        super().__init__()
+    def __init__(
+        self, key: str, state: UiState, loaders: Mapping[str, Loader] | None = None
+    ) -> None:
+        """`loaders` fill the on-demand panes (layers, network, stacks), each in a worker;
+        where the state says the host is not ours to read (a replay), the panes say so."""
+        super().__init__(state)
         self.key = key
+        self.loaders: Mapping[str, Loader] = loaders or {}
         self.view: ContainerView | None = None
         self.exited = False
         self._notice = ""
@@ -90,7 +97,6 @@ class ContainerScreen(LiveScreen):
         self._process_cells: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def compose(self) -> ComposeResult:
-        app = self.ctop
         yield HostHeader()
         yield Static(id="title")
         yield Static(
@@ -119,12 +125,12 @@ class ContainerScreen(LiveScreen):
                 yield Static(id="ns-table")
             for tab_id, title in TABS[4:]:
                 with TabPane(title, id=tab_id):
-                    if app.replay is not None:
-                        yield DetailPane(NOT_RECORDED[tab_id], None, id=f"pane-{tab_id}")
-                    else:
+                    if self.state.reads_host:
                         yield DetailPane(
-                            PLACEHOLDERS[tab_id], app.loaders.get(tab_id), id=f"pane-{tab_id}"
+                            PLACEHOLDERS[tab_id], self.loaders.get(tab_id), id=f"pane-{tab_id}"
                         )
+                    else:
+                        yield DetailPane(NOT_RECORDED[tab_id], None, id=f"pane-{tab_id}")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -134,13 +140,11 @@ class ContainerScreen(LiveScreen):
             table.add_column(
                 Text(label, justify="right" if i in detail.PROCESS_RIGHT else "left"), key=str(i)
             )
-        self.ctop.histories.pin(self.key)
-        self.ctop.detail_wanted(self.key, True)
+        self.app.post_message(DetailWanted(self.key, True))
         self.show_snapshot()
 
     def on_unmount(self) -> None:
-        self.ctop.histories.unpin(self.key)
-        self.ctop.detail_wanted(self.key, False)
+        self.app.post_message(DetailWanted(self.key, False))
 
     # -- rendering ---------------------------------------------------------------------------
 
@@ -149,7 +153,7 @@ class ContainerScreen(LiveScreen):
         return self.query_one(TabbedContent).active or "overview"
 
     def _find(self) -> ContainerView | None:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         if snapshot is None:
             return None
         for view in snapshot.containers:
@@ -184,7 +188,7 @@ class ContainerScreen(LiveScreen):
         view = self.view
         if view is None:
             return
-        history = self.ctop.histories.get(self.key)
+        history = self.state.histories.get(self.key)
         if tab == "overview":
             self._overview(view, history)
         elif tab == "throttling":
@@ -192,7 +196,8 @@ class ContainerScreen(LiveScreen):
         elif tab == "processes":
             self._processes(view)
         elif tab == "namespaces":
-            host = self.ctop.snapshot.host.namespaces if self.ctop.snapshot else {}
+            snapshot = self.state.snapshot
+            host = snapshot.host.namespaces if snapshot else {}
             self.query_one("#ns-table", Static).update(detail.namespaces_table(view, host))
         else:
             self.query_one(f"#pane-{tab}", DetailPane).load(view)
@@ -242,7 +247,7 @@ class ContainerScreen(LiveScreen):
 
     def _processes(self, view: ContainerView) -> None:
         table = self.query_one("#procs", DataTable)
-        rows = detail.process_rows(view.processes, self.ctop.user_names)
+        rows = detail.process_rows(view.processes, self.state.user_names)
         keys = [r.key for r in rows]
 
         def text(index: int, cell: tuple[str, str]) -> Text:
@@ -300,9 +305,13 @@ class ContainerScreen(LiveScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if key is None:
             return
-        self.ctop.stack_targets[self.key] = int(str(key).split(":", 1)[0])
+        self.app.post_message(StackTargetPicked(self.key, int(str(key).split(":", 1)[0])))
+
+    def show_stacks(self) -> None:
+        """The Stacks tab, loaded again (the app took the process `t` picked)."""
         self.action_tab("stacks")
-        self.query_one("#pane-stacks", DetailPane).load(self.view, force=True)
+        if self.view is not None:
+            self.query_one("#pane-stacks", DetailPane).load(self.view, force=True)
 
     def action_reload_pane(self) -> None:
         tab = self.active_tab

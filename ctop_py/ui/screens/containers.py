@@ -16,6 +16,8 @@ from ctop_py.ui import columns as cols
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.columns import RowInput
 from ctop_py.ui.history import container_key
+from ctop_py.ui.messages import OpenContainer
+from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.header import HostHeader
 
@@ -49,8 +51,8 @@ class ContainersScreen(LiveScreen):
         ),
     ]
 
-    def __init__(self, show_all: bool = False) -> None:
-        super().__init__(id="containers")
+    def __init__(self, state: UiState, show_all: bool = False) -> None:
+        super().__init__(state, id="containers")
         self.show_all = show_all
         self.sort_key = DEFAULT_SORT
         self.reverse = False
@@ -59,7 +61,7 @@ class ContainersScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
-        yield ContainerTable(id="table")
+        yield ContainerTable(id="table", shadowed=self.state.shadowed)
         yield Input(
             placeholder="filter by name, image or id — enter keeps it, esc clears", id="filter"
         )
@@ -76,7 +78,7 @@ class ContainersScreen(LiveScreen):
     # -- rendering ---------------------------------------------------------------------------
 
     def shown_containers(self) -> list[ContainerView]:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         if snapshot is None:
             return []
         return [
@@ -87,16 +89,16 @@ class ContainersScreen(LiveScreen):
 
     def show_snapshot(self) -> None:
         self.show_status()
-        app = self.ctop
+        histories = self.state.histories
         rows = {
-            container_key(v): RowInput(v, app.histories.get(container_key(v)))
+            container_key(v): RowInput(v, histories.get(container_key(v)))
             for v in self.shown_containers()
         }
         self.table.show(rows, cols.BY_KEY[self.sort_key], self.reverse)
         self._title(len(rows))
 
     def _title(self, shown: int) -> None:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         total = len(snapshot.containers) if snapshot else 0
         column = cols.BY_KEY[self.sort_key]
         arrow = "▼" if column.descending != self.reverse else "▲"
@@ -149,7 +151,7 @@ class ContainersScreen(LiveScreen):
     def action_open(self) -> None:
         key = self.table.selected_key
         if key is not None:
-            self.ctop.open_container(key)
+            self.post_message(OpenContainer(key))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -165,7 +167,7 @@ class ContainersScreen(LiveScreen):
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            self.ctop.open_container(event.row_key.value)
+            self.post_message(OpenContainer(event.row_key.value))
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:

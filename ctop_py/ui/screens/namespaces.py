@@ -24,6 +24,8 @@ from ctop_py.model import NAMESPACE_TYPES, RawSample
 from ctop_py.nsfs import Namespace
 from ctop_py.ui import fmt
 from ctop_py.ui.base import LiveScreen
+from ctop_py.ui.source import NamespaceLister
+from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.header import HostHeader
 
 PROCESSES_SHOWN = 50  # per namespace; the rest are counted
@@ -66,8 +68,10 @@ class NamespacesScreen(LiveScreen):
             self.namespaces = namespaces
             self.sample = sample
 
-    def __init__(self) -> None:
-        super().__init__(id="namespaces")
+    def __init__(self, state: UiState, lister: NamespaceLister) -> None:
+        """`lister` lists a sample's namespaces (in a worker: it may read the host)."""
+        super().__init__(state, id="namespaces")
+        self.lister = lister
         self.namespaces: list[Namespace] | None = None
         self._requested: RawSample | None = None
 
@@ -81,22 +85,21 @@ class NamespacesScreen(LiveScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#ns-note").display = self.ctop.replay is not None
+        self.query_one("#ns-note").display = self.state.replaying
         self.action_reload()
         self.query_one(Tree).focus()
 
     def show_snapshot(self) -> None:
         self.show_status()
-        snapshot = self.ctop.snapshot
-        replaying = self.ctop.replay is not None
-        if replaying and snapshot is not None and snapshot.raw is not self._requested:
+        snapshot = self.state.snapshot
+        if self.state.replaying and snapshot is not None and snapshot.raw is not self._requested:
             self.action_reload()
 
     def action_back(self) -> None:
         self.dismiss(None)
 
     def action_reload(self) -> None:
-        snapshot = self.ctop.snapshot
+        snapshot = self.state.snapshot
         if snapshot is None:
             self.query_one("#ns-status", Static).update(Text("no sample yet", style=fmt.DIM))
             return
@@ -107,7 +110,7 @@ class NamespacesScreen(LiveScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="namespaces")
     def _load(self, sample: RawSample) -> None:
-        namespaces = self.ctop.list_namespaces(sample)
+        namespaces = self.lister(sample)
         self.post_message(self.Loaded(namespaces, sample))
 
     def on_namespaces_screen_loaded(self, message: Loaded) -> None:

@@ -40,12 +40,13 @@ class ContainerTable(DataTable[Text]):
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "scroll_top" and getattr(self.app, "replay", None) is not None:
-            return False  # g is the replay's "go to a time" (ctrl+home still goes to the top)
+        if action in self.shadowed:
+            return False  # its key belongs to the app here (g: a replay's "go to a time")
         return super().check_action(action, parameters)
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, shadowed: frozenset[str] = frozenset()) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.shadowed = shadowed  # actions whose keys the app's controller takes
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._sort_label: tuple[str, bool] | None = None
         self.cell_updates = 0  # cumulative count of update_cell calls (tests, measurements)

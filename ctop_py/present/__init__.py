@@ -1,4 +1,8 @@
-"""Units, formatting and string sanitising shared by the UI and the CLI's text output."""
+"""Units, formatting and string sanitising shared by the UI and the CLI's text output.
+
+The package holds every plain-text renderer the CLI and the app share (no Textual, no Rich):
+`containers` (the snapshot table), `namespaces`, `net`, `stacks`, `layers`. It imports the
+model and the readers' records, never `commands` or `ui`."""
 
 from __future__ import annotations
 

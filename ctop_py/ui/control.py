@@ -1,0 +1,262 @@
+"""How the app paces what it shows: chosen once by `make_app`, behind one interface.
+
+`LiveControl` samples a source on an interval timer (pause, faster, slower). `ReplayControl`
+(`ctop_py.ui.replay`) moves a cursor over recorded samples (step, jump, speed). The app forwards
+its timer, its collect worker and the `control(...)` key actions to the one it was given, and
+has no `if replay` of its own. The bindings of both are declared here so the app can list them
+once; `check_action` lets through only those of the controller in use.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Protocol
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from ctop_py.ui.messages import ControlMoved
+from ctop_py.ui.replay import TICK_S, Frame, ReplayPlayer, ReplayStatus
+from ctop_py.ui.screens.jump import JumpScreen
+from ctop_py.ui.source import SnapshotSource
+
+INTERVALS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
+
+LIVE_BINDINGS: list[BindingType] = [
+    Binding("plus,equals_sign", "control('faster')", "Faster", key_display="+"),
+    Binding("minus", "control('slower')", "Slower", key_display="-"),
+]
+# priority on home/end: a focused table or scroll view would take them for itself (an Input
+# still gets them: ReplayControl.allowed lets them through). Listed in help, not in the footer.
+REPLAY_BINDINGS: list[BindingType] = [
+    Binding("left_square_bracket,comma", "control('step', -1)", "◀ Step", key_display="["),
+    Binding("right_square_bracket,full_stop", "control('step', 1)", "Step ▶", key_display="]"),
+    Binding("less_than_sign", "control('slow_down')", "Slower", key_display="<"),
+    Binding("greater_than_sign", "control('speed_up')", "Faster", key_display=">"),
+    Binding("g", "control('jump')", "Go to time"),
+    Binding("home", "control('first')", "First sample", priority=True, show=False),
+    Binding("end", "control('last')", "Last sample", priority=True, show=False),
+]
+
+# A palette command: title, help text, the control action and its arguments.
+ControlCommand = tuple[str, str, tuple[Any, ...]]
+
+
+class Controller(Protocol):
+    """What the app asks of its pace-keeper. Methods without a note run on the UI thread."""
+
+    bindings: list[BindingType]  # its keys (all also in CtopApp.BINDINGS)
+    replaying: bool  # what it shows is recorded, not this host now
+    help_section: str | None  # its own section in the help screen; None: with the app's keys
+    reads_host: bool  # the live-only panes (layers, network, stacks) can read this host
+    shadowed: frozenset[str]  # table actions whose keys it takes (g: go to a time)
+
+    @property
+    def tick_s(self) -> float:
+        """How often the app's timer calls `due()`."""
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def pending(self) -> bool:
+        """A collection is wanted now (a move not delivered yet, a sample due)."""
+
+    def due(self) -> bool:
+        """The timer fired: start a collection?"""
+
+    def next_frame(self, pinned: frozenset[str]) -> Frame | None:
+        """The worker thread: the next Snapshot to show and what the histories need, or None
+        when there is nothing new. `pinned`: history keys kept when their container is gone."""
+
+    def want_detail(self, ids: frozenset[str]) -> bool:
+        """Per-process detail is wanted for these container ids; True when the next
+        collection reads something new for them."""
+
+    def toggle_pause(self) -> None: ...
+
+    def allowed(self, action: str, modal: bool, input_focused: bool) -> bool:
+        """May the control action run now (the footer hides what may not)?"""
+
+    def control(self, app: App[Any], action: str, *args: Any) -> None:
+        """Run a control action (a key, the palette); the app then collects if `pending`."""
+
+    def status(self, index: int | None) -> ReplayStatus | None:
+        """The header's cursor line (None live)."""
+
+    def commands(self) -> list[ControlCommand]:
+        """Its entries in the command palette."""
+
+    def failed(self) -> None:
+        """A collection failed: stop whatever would retry it on its own."""
+
+
+def _action(binding: BindingType) -> str:
+    return binding.action if isinstance(binding, Binding) else ""
+
+
+def control_name(binding: BindingType) -> str | None:
+    """'step' for a binding to control('step', -1); None for the app's other bindings."""
+    action = _action(binding)
+    if not action.startswith("control("):
+        return None
+    return action[len("control(") :].split(",", 1)[0].strip("')\" ")
+
+
+class LiveControl:
+    """A source sampled every `interval_s` (one of INTERVALS after + or -), unless paused."""
+
+    bindings: list[BindingType] = LIVE_BINDINGS
+    replaying = False
+    help_section: str | None = None
+    reads_host = True
+    shadowed: frozenset[str] = frozenset()
+
+    def __init__(self, source: SnapshotSource, interval_s: float = 1.0) -> None:
+        self.source = source
+        self.interval_s = interval_s
+        self._paused = False
+
+    @property
+    def tick_s(self) -> float:
+        return self.interval_s
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def pending(self) -> bool:
+        return False
+
+    def due(self) -> bool:
+        return not self._paused
+
+    def next_frame(self, pinned: frozenset[str]) -> Frame | None:
+        snapshot = self.source.next()
+        return None if snapshot is None else Frame(None, snapshot)
+
+    def want_detail(self, ids: frozenset[str]) -> bool:
+        return self.source.want_detail(ids)
+
+    def toggle_pause(self) -> None:
+        self._paused = not self._paused
+
+    def allowed(self, action: str, modal: bool, input_focused: bool) -> bool:
+        return action in ("faster", "slower")
+
+    def control(self, app: App[Any], action: str, *args: Any) -> None:
+        if action == "faster":
+            shorter = [i for i in INTERVALS if i < self.interval_s]
+            self.interval_s = shorter[-1] if shorter else INTERVALS[0]
+        elif action == "slower":
+            longer = [i for i in INTERVALS if i > self.interval_s]
+            self.interval_s = longer[0] if longer else INTERVALS[-1]
+
+    def status(self, index: int | None) -> ReplayStatus | None:
+        return None
+
+    def commands(self) -> list[ControlCommand]:
+        return [
+            ("Pause / resume", "stop or restart sampling (p, space)", ("pause",)),
+            ("Refresh faster", "shorter refresh interval (+)", ("faster",)),
+            ("Refresh slower", "longer refresh interval (-)", ("slower",)),
+        ]
+
+    def failed(self) -> None:
+        pass
+
+
+class ReplayControl:
+    """A `ReplayPlayer` (a cursor over recorded samples) behind the Controller interface.
+
+    The samples are any sequence of RawSamples: a recording file, the demo, or (later) the
+    live ring buffer of recent samples."""
+
+    bindings: list[BindingType] = REPLAY_BINDINGS
+    replaying = True
+    help_section: str | None = "replay"
+    reads_host = False
+    shadowed: frozenset[str] = frozenset(
+        {"scroll_top"}
+    )  # g is "go to a time" (ctrl+home still goes up)
+    tick_s: float = TICK_S  # a cheap check on the UI thread: no worker unless a sample is due
+
+    def __init__(self, player: ReplayPlayer) -> None:
+        self.player = player
+
+    @property
+    def paused(self) -> bool:
+        return not self.player.playing
+
+    @property
+    def pending(self) -> bool:
+        return self.player.pending
+
+    def due(self) -> bool:
+        return self.player.pending
+
+    def next_frame(self, pinned: frozenset[str]) -> Frame | None:
+        return self.player.next_frame(pinned)
+
+    def want_detail(self, ids: frozenset[str]) -> bool:
+        return False  # recorded: nothing more to read
+
+    def toggle_pause(self) -> None:
+        if self.player.playing:
+            self.player.pause()
+        else:
+            self.player.play()
+
+    def allowed(self, action: str, modal: bool, input_focused: bool) -> bool:
+        if action not in ("step", "first", "last", "jump", "speed_up", "slow_down") or modal:
+            return False
+        # home/end still move the cursor of a focused Input (the filter)
+        return not (action in ("first", "last") and input_focused)
+
+    def control(self, app: App[Any], action: str, *args: Any) -> None:
+        player = self.player
+        if action == "step":
+            player.step(int(args[0]))
+        elif action == "first":
+            player.jump_to(0)
+        elif action == "last":
+            player.jump_to(player.last)
+        elif action == "speed_up":
+            player.faster()
+        elif action == "slow_down":
+            player.slower()
+        elif action == "jump" and not isinstance(app.screen, JumpScreen):
+            app.push_screen(JumpScreen(player), partial(self.jump_to, app))
+
+    def jump_to(self, app: App[Any], when: float | None) -> None:
+        """Show the sample nearest to the wall time `when` (the jump dialog's answer)."""
+        player = self.player
+        if when is None:
+            return
+        index = player.index_near(when)
+        slack = 1.0 + (player.samples[-1].time - player.samples[0].time) / max(1, player.last)
+        if when < player.samples[0].time - slack:
+            app.notify("before the recording: showing its first sample", markup=False)
+        elif when > player.samples[-1].time + slack:
+            app.notify("after the end of the recording: showing its last sample", markup=False)
+        player.jump_to(index)
+        app.post_message(ControlMoved())
+
+    def status(self, index: int | None) -> ReplayStatus | None:
+        return self.player.status(index)
+
+    def commands(self) -> list[ControlCommand]:
+        return [
+            ("Pause / resume", "pause or play the replay (p, space)", ("pause",)),
+            ("Replay: step back", "one sample back, paused ([ ,)", ("step", -1)),
+            ("Replay: step forward", "one sample forward, paused (] .)", ("step", 1)),
+            ("Replay: slower", "half the speed, down to 0.25× (<)", ("slow_down",)),
+            ("Replay: faster", "double the speed, up to 16× (>)", ("speed_up",)),
+            ("Replay: go to a time", "seconds from the start or a time (g)", ("jump",)),
+            ("Replay: first sample", "(home)", ("first",)),
+            ("Replay: last sample", "(end)", ("last",)),
+        ]
+
+    def failed(self) -> None:
+        self.player.pause()  # stop playing: never retry a failing sample for ever
