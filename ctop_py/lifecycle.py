@@ -43,6 +43,10 @@ class _Life:
     lifecycle: Lifecycle | None = None
     parent: str | None = None  # v2: the directory of its parent cgroup
     memory_max: int | None = None  # the limit last read from its cgroup
+    # Its last run ended in an OOM kill, by the engine's events: an `oom`, and no `die` with
+    # another code since (the engine's inspect may say OOMKilled false when the exit is
+    # processed before the OOM notification).
+    last_exit_oom: bool | None = None
 
 
 class LifecycleTracker:
@@ -116,8 +120,14 @@ class LifecycleTracker:
             self._parent_kills(changed, explained)
         wanted: dict[str, list[str]] = defaultdict(list)
         for c in containers:
-            if c.runtime in self.inspectors:
+            inspector = self.inspectors.get(c.runtime)
+            if inspector is not None:
                 wanted[c.runtime].append(c.id)
+                cached = inspector.cached(c.id)
+                # It said running, but it has no processes: it died (its event may not have
+                # come yet); ask again.
+                if not c.pids and cached is not None and cached.status == "running":
+                    inspector.invalidate(c.id)
         inspected: dict[tuple[str, str], Inspected] = {}
         for runtime, ids in wanted.items():
             for cid, found in self.inspectors[runtime].get(ids).items():
@@ -132,10 +142,13 @@ class LifecycleTracker:
         life = self._lives[(event.runtime, event.container_id)]
         if event.action == "oom":
             life.engine_oom += 1
+            life.last_exit_oom = True
         elif event.action == "die":
             code = event.attributes.get("exitCode")
             if code is not None and code.lstrip("-").isdigit():
                 life.die_code = int(code)
+                if life.die_code != 137:  # SIGKILL, which an OOM kill is
+                    life.last_exit_oom = False
         inspector = self.inspectors.get(event.runtime)
         if inspector is not None:
             inspector.invalidate(event.container_id)
@@ -173,9 +186,12 @@ class LifecycleTracker:
     def _annotate(self, c: ContainerRaw, inspected: Inspected | None) -> ContainerRaw:
         life = self._lives[(c.runtime, c.id)]
         state = c.state
-        if inspected is not None and not c.pids and inspected.status == "restarting":
+        # Between two runs of a crash-loop, or started again after our cgroup scan.
+        if inspected is not None and not c.pids and inspected.status in ("restarting", "running"):
             state = "restarting"
         oom_killed = inspected.oom_killed if inspected is not None else None
+        if life.last_exit_oom is not None:
+            oom_killed = life.last_exit_oom
         if oom_killed is None and life.kernel_oom:
             oom_killed = True
         lifecycle = Lifecycle(

@@ -22,6 +22,7 @@ from ctop_py.collect import Collector
 from ctop_py.host import HostRoot
 from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.runtimes.docker import EngineClient
+from ctop_py.thresholds import THRESHOLDS
 from tests.conftest import BASE_IMAGE, SPIN, RunContainer
 
 pytestmark = pytest.mark.docker
@@ -103,22 +104,30 @@ def test_cpu_throttled_spinner(
         collector.close()
     assert c is not None
     stat = cgroup_dir(c, "cpu") / "cpu.stat"
-    before = keyed(stat)
+    before, t0 = keyed(stat), time.monotonic()
     entry = only_container(diagnose_json(capsys, ctr.name, "--window", "3"))
-    after = keyed(stat)
+    after, seconds = keyed(stat), time.monotonic() - t0
     finding = by_kind(entry)["cpu-throttled"]
     ev = finding["evidence"]
-    # The kernel's own share of throttled periods over (a superset of) the same window.
-    truth = (
-        100
-        * (after["nr_throttled"] - before["nr_throttled"])
-        / (after["nr_periods"] - before["nr_periods"])
+    # The periods counted lie within the kernel's over (a superset of) the same window.
+    assert 0 < ev["periods"] <= after["nr_periods"] - before["nr_periods"]
+    assert 0 < ev["throttled_periods"] <= after["nr_throttled"] - before["nr_throttled"]
+    assert ev["throttled_percent"] == pytest.approx(
+        100 * ev["throttled_periods"] / ev["periods"], abs=0.1
     )
-    assert abs(ev["throttled_percent"] - truth) < 15, (ev, truth)
+    assert ev["throttled_percent"] >= THRESHOLDS.throttled_warning_percent
     assert ev["quota_cores"] == pytest.approx(inspect(ctr.id)["HostConfig"]["NanoCpus"] / 1e9)
     assert ev["used_cores"] == pytest.approx(0.1, abs=0.03)
-    assert ev["needed_cores"] >= 0.5  # a spinner would take a whole core
-    assert finding["severity"] == "critical"
+    # needed = used + time spent throttled per second: the kernel's over (a superset of) the
+    # window; on a loaded host the spinner also waits for a CPU, so it is below a whole core.
+    waited = (
+        (after["throttled_usec"] - before["throttled_usec"]) * 1000
+        if V2
+        else after["throttled_time"] - before["throttled_time"]
+    )
+    needed = ev["used_cores"] + waited / seconds / 1e9
+    assert ev["needed_cores"] > ev["quota_cores"]
+    assert ev["needed_cores"] == pytest.approx(needed, abs=0.2)
     assert entry["state"] == "running"
 
 
@@ -195,17 +204,18 @@ def test_oom_crash_loop_keeps_its_row(
     assert entry["findings"][0]["kind"] == "oom-killed"
 
 
+# An inner shell forks more sleeps than allowed and dies at the refusal (busybox sh exits on
+# "can't fork"); the outer one, whose own fork always finds the slot the inner freed, starts it
+# again.
+FORKER = 'while :; do sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done" 2>/dev/null; done'
+
+
 def test_pids_limit_refused_forks(
     run_container: RunContainer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # An inner shell forks more sleeps than allowed and dies at the refusal (busybox sh exits
-    # on "can't fork"); the outer one, whose own fork always finds the slot the inner freed,
-    # starts it again.
-    inner = "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done"
-    forker = f'while :; do sh -c "{inner}" 2>/dev/null; done'
     ctr = run_container(
         BASE_IMAGE,
-        ["sh", "-c", forker],
+        ["sh", "-c", FORKER],
         name=name(),
         pids_limit=8,
         nano_cpus=200_000_000,
@@ -257,8 +267,15 @@ def test_memory_high_through_the_cgroup(
 
 
 def test_engine_down_kernel_events_still_come(run_container: RunContainer) -> None:
-    ctr = run_container(BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none")
-    time.sleep(1.0)
+    ctr = run_container(
+        BASE_IMAGE,
+        ["sh", "-c", FORKER],
+        name=name(),
+        pids_limit=8,
+        nano_cpus=200_000_000,
+        network_mode="none",
+    )
+    time.sleep(1.5)
     env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/ctop-py-i14.sock"}
     done = subprocess.run(
         [sys.executable, "-m", "ctop_py", "events", "--since", "1m", "--json", "--interval", "2"],
@@ -269,7 +286,8 @@ def test_engine_down_kernel_events_still_come(run_container: RunContainer) -> No
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert all(e["source"] == "kernel" for e in events)
     mine = [e for e in events if e["container_id"] == ctr.id]
-    assert [e["kind"] for e in mine] == ["throttle-start"], events
+    assert "pids-max" in [e["kind"] for e in mine], events
+    assert all(e["numbers"]["refused"] > 0 for e in mine if e["kind"] == "pids-max")
     # The engine's part of a live collector is said to be missing, not silently empty.
     engine = EngineClient("docker", "unix:///nonexistent/ctop-py-i14.sock")
     collector = Collector(engines=[engine], watch_engines=True)

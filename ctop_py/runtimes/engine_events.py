@@ -223,6 +223,9 @@ class EngineInspector:
     def invalidate(self, cid: str) -> None:
         self._stale.add(cid)
 
+    def cached(self, cid: str) -> Inspected | None:
+        return self._cache.get(cid)
+
     def get(self, ids: Iterable[str]) -> dict[str, Inspected]:
         """Cached results for `ids`, refreshed for those new or stale (bounded per call)."""
         budget = self.per_tick
