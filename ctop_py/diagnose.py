@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ctop_py.events import Event, EventLog, recreated
@@ -346,6 +346,19 @@ def summary(findings: Sequence[Finding]) -> str:
     return findings[0].sentence + more
 
 
+# Events a Diagnosis carries for the screens (the log itself keeps events.LOG_BOUND).
+EVENTS_SHOWN = 1000
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the app shows of the story: findings per container id (most severe first) and
+    the newest events, newest first."""
+
+    findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+
 class Diagnoser:
     """The live app's diagnosis: fed every sample in order, keeps the last `window_s` of
     samples and the event timeline, and diagnoses the newest sample."""
@@ -357,15 +370,19 @@ class Diagnoser:
         self._samples: deque[RawSample] = deque()
 
     def observe(self, sample: RawSample) -> dict[str, list[Finding]]:
+        self.feed(sample)
+        return self.current()
+
+    def feed(self, sample: RawSample) -> None:
+        """Take a sample into the window and the timeline, without diagnosing."""
         if self._samples and sample.time <= self._samples[-1].time:
             if sample is self._samples[-1]:
-                return self.current()
+                return
             self.reset()  # time went back (a replay stepped backwards)
         self.log.observe(sample)
         self._samples.append(sample)
         while len(self._samples) > 2 and sample.time - self._samples[0].time > self.window_s:
             self._samples.popleft()
-        return self.current()
 
     def current(self) -> dict[str, list[Finding]]:
         if not self._samples:
@@ -376,3 +393,9 @@ class Diagnoser:
     def reset(self) -> None:
         self.log.reset()
         self._samples.clear()
+
+    def diagnosis(self, findings: Mapping[str, list[Finding]]) -> Diagnosis:
+        return Diagnosis(
+            {cid: tuple(found) for cid, found in findings.items() if found},
+            tuple(self.log.recent(limit=EVENTS_SHOWN)),
+        )

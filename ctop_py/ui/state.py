@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ctop_py.diagnose import Diagnosis
 from ctop_py.model import Snapshot
 from ctop_py.ui.history import Histories
 from ctop_py.ui.replay import ReplayStatus
@@ -31,3 +32,5 @@ class UiState:
     # replay that jumps replaces them with a rebuilt one (a new state).
     histories: Histories = field(default_factory=Histories)
     generation: int = 0  # snapshots applied so far
+    # Findings per container and the newest events (ctop_py.diagnose), computed in the worker.
+    diagnosis: Diagnosis = field(default_factory=Diagnosis)

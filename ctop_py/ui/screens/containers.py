@@ -90,8 +90,9 @@ class ContainersScreen(LiveScreen):
     def show_snapshot(self) -> None:
         self.show_status()
         histories = self.state.histories
+        findings = self.state.diagnosis.findings
         rows = {
-            container_key(v): RowInput(v, histories.get(container_key(v)))
+            container_key(v): RowInput(v, histories.get(container_key(v)), findings.get(v.id, ()))
             for v in self.shown_containers()
         }
         self.table.show(rows, cols.BY_KEY[self.sort_key], self.reverse)
