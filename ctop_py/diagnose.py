@@ -147,7 +147,13 @@ def _container(
         if e.kind == "oom-kill" and e.source == "kernel"
     )
     kills = max(engine_kills, kernel_kills)
-    peak = life.memory_peak_bytes if life else None
+    peaks = [life.memory_peak_bytes] if life else []
+    for by_id in index:  # the peaks the window's samples read
+        seen = by_id.get(c.id)
+        if seen is not None and seen.cgroup is not None and not seen.cgroup.gone:
+            peaks.append(seen.cgroup.memory.peak_bytes)
+    known_peaks = [p for p in peaks if p is not None]
+    peak = max(known_peaks) if known_peaks else None
     restarting = c.state == "restarting"
     if kills >= t.oom_critical_kills or (life and life.oom_killed and not c.pids):
         recent_kills = kills >= t.oom_critical_kills
@@ -156,7 +162,9 @@ def _container(
             limit = life.memory_max_bytes  # no cgroup in the window: the engine's setting
         at = f"at its {_size(limit)} limit" if limit is not None else "with no memory limit"
         count = f"{kills}× in {lookback}" if recent_kills else "in its last run"
-        sentence = f"OOM-killed {count} {at} (peak seen {_size(peak)})"
+        sentence = f"OOM-killed {count} {at}"
+        if peak is not None:
+            sentence += f" (peak seen {_size(peak)})"
         if restarting:
             sentence += "; restarting"
         if limit is not None:

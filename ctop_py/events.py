@@ -109,16 +109,28 @@ def recreated(prev: ContainerRaw, cur: ContainerRaw) -> bool:
 
 
 def kernel_events(
-    prev: RawSample, cur: RawSample, bursting: set[str], t: Thresholds = THRESHOLDS
+    prev: RawSample,
+    cur: RawSample,
+    bursting: set[str],
+    t: Thresholds = THRESHOLDS,
+    streaks: set[tuple[str, str]] | None = None,
 ) -> list[Event]:
     """What the kernel counters say happened between two samples. `bursting` (ids in a
-    throttling burst) is updated."""
+    throttling burst) is updated. With `streaks` ((id, kind) of the limits being hit in the
+    previous interval, updated), memory-high, memory-max and pids-max are told once when a
+    limit starts being hit, not again every interval while it goes on."""
     events: list[Event] = []
+    hitting: set[tuple[str, str]] = set()
     before = {c.id: c for c in prev.containers}
     interval = round(cur.time - prev.time, 3)
 
     def add(c: ContainerRaw, kind: str, **numbers: Number) -> None:
         events.append(Event(cur.time, "kernel", kind, c.id, c.name, numbers))
+
+    def limit_hit(c: ContainerRaw, kind: str, **numbers: Number) -> None:
+        hitting.add((c.id, kind))
+        if streaks is None or (c.id, kind) not in streaks:
+            add(c, kind, **numbers)
 
     now_present = set()
     for c in cur.containers:
@@ -151,7 +163,7 @@ def kernel_events(
                 )
         high = _delta(c.cgroup.memory.events, p.cgroup.memory.events, "high")
         if high:
-            add(
+            limit_hit(
                 c,
                 "memory-high",
                 events=high,
@@ -160,7 +172,7 @@ def kernel_events(
             )
         at_max = _delta(c.cgroup.memory.events, p.cgroup.memory.events, "max")
         if at_max:
-            add(
+            limit_hit(
                 c,
                 "memory-max",
                 events=at_max,
@@ -169,7 +181,7 @@ def kernel_events(
             )
         refused = _delta(c.cgroup.pids_events, p.cgroup.pids_events, "max")
         if refused:
-            add(
+            limit_hit(
                 c,
                 "pids-max",
                 refused=refused,
@@ -189,6 +201,9 @@ def kernel_events(
         if _has_cgroup(p) and p.id not in now_present:
             events.append(Event(cur.time, "kernel", "cgroup-removed", p.id, p.name, {}))
             bursting.discard(p.id)
+    if streaks is not None:
+        streaks.clear()
+        streaks.update(hitting)
     return events
 
 
@@ -211,6 +226,7 @@ class EventLog:
         self.thresholds = thresholds
         self._prev: RawSample | None = None
         self._bursting: set[str] = set()
+        self._streaks: set[tuple[str, str]] = set()
         self._died: set[str] = set()
         self._names: dict[str, str] = {}
 
@@ -224,7 +240,7 @@ class EventLog:
             if e is not None
         ]
         if self._prev is not None and sample.time > self._prev.time:
-            new += kernel_events(self._prev, sample, self._bursting, self.thresholds)
+            new += kernel_events(self._prev, sample, self._bursting, self.thresholds, self._streaks)
         self._prev = sample
         new.sort(key=lambda e: e.time)
         self.events.extend(new)
@@ -236,6 +252,7 @@ class EventLog:
         self.events.clear()
         self._prev = None
         self._bursting.clear()
+        self._streaks.clear()
         self._died.clear()
 
     def recent(

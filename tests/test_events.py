@@ -187,3 +187,13 @@ def test_lifecycle_and_engine_events_survive_a_recording(tmp_path: Path) -> None
     (back,) = read_recording(tmp_path / "r").samples
     assert back.containers[0].lifecycle == life
     assert back.engine_events == s.engine_events
+
+
+def test_a_limit_hit_for_a_while_is_told_once() -> None:
+    log = EventLog()
+    for i in range(5):
+        log.observe(sample(i, container(stats(pids_max=8, pids_events={"max": 3 * i}))))
+    log.observe(sample(5, container(stats(pids_max=8, pids_events={"max": 12}))))  # quiet
+    log.observe(sample(6, container(stats(pids_max=8, pids_events={"max": 20}))))  # again
+    told = [(e.time - 1_000_000, e.numbers["refused"]) for e in log.events if e.kind == "pids-max"]
+    assert told == [(1.0, 3), (6.0, 8)]

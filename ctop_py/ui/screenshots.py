@@ -24,6 +24,7 @@ from ctop_py.ui import demo
 from ctop_py.ui.app import CtopApp, make_app
 from ctop_py.ui.history import container_key
 from ctop_py.ui.replay import ManualClock
+from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
 
 SIZE = (160, 44)
@@ -78,6 +79,12 @@ async def render(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
         await pilot.pause()
         shot("container-overview", "ctop-py — db: overview")
 
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        screen.action_tab("events")
+        await pilot.pause()
+        shot("container-events", "ctop-py — db: events")
+
         await pilot.press("escape")
         app.open_container(_key(app, "spinner"))
         await pilot.pause()
@@ -103,6 +110,11 @@ async def render(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
         await app.workers.wait_for_complete()
         await pilot.pause()
         shot("namespaces", "ctop-py — namespaces")
+
+        await pilot.press("escape")
+        await pilot.press("E")
+        await pilot.pause()
+        shot("events", "ctop-py — host events")
     return written
 
 
