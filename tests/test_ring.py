@@ -40,6 +40,8 @@ def test_bounded_in_bytes() -> None:
 def test_defaults_are_what_the_readme_says() -> None:
     assert WINDOW_S == 15 * 60
     assert MAX_BYTES == 16 << 20
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "last 15 minutes" in readme and "at most 16 MiB" in readme
 
 
 def test_save_is_a_recording(tmp_path: Path) -> None:
