@@ -27,6 +27,8 @@ def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
     """`value` as JSON-able data: a dataclass as a dict of its fields (in order), a mapping
     with str keys, a tuple or list as a list, an enum as its value. `overrides` (by exact
     type) replace that for the types they name, at any depth."""
+    if not overrides:
+        return _plain(value)
     if overrides:
         override = overrides.get(type(value))
         if override is not None:
@@ -39,6 +41,35 @@ def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
         return {str(k): encode(v, overrides) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [encode(v, overrides) for v in value]
+    return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _plain(value: Any) -> Any:
+    """encode() without overrides, the recorder's hot path (every sample, every container):
+    scalars first, each dataclass's field names looked up once per class. Same result."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    names = _FIELDS.get(kind, ())
+    if names == ():
+        names = (
+            tuple(f.name for f in dataclasses.fields(kind))
+            if dataclasses.is_dataclass(kind) and not issubclass(kind, enum.Enum)
+            else None
+        )
+        _FIELDS[kind] = names
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
     return value
 
 

@@ -23,6 +23,7 @@ from ctop_py.record import MAGIC, RecordingError, encode_record, sample_json, sa
 WINDOW_S = 900.0  # 15 minutes
 MAX_BYTES = 16 << 20  # 16 MiB of compressed samples
 KEYFRAME_EVERY = 60  # samples per segment (a keyframe costs ~6× a chained record)
+LEVEL = 1  # zlib's: every tick pays it (1,000 containers: 7 ms, against 24 ms at 9)
 
 
 @dataclass
@@ -70,9 +71,9 @@ class SampleRing:
         ):
             last = _Segment(sample.time)
             self._segments.append(last)
-            record = encode_record(data, b"")  # a keyframe
+            record = encode_record(data, b"", LEVEL)  # a keyframe
         else:
-            record = encode_record(data, self._previous)
+            record = encode_record(data, self._previous, LEVEL)
         last.records.append(record)
         last.times.append(sample.time)
         last.nbytes += len(record)

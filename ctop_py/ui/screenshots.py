@@ -4,9 +4,10 @@
 
 writes containers.svg, container-overview.svg (a database near its memory limit, OOM-killed),
 container-events.svg (its Events tab), container-throttling.svg (a `--cpus 0.1` busy loop),
-container-processes.svg, help.svg, namespaces.svg and events.svg (the host's events) to DIR, and replay.svg: the recording shipped in ctop_py/data/demo.rec (real
-containers), replayed. Nothing is read from this host; replay times are shown in UTC and the
-replay clock is a ManualClock, so every file is the same from run to run.
+container-processes.svg, help.svg, namespaces.svg and events.svg (the host's events) to DIR,
+and replay.svg: the recording shipped in ctop_py/data/demo.rec (real containers), replayed.
+Nothing is read from this host; replay times are shown in UTC and the replay clock is a
+ManualClock, so every file is the same from run to run.
 """
 
 from __future__ import annotations
