@@ -23,7 +23,7 @@ from ctop_py.record import MAGIC, RecordingError, encode_record, sample_json, sa
 WINDOW_S = 900.0  # 15 minutes
 MAX_BYTES = 16 << 20  # 16 MiB of compressed samples
 KEYFRAME_EVERY = 60  # samples per segment (a keyframe costs ~6× a chained record)
-LEVEL = 1  # zlib's: every tick pays it (1,000 containers: 7 ms, against 24 ms at 9)
+LEVEL = 6  # zlib's: every tick pays it (1,000 containers: 15 ms at 6, 24 ms at 9, same size)
 
 
 @dataclass
