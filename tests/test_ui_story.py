@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -225,3 +226,22 @@ def test_help_has_the_thresholds_and_the_ring() -> None:
         assert "Events" in flat and "Save last 15 min" in flat
 
     drive(app, scenario)
+
+
+def test_the_ring_keeps_within_its_cpu_budget() -> None:
+    from ctop_py.ui.control import RING_BUDGET
+    from ctop_py.ui.source import StaticSource
+
+    cost = [0.0]
+
+    def clock() -> float:  # each append "costs" 0.25 s of CPU: 2.5× its budget of a 1 s tick
+        cost[0] += 0.25
+        return cost[0]
+
+    samples = story(10)
+    control = LiveControl(StaticSource(snapshots(samples)), 1.0, cost_clock=clock)
+    for _ in samples:
+        assert control.next_frame(frozenset()) is not None
+    assert control.ring_every == 3 == math.ceil(0.25 / (RING_BUDGET * 1.0))
+    kept = [s.time for s in control.ring.samples()]
+    assert kept == [s.time for s in samples[::3]]

@@ -9,13 +9,17 @@ once; `check_action` lets through only those of the controller in use.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from ctop_py.model import Snapshot
 from ctop_py.record import samples_in
 from ctop_py.ring import SampleRing
 from ctop_py.ui.messages import ControlMoved
@@ -131,11 +135,20 @@ class LiveControl:
     shadowed: frozenset[str] = frozenset({"scroll_top"})
 
     def __init__(
-        self, source: SnapshotSource, interval_s: float = 1.0, ring: SampleRing | None = None
+        self,
+        source: SnapshotSource,
+        interval_s: float = 1.0,
+        ring: SampleRing | None = None,
+        cost_clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self.source = source
         self.interval_s = interval_s
         self.ring = SampleRing() if ring is None else ring
+        # The ring costs at most RING_BUDGET of the interval in CPU: when one append costs
+        # more (a host with many containers), only every `ring_every`-th sample is kept.
+        self.cost_clock = cost_clock
+        self.ring_every = 1
+        self._ring_skip = 0
         self._ring_lock = threading.Lock()  # the worker appends, the UI thread saves
         self._paused = False
         self.scrollback: ReplayPlayer | None = None
@@ -177,9 +190,20 @@ class LiveControl:
         snapshot = self.source.next()
         if snapshot is None:
             return None
+        self._keep(snapshot)
+        return Frame(None, snapshot)
+
+    def _keep(self, snapshot: Snapshot) -> None:
+        """The worker: into the ring, within its CPU budget."""
+        if self._ring_skip > 0:
+            self._ring_skip -= 1
+            return
+        started = self.cost_clock()
         with self._ring_lock:
             self.ring.append(snapshot.raw)
-        return Frame(None, snapshot)
+        cost = self.cost_clock() - started
+        self.ring_every = max(1, math.ceil(cost / (RING_BUDGET * self.interval_s)))
+        self._ring_skip = self.ring_every - 1
 
     def _enter(
         self, entry: tuple[str, tuple[Any, ...], App[Any] | None], pinned: frozenset[str]
@@ -220,8 +244,7 @@ class LiveControl:
         snapshot = self.source.next()
         if snapshot is None:
             return None
-        with self._ring_lock:
-            self.ring.append(snapshot.raw)
+        self._keep(snapshot)
         histories = None
         if player is not None:
             rebuilt = player._frame(None, player.last, pinned)
@@ -298,6 +321,7 @@ class LiveControl:
 
 
 SCROLLBACK_TITLE = "scroll-back (live paused; End or p: live)"
+RING_BUDGET = 0.1  # of the refresh interval, in CPU time, for appending to the ring
 
 
 class ReplayControl:
