@@ -31,6 +31,12 @@ def _client(base_url: str) -> Any:
     return docker.DockerClient(base_url=base_url, timeout=5)
 
 
+def _api_time(when: float) -> str:
+    """The API's `since`/`until`: seconds with nanoseconds (an int would repeat, after a
+    reconnection, the events of the second the last one came in)."""
+    return f"{when:.9f}"
+
+
 def parse_event(runtime: str, item: Mapping[str, Any]) -> EngineEvent | None:
     """One decoded event of the API; None for events that are not about a container."""
     if item.get("Type", "container") != "container":
@@ -95,7 +101,7 @@ class EngineEventWatcher:
                 client = _client(self.base_url)
                 # The past the engine still buffers first, then live; resumed from the last
                 # event seen after a reconnection.
-                stream = client.events(since=int(self._since), decode=True)
+                stream = client.events(since=_api_time(self._since), decode=True)
                 self._stream = stream
                 self.status = "ok"
                 for item in stream:
@@ -137,7 +143,7 @@ def read_past_events(runtime: str, base_url: str, since: float) -> list[EngineEv
     try:
         events = []
         now = time.time()
-        for item in client.events(since=int(since), until=int(now) + 1, decode=True):
+        for item in client.events(since=_api_time(since), until=_api_time(now), decode=True):
             if isinstance(item, Mapping):
                 event = parse_event(runtime, item)
                 if event is not None and event.time >= since:
@@ -211,10 +217,13 @@ def parse_inspect(data: Mapping[str, Any]) -> Inspected:
 class EngineInspector:
     """Cached inspect of containers of one engine."""
 
-    def __init__(self, runtime: str, base_url: str, per_tick: int = 20) -> None:
+    def __init__(
+        self, runtime: str, base_url: str, per_tick: int = 20, budget_s: float = 0.05
+    ) -> None:
         self.runtime = runtime
         self.base_url = base_url
-        self.per_tick = per_tick
+        self.per_tick = per_tick  # inspects per call at most,
+        self.budget_s = budget_s  # and for at most this long (a host with many containers)
         self._client: Any = None
         self._cache: dict[str, Inspected | None] = {}
         self._stale: set[str] = set()
@@ -227,18 +236,20 @@ class EngineInspector:
         return self._cache.get(cid)
 
     def get(self, ids: Iterable[str]) -> dict[str, Inspected]:
-        """Cached results for `ids`, refreshed for those new or stale (bounded per call)."""
-        budget = self.per_tick
-        result = {}
-        for cid in ids:
-            due = cid not in self._cache or cid in self._stale
-            if due and budget > 0 and time.monotonic() - self._failed_at > 5.0:
-                budget -= 1
+        """Cached results for `ids`, refreshed for those stale (an event came) first, then
+        those never read, within the per-call bounds; the others wait for the next call."""
+        wanted = list(ids)
+        started = time.monotonic()
+        if started - self._failed_at > 5.0:
+            stale = [c for c in wanted if c in self._stale]
+            new = [c for c in wanted if c not in self._cache and c not in self._stale]
+            for count, cid in enumerate(stale + new):
+                if count >= self.per_tick or time.monotonic() - started > self.budget_s:
+                    break
                 self._refresh(cid)
-            found = self._cache.get(cid)
-            if found is not None:
-                result[cid] = found
-        return result
+                if time.monotonic() - self._failed_at < 1.0:
+                    break  # the engine stopped answering
+        return {cid: found for cid in wanted if (found := self._cache.get(cid)) is not None}
 
     def _refresh(self, cid: str) -> None:
         try:
