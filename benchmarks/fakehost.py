@@ -15,6 +15,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ctop_py.demo.host import HOST_NS, NET_DEV_HEADER
+
 REPO = Path(__file__).resolve().parent.parent
 CAPTURE = REPO / "tests" / "fixtures" / "cgroup-v2-systemd"
 CAPTURED_SCOPE = (
@@ -23,16 +25,6 @@ CAPTURED_SCOPE = (
     / "docker-4442952b11c14f1587556e8f7119067f60b70fb842b8d78143451689ea8cc84b.scope"
 )
 
-HOST_NS = {
-    "cgroup": 4026531835,
-    "ipc": 4026531839,
-    "mnt": 4026531841,
-    "net": 4026531840,
-    "pid": 4026531836,
-    "time": 4026531834,
-    "user": 4026531837,
-    "uts": 4026531838,
-}
 NS_LINKS = ("cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time",
             "time_for_children", "user", "uts")  # fmt: skip
 
@@ -104,10 +96,7 @@ Mems_allowed_list:\t0
 voluntary_ctxt_switches:\t12
 nonvoluntary_ctxt_switches:\t80
 """
-NET_DEV = (
-    "Inter-|   Receive                                                |  Transmit\n"
-    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
-    "drop fifo colls carrier compressed\n"
+NET_DEV = NET_DEV_HEADER + (
     "    lo:       0       0    0    0    0     0          0         0        0       0    0 "
     "   0    0     0       0          0\n"
     "  eth0:     486       5    0    0    0     0          0         0        0       0    0 "

@@ -16,6 +16,7 @@ GOAL_APP_CPU = 2.0
 GOAL_FIRST_FRAME_S = 1.0
 GOAL_LAYERS_10K_S = 1.0
 GOAL_LINEAR = 1.25  # per-container cost at 5,000 over that at 1,000
+GOAL_DAEMONS_PCT = 0.5  # the daemons' CPU beyond idle while ctop-py samples, % of a core
 
 
 def _get(d: Any, *path: Any) -> Any:
@@ -46,6 +47,19 @@ def _daemon_extra(window: Any, idle: Any) -> tuple[float | None, float | None]:
         return None, None
     extra = cpu - idle_cpu / idle_secs * secs
     return extra, 100 * extra / secs
+
+
+def _daemons_per_tick(entry: Any) -> str:
+    """The daemons' CPU beyond their idle rate, per ctop-py tick, as measured while it sampled
+    once a second (only at the largest count); never assumed to be 0."""
+    sampling = _get(entry, "daemons_while_sampling")
+    ticks = _get(sampling, "ticks")
+    extra, _ = _daemon_extra(_get(sampling, "daemons"), _get(entry, "daemons_idle"))
+    if extra is None or not ticks:
+        return "not measured"
+    dockerd = _dockerd_extra(_get(sampling, "daemons"), _get(entry, "daemons_idle"))
+    of_dockerd = "" if dockerd is None else f" (dockerd {1000 * dockerd / ticks:.0f} ms)"
+    return f"{1000 * extra / ticks:.0f} ms{of_dockerd}, measured over {ticks} ticks"
 
 
 def _load(results: dict[str, Any], step: str) -> str:
@@ -131,7 +145,7 @@ def peers_tables(results: dict[str, Any]) -> list[str]:
                 f"| {count} | ctop-py tick, averaged over 5 s | "
                 f"{_f(c.get('amortised_tick_wall_ms'))} ms | "
                 f"{_f(_get(c, 'tick', 'cpu_ms', 'median'))} ms (steady tick) | "
-                f"0 (no stats API) | {_load(results, f'live {n}: collector ticks')} |"
+                f"{_daemons_per_tick(entry)} | {_load(results, f'live {n}: collector ticks')} |"
             )
         ds = _get(entry, "docker_stats")
         if isinstance(ds, dict) and "wall_s" in ds:
@@ -306,11 +320,20 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         calls = sampling.get("stats_api_calls")
         found.append(
             (
-                "no load in dockerd/containerd (0 stats API calls)",
-                f"{calls} stats calls, {_requests(sampling.get('engine_requests'))}; daemons' "
-                f"extra CPU {_f(pct)} % of a core, dockerd's {dockerd} "
-                f"({_f(extra_s, '.2f')} s over {_get(sampling, 'daemons', 'window_s'):.0f} s)",
+                "no Engine stats API calls while sampling",
+                f"{calls} stats calls, {_requests(sampling.get('engine_requests'))}",
                 calls == 0,
+            )
+        )
+        # Judged by the measurement, not by the API calls: the daemons' CPU beyond their idle
+        # rate while ctop-py samples.
+        found.append(
+            (
+                f"no load in dockerd/containerd (daemons' extra CPU ≤ {GOAL_DAEMONS_PCT} % "
+                "of a core)",
+                f"daemons' extra CPU {_f(pct)} % of a core, dockerd's {dockerd} "
+                f"({_f(extra_s, '.2f')} s over {_get(sampling, 'daemons', 'window_s'):.0f} s)",
+                None if pct is None else pct <= GOAL_DAEMONS_PCT,
             )
         )
     l10k = _get(results, "layers", "10000")

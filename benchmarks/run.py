@@ -133,12 +133,7 @@ class Run:
             text=True,
             timeout=30,
         ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO), "status", "--porcelain", "ctop_py", "benchmarks"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        ).stdout.strip()
+        dirty = uncommitted()
         qemu = qemu_running()
         return {
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -316,12 +311,45 @@ def _raise_on_signal(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def uncommitted() -> list[str]:
+    """The changes `git status` shows in what is measured (the package, the harness, the
+    dependencies), except a previous run's own outputs. Results are only written from a tree
+    without any, so every committed figure names the commit that produced it."""
+    status = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--",
+         "ctop_py", "benchmarks", "pyproject.toml"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    return [
+        line
+        for line in status.splitlines()
+        if line.strip() and not line[3:].startswith(("benchmarks/results-", "benchmarks/out/"))
+    ]
+
+
+def _refuse_dirty(when: str) -> bool:
+    dirty = uncommitted()
+    if dirty:
+        print(
+            f"benchmarks: refusing to write results {when}: the tree has uncommitted changes "
+            f"({'; '.join(dirty[:5])}{' …' if len(dirty) > 5 else ''}); commit them, or run "
+            "with --no-write",
+            file=sys.stderr,
+        )
+    return bool(dirty)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.no_write and _refuse_dirty("from this run"):
+        return 2
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_on_signal)
     run = Run(args)
     results = run.go()
+    if not args.no_write and _refuse_dirty("(the tree changed during the run)"):
+        print(report.summary(results))
+        return 2
     if not args.no_write:
         OUT.mkdir(parents=True, exist_ok=True)
         text = json.dumps(results, indent=1, sort_keys=True, default=str)

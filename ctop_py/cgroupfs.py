@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from ctop_py.host import (
     READ_BUFFER,
@@ -22,9 +22,11 @@ from ctop_py.host import (
     NoAccess,
     error_from_oserror,
     read_record,
+    read_rest,
 )
 from ctop_py.model import (
     CgroupEntry,
+    CgroupMode,
     CgroupStats,
     CpuCounters,
     IoCounters,
@@ -42,13 +44,13 @@ PSI_RESOURCES = ("cpu", "memory", "io")
 
 @dataclass(frozen=True)
 class CgroupLayout:
-    mode: str  # "v1", "hybrid", "v2" or "none"
+    mode: CgroupMode
     unified: Path | None  # where the v2 hierarchy is mounted, if any
     controllers: Mapping[str, Path] = field(default_factory=dict)  # v1 controller -> mount dir
 
     @property
     def version(self) -> int:
-        return 2 if self.mode == "v2" else 1
+        return 2 if self.mode is CgroupMode.V2 else 1
 
 
 def detect_layout(root: HostRoot) -> CgroupLayout:
@@ -59,11 +61,11 @@ def detect_layout(root: HostRoot) -> CgroupLayout:
     """
     base = root.cgroup
     if (base / "cgroup.controllers").exists():
-        return CgroupLayout("v2", base)
+        return CgroupLayout(CgroupMode.V2, base)
     try:
         entries = sorted(os.listdir(base))
     except OSError:
-        return CgroupLayout("none", None)
+        return CgroupLayout(CgroupMode.NONE, None)
     controllers: dict[str, Path] = {}
     unified: Path | None = None
     for name in entries:
@@ -77,14 +79,14 @@ def detect_layout(root: HostRoot) -> CgroupLayout:
             # `cpu` may be a symlink to `cpu,cpuacct`; the first directory seen wins.
             controllers.setdefault("name=systemd" if controller == "systemd" else controller, path)
     if not controllers:
-        return CgroupLayout("v2" if unified else "none", unified)
-    return CgroupLayout("hybrid" if unified else "v1", unified, controllers)
+        return CgroupLayout(CgroupMode.V2 if unified else CgroupMode.NONE, unified)
+    return CgroupLayout(CgroupMode.HYBRID if unified else CgroupMode.V1, unified, controllers)
 
 
 def container_cgroup_path(layout: CgroupLayout, entries: tuple[CgroupEntry, ...]) -> str | None:
     """The path that names a process's container: the v2 path, or a v1 controller's path."""
     by_hierarchy = {c: e.path for e in entries for c in e.controllers}
-    if layout.mode == "v2":
+    if layout.mode is CgroupMode.V2:
         return next((e.path for e in entries if e.hierarchy_id == 0), None)
     for controller in ("memory", "cpu", "pids", "cpuacct", "name=systemd"):
         if controller in by_hierarchy:
@@ -377,7 +379,7 @@ class _Files:
                 try:
                     data = o_read(fd, _BUFFER)
                     if len(data) == _BUFFER:
-                        data += _read_rest(fd)
+                        data = read_rest(fd, [data])
                 finally:
                     o_close(fd)
             except OSError as exc:
@@ -404,13 +406,6 @@ class _Files:
 
     def keyed_of(self, data: bytes | None, path: str) -> dict[str, int]:
         return {} if data is None else _parse(data, path, parse_flat_keyed, self.cache)
-
-
-def _read_rest(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, _BUFFER):
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _number(data: bytes | None, path: str) -> int | None:
@@ -488,8 +483,28 @@ def _limits_v2(files: _Files, directory: str) -> Limits:
     )
 
 
-# The counters read every tick, in this order.
-_V2_NAMES = (
+F = TypeVar("F")  # a file set holds names (str | None) or their contents (bytes | None)
+
+
+class _V2Files(NamedTuple, Generic[F]):
+    """The counter files read every tick: a file's name and its bytes go by the same field,
+    so a name list cannot be reordered against the code that reads it."""
+
+    cpu_stat: F
+    memory_stat: F
+    memory_current: F
+    memory_peak: F
+    memory_swap_current: F
+    memory_events: F
+    io_stat: F
+    pids_current: F
+    cpu_pressure: F
+    memory_pressure: F
+    io_pressure: F
+    pids_events: F  # forks refused at pids.max (issue 14)
+
+
+_V2_NAMES: _V2Files[str | None] = _V2Files(
     "/cpu.stat",
     "/memory.stat",
     "/memory.current",
@@ -498,18 +513,21 @@ _V2_NAMES = (
     "/memory.events",
     "/io.stat",
     "/pids.current",
-    *_PSI_NAMES,
+    "/cpu.pressure",
+    "/memory.pressure",
+    "/io.pressure",
     "/pids.events",
 )
-
-
 # Brief: what the containers table shows (CPU, throttling, memory used, I/O, pids); no PSI,
 # peak, swap or memory events.
-_V2_BRIEF = tuple(
-    name
-    if name in ("/cpu.stat", "/memory.stat", "/memory.current", "/io.stat", "/pids.current")
-    else None
-    for name in _V2_NAMES
+_V2_BRIEF = _V2_NAMES._replace(
+    memory_peak=None,
+    memory_swap_current=None,
+    memory_events=None,
+    cpu_pressure=None,
+    memory_pressure=None,
+    io_pressure=None,
+    pids_events=None,
 )
 
 
@@ -522,15 +540,15 @@ def read_v2(
 ) -> CgroupStats:
     d = str(directory)
     limits = known_limits or _limits_v2(files, d)
-    raw = files.many(d, _V2_BRIEF if brief else _V2_NAMES)
+    raw: _V2Files[bytes | None] = _V2Files._make(files.many(d, _V2_BRIEF if brief else _V2_NAMES))
     cache = files.cache
     if cache is not None:
         reused = cache.reuse(d, raw, limits)
         if reused is not None:
             return reused
-    cpu_d, mem_d, current_d, peak_d, swap_d, events_d, io_d, pids_d = raw[:8]
-    mem_stat = files.keyed_of(mem_d, d + "/memory.stat")
-    current = _number(current_d, d + "/memory.current")
+    mem_stat = files.keyed_of(raw.memory_stat, d + "/memory.stat")
+    current = _number(raw.memory_current, d + "/memory.current")
+    cpu_d, io_d = raw.cpu_stat, raw.io_stat
     stats = CgroupStats(
         version=2,
         path=cgroup_path,
@@ -539,15 +557,15 @@ def read_v2(
         memory=MemoryCounters(
             current_bytes=current,
             used_bytes=used_memory(current, mem_stat),
-            peak_bytes=_number(peak_d, d + "/memory.peak"),
-            swap_current_bytes=_number(swap_d, d + "/memory.swap.current"),
+            peak_bytes=_number(raw.memory_peak, d + "/memory.peak"),
+            swap_current_bytes=_number(raw.memory_swap_current, d + "/memory.swap.current"),
             stat=mem_stat,
-            events=files.keyed_of(events_d, d + "/memory.events"),
+            events=files.keyed_of(raw.memory_events, d + "/memory.events"),
         ),
         io=IoCounters() if io_d is None else _parse(io_d, d + "/io.stat", parse_io_stat, cache),
-        pids_current=_number(pids_d, d + "/pids.current"),
-        psi=_psi_of(files, d, raw[8:11]),
-        pids_events=files.keyed_of(raw[11], d + "/pids.events"),
+        pids_current=_number(raw.pids_current, d + "/pids.current"),
+        psi=_psi_of(files, d, (raw.cpu_pressure, raw.memory_pressure, raw.io_pressure)),
+        pids_events=files.keyed_of(raw.pids_events, d + "/pids.events"),
     )
     if cache is not None:
         cache.keep(d, raw, stats)
@@ -618,8 +636,33 @@ BLKIO_FILES = (
     "blkio.throttle.io_service_bytes",
     "blkio.io_service_bytes_recursive",
 )
-_ACCT_NAMES = ("/cpuacct.usage", "/cpuacct.usage_user", "/cpuacct.usage_sys")
-_MEM_V1_NAMES = (
+
+
+class _AcctFiles(NamedTuple, Generic[F]):
+    usage: F
+    usage_user: F
+    usage_sys: F
+
+
+class _MemV1Files(NamedTuple, Generic[F]):
+    stat: F
+    usage_in_bytes: F
+    memsw_usage_in_bytes: F
+    oom_control: F
+    failcnt: F
+    max_usage_in_bytes: F
+
+
+class _PsiFiles(NamedTuple, Generic[F]):
+    cpu: F
+    memory: F
+    io: F
+
+
+_ACCT_NAMES: _AcctFiles[str | None] = _AcctFiles(
+    "/cpuacct.usage", "/cpuacct.usage_user", "/cpuacct.usage_sys"
+)
+_MEM_V1_NAMES: _MemV1Files[str | None] = _MemV1Files(
     "/memory.stat",
     "/memory.usage_in_bytes",
     "/memory.memsw.usage_in_bytes",
@@ -627,11 +670,13 @@ _MEM_V1_NAMES = (
     "/memory.failcnt",
     "/memory.max_usage_in_bytes",
 )
+_PSI_FILE_NAMES: _PsiFiles[str | None] = _PsiFiles(*_PSI_NAMES)
 
-
-_ACCT_BRIEF = ("/cpuacct.usage", None, None)
-_MEM_V1_BRIEF = ("/memory.stat", "/memory.usage_in_bytes", None, None, None, None)
-_NO_PSI = (None, None, None)
+_ACCT_BRIEF = _ACCT_NAMES._replace(usage_user=None, usage_sys=None)
+_MEM_V1_BRIEF = _MEM_V1_NAMES._replace(
+    memsw_usage_in_bytes=None, oom_control=None, failcnt=None, max_usage_in_bytes=None
+)
+_NO_PSI: _PsiFiles[str | None] = _PsiFiles(None, None, None)
 
 
 def read_v1(
@@ -653,47 +698,51 @@ def read_v1(
     if layout.unified is not None and unified_path is not None:
         psi_dir = _dir(layout.unified, unified_path)
 
-    raw = files.many(cpu_dir, ("/cpu.stat",))
-    raw += files.many(acct_dir, _ACCT_BRIEF if brief else _ACCT_NAMES)
-    raw += files.many(mem_dir, _MEM_V1_BRIEF if brief else _MEM_V1_NAMES)
+    (cpu_d,) = files.many(cpu_dir, ("/cpu.stat",))
+    acct: _AcctFiles[bytes | None] = _AcctFiles._make(
+        files.many(acct_dir, _ACCT_BRIEF if brief else _ACCT_NAMES)
+    )
+    mem: _MemV1Files[bytes | None] = _MemV1Files._make(
+        files.many(mem_dir, _MEM_V1_BRIEF if brief else _MEM_V1_NAMES)
+    )
     blkio_name = None
+    blkio_d = None
     if blkio_dir is not None:
         for name in BLKIO_FILES:
-            (data,) = files.many(blkio_dir, ("/" + name,))
-            if data is not None:
+            (blkio_d,) = files.many(blkio_dir, ("/" + name,))
+            if blkio_d is not None:
                 blkio_name = name
                 break
-        raw += (data,)
-    else:
-        raw += (None,)
-    raw += files.many(pids_dir, ("/pids.current", None if brief else "/pids.events"))
-    raw += files.many(psi_dir, _NO_PSI if brief else _PSI_NAMES)
+    pids_d, pids_events_d = files.many(
+        pids_dir, ("/pids.current", None if brief else "/pids.events")
+    )
+    psi: _PsiFiles[bytes | None] = _PsiFiles._make(
+        files.many(psi_dir, _NO_PSI if brief else _PSI_FILE_NAMES)
+    )
+    raw = (cpu_d, *acct, *mem, blkio_d, pids_d, pids_events_d, *psi)  # what the cache compares
     cache = files.cache
     key = f"v1:{cgroup_path}:{unified_path}"
     if cache is not None:
         reused = cache.reuse(key, raw, limits)
         if reused is not None:
             return reused
-    cpu_d, usage_d, user_d, system_d = raw[:4]
-    mem_stat_d, current_d, memsw_d, oom_d, failcnt_d, peak_d, blkio_d, pids_d = raw[4:12]
-
     cpu_stat = files.keyed_of(cpu_d, f"{cpu_dir}/cpu.stat")
     memory = MemoryCounters()
     if mem_dir is not None:
-        mem_stat = files.keyed_of(mem_stat_d, mem_dir + "/memory.stat")
-        current = _number(current_d, mem_dir + "/memory.usage_in_bytes")
-        memsw_usage = _number(memsw_d, mem_dir + "/memory.memsw.usage_in_bytes")
+        mem_stat = files.keyed_of(mem.stat, mem_dir + "/memory.stat")
+        current = _number(mem.usage_in_bytes, mem_dir + "/memory.usage_in_bytes")
+        memsw_usage = _number(mem.memsw_usage_in_bytes, mem_dir + "/memory.memsw.usage_in_bytes")
         events = {}
-        oom_control = files.keyed_of(oom_d, mem_dir + "/memory.oom_control")
+        oom_control = files.keyed_of(mem.oom_control, mem_dir + "/memory.oom_control")
         if "oom_kill" in oom_control:
             events["oom_kill"] = oom_control["oom_kill"]
-        failcnt = _number(failcnt_d, mem_dir + "/memory.failcnt")
+        failcnt = _number(mem.failcnt, mem_dir + "/memory.failcnt")
         if failcnt is not None:
             events["max"] = failcnt  # times usage hit the limit, like v2's `max` event
         memory = MemoryCounters(
             current_bytes=current,
             used_bytes=used_memory(current, mem_stat),
-            peak_bytes=_number(peak_d, mem_dir + "/memory.max_usage_in_bytes"),
+            peak_bytes=_number(mem.max_usage_in_bytes, mem_dir + "/memory.max_usage_in_bytes"),
             swap_current_bytes=(
                 memsw_usage - current
                 if memsw_usage is not None and current is not None and memsw_usage >= current
@@ -712,9 +761,9 @@ def read_v1(
         path=cgroup_path,
         limits=limits,
         cpu=CpuCounters(
-            usage_ns=_number(usage_d, f"{acct_dir}/cpuacct.usage"),
-            user_ns=_number(user_d, f"{acct_dir}/cpuacct.usage_user"),
-            system_ns=_number(system_d, f"{acct_dir}/cpuacct.usage_sys"),
+            usage_ns=_number(acct.usage, f"{acct_dir}/cpuacct.usage"),
+            user_ns=_number(acct.usage_user, f"{acct_dir}/cpuacct.usage_user"),
+            system_ns=_number(acct.usage_sys, f"{acct_dir}/cpuacct.usage_sys"),
             nr_periods=cpu_stat.get("nr_periods"),
             nr_throttled=cpu_stat.get("nr_throttled"),
             throttled_ns=cpu_stat.get("throttled_time"),
@@ -722,8 +771,8 @@ def read_v1(
         memory=memory,
         io=io,
         pids_current=_number(pids_d, f"{pids_dir}/pids.current"),
-        psi=_psi_of(files, psi_dir, raw[13:]),
-        pids_events=files.keyed_of(raw[12], f"{pids_dir}/pids.events"),
+        psi=_psi_of(files, psi_dir, psi),
+        pids_events=files.keyed_of(pids_events_d, f"{pids_dir}/pids.events"),
     )
     if cache is not None:
         cache.keep(key, raw, stats)
@@ -746,7 +795,7 @@ def read_cgroup(
     pids): PSI, memory peak, swap, memory events and v1's user/system CPU split are left
     out (None / empty), which halves the files read on v1."""
     files = _Files(notes, cache)
-    if layout.mode == "v2" and layout.unified is not None:
+    if layout.mode is CgroupMode.V2 and layout.unified is not None:
         directory = _dir(layout.unified, cgroup_path)
         stats = read_v2(files, directory, cgroup_path, known_limits, brief)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -14,8 +15,9 @@ from ctop_py.collect import Collector
 from ctop_py.commands import COMMAND_MODULES
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
+from ctop_py.errors import CtopError
 from ctop_py.export.json import dumps, snapshot_to_dict
-from ctop_py.host import HostError
+from ctop_py.host import HostRoot
 from ctop_py.launch import AppOptions, Launch, Recorded
 from ctop_py.model import ContainerView, Snapshot
 from ctop_py.present.containers import containers_table, engine_notes
@@ -161,6 +163,30 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unreadable_namespaces_note(root: HostRoot, pids: list[int]) -> str | None:
+    """Why some processes' namespaces were not read. A process that exited between the listing
+    and the read is normal churn and not mentioned; the others are told as they are: other
+    users' processes need root, and as root a denial is not a question of being root."""
+    denied = []
+    for pid in pids:
+        try:
+            os.readlink(root.path(f"/proc/{pid}/ns/net"))
+        except PermissionError:
+            denied.append(pid)
+        except OSError:
+            continue  # it exited (or its ns links are otherwise gone): nothing to say
+    if not denied:
+        return None
+    which = ", ".join(map(str, denied[:5])) + (", …" if len(denied) > 5 else "")
+    count = f"{len(denied)} process{'es' if len(denied) > 1 else ''} (pid {which})"
+    if os.geteuid() == 0:
+        return (
+            f"note: the namespaces of {count} are unreadable even as root: permission denied "
+            "(a non-dumpable process, another user namespace, or a security module)"
+        )
+    return f"note: the namespaces of {count} are unreadable (other users' processes need root)"
+
+
 def cmd_ns(args: argparse.Namespace) -> int:
     from ctop_py.nsfs import list_namespaces
 
@@ -173,13 +199,10 @@ def cmd_ns(args: argparse.Namespace) -> int:
     namespaces = list_namespaces(
         collector.root, everyone, sample.containers, dict(sample.host.namespaces)
     )
-    unreadable = sum(1 for p in everyone if not p.namespaces)
-    if unreadable:
-        print(
-            f"note: the namespaces of {unreadable} processes are unreadable "
-            "(other users' processes need root)",
-            file=sys.stderr,
-        )
+    unread = [p.pid for p in everyone if not p.namespaces]
+    note = _unreadable_namespaces_note(collector.root, unread)
+    if note:
+        print(note, file=sys.stderr)
     if args.type:
         namespaces = [n for n in namespaces if n.type == args.type]
     if args.json:
@@ -241,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(status, Launch):
             status = run_app(status.source, status.options)
         return status
-    except (CliError, HostError) as exc:  # RecordingError is a HostError
+    except CtopError as exc:  # every error of ours: one line
         sys.stderr.write(f"ctop-py: {present.safe(str(exc))}\n")
         return EXIT_USAGE
     except PermissionError as exc:  # a read we did not expect to be denied: say which

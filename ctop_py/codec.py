@@ -2,7 +2,8 @@
 
 The one encoder of ctop-py: the recorder stores RawSamples with it (cumulative counters, so
 replay re-derives every rate exactly as it was seen live), and every `--json` goes through it
-with per-type overrides (`ctop_py.export.json`). Enums are stored as their values.
+with per-type overrides (`ctop_py.export.json`). Enums are stored as their values, records
+with a text form (`to_text`/`from_text`) as that text.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
     """`value` as JSON-able data: a dataclass as a dict of its fields (in order), a mapping
     with str keys, a tuple or list as a list, an enum as its value. `overrides` (by exact
     type) replace that for the types they name, at any depth."""
+    if value is None or isinstance(value, str | int | float):
+        return value
     if not overrides:
         return _plain(value)
     if overrides:
@@ -36,6 +39,8 @@ def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_text"):  # a record with a text form is stored as that text
+            return value.to_text()
         return fields_of(value, lambda inner: encode(inner, overrides))
     if isinstance(value, Mapping):
         return {str(k): encode(v, overrides) for k, v in value.items()}
@@ -46,6 +51,7 @@ def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
+_TEXT: tuple[str, ...] = ("<to_text>",)  # marks a class stored as its text form
 
 
 def _plain(value: Any) -> Any:
@@ -61,7 +67,11 @@ def _plain(value: Any) -> Any:
             if dataclasses.is_dataclass(kind) and not issubclass(kind, enum.Enum)
             else None
         )
+        if names is not None and hasattr(kind, "to_text"):
+            names = _TEXT
         _FIELDS[kind] = names
+    if names is _TEXT:  # a record with a text form is stored as that text
+        return value.to_text()
     if names is not None:
         return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
@@ -116,6 +126,8 @@ def _decode(tp: Any, data: Any) -> Any:
         args = typing.get_args(tp)
         value_type = args[1] if args else Any
         return {k: _decode(value_type, v) for k, v in data.items()}
+    if isinstance(data, str) and hasattr(tp, "from_text"):
+        return tp.from_text(data)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         hints = _hints(tp)
         kwargs = {

@@ -17,16 +17,20 @@ from itertools import chain
 
 from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
-from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
+from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes, read_record
 from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
+    HOST_NAMESPACE,
     CgroupEntry,
     ContainerRaw,
+    EngineStatus,
     HostInfo,
     Limits,
     NetCounters,
     Process,
     RawSample,
+    SharedNamespace,
+    Sharing,
 )
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
@@ -239,7 +243,7 @@ class Collector:
             processes=tuple(sorted(processes.values(), key=lambda p: p.pid)),
             host_cpu_busy_ticks=busy,
             host_cpu_total_ticks=total,
-            engine_status={e.runtime: e.status for e in self.engines},
+            engine_status={e.runtime: EngineStatus.from_text(e.status) for e in self.engines},
             notes=new_notes,
             engine_events=engine_events,
         )
@@ -306,6 +310,15 @@ class Collector:
                 result[(engine.runtime, cid)] = meta
         return result
 
+    def _same_init(self, known: _Known) -> bool:
+        """Its init pid still runs the same process: same start time (a reused pid is another
+        process, with its own namespaces). One read of /proc/PID/stat."""
+        path = f"{self._proc_stat[: -len('stat')]}{known.init_pid}/stat"
+        try:
+            return procfs.parse_stat(read_record(path), path).start_ticks == known.init_start
+        except HostError:
+            return False
+
     def _known_for(
         self,
         key: tuple[str, str],
@@ -314,7 +327,7 @@ class Collector:
         notes: set[str],
     ) -> _Known | None:
         known = self._known.get(key)
-        if known is not None and known.init_pid in group.pids:
+        if known is not None and known.init_pid in group.pids and self._same_init(known):
             return known
         members = group.processes or [p for p in map(process, group.pids) if p is not None]
         if not members:
@@ -457,7 +470,7 @@ def _init_process(processes: list[Process]) -> Process:
 
 
 # A container's namespaces, its "host" entries, and its other namespaces' (type, inode).
-_HostShared = tuple[Mapping[str, int], dict[str, str], tuple[tuple[str, int], ...]]
+_HostShared = tuple[Mapping[str, int], dict[str, SharedNamespace], tuple[tuple[str, int], ...]]
 
 
 def _mark_shared(
@@ -485,7 +498,7 @@ def _mark_shared(
         key = (c.runtime, c.id)
         entry = previous.get(key)
         if entry is None or entry[0] != c.namespaces:
-            host_part = {t: "host" for t, i in c.namespaces.items() if host.get(t) == i}
+            host_part = {t: HOST_NAMESPACE for t, i in c.namespaces.items() if host.get(t) == i}
             non_host = tuple(i for i in c.namespaces.items() if i[0] not in host_part)
             entry = (c.namespaces, host_part, non_host)
         if memo is not None:
@@ -506,15 +519,15 @@ def _mark_shared(
     def age(c: ContainerRaw) -> tuple[int, int, str]:
         return (started.get((c.runtime, c.id), 1 << 62), c.init_pid or 0, c.name)
 
-    sharing: dict[int, dict[str, str]] = {}  # id(container) -> its entries for shared ones
+    sharing: dict[int, dict[str, SharedNamespace]] = {}  # id(container) -> its shared ones
     for (ns_type, _), group in holders.items():
         owner = min(group, key=age)
         for c in group:
             if c is owner:
-                others = sorted(o.name for o in group if o is not c)
-                value = "shared-with:" + ",".join(others)
+                others = tuple(sorted(o.name for o in group if o is not c))
+                value = SharedNamespace(Sharing.OWNER, others)
             else:
-                value = f"container:{owner.name}"
+                value = SharedNamespace(Sharing.JOINED, (owner.name,))
             sharing.setdefault(id(c), {})[ns_type] = value
     for c in containers:
         entries = sharing.get(id(c))
@@ -529,7 +542,7 @@ def _mark_shared(
     return containers
 
 
-def _shared_dict(c: ContainerRaw) -> dict[str, str]:
+def _shared_dict(c: ContainerRaw) -> dict[str, SharedNamespace]:
     shared = c.shared_namespaces
     assert isinstance(shared, dict)
     return shared

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ctop_py.cgroupfs import CgroupLayout
+from ctop_py.host import read_rest
+from ctop_py.model import CgroupMode
 from ctop_py.runtimes import Claim, Runtime, claim
 
 # The hierarchy to walk on v1: every runtime puts its containers in all of them at one path.
@@ -27,7 +29,7 @@ class Found:
 
 
 def walk_base(layout: CgroupLayout) -> str | None:
-    if layout.mode == "v2":
+    if layout.mode is CgroupMode.V2:
         return None if layout.unified is None else str(layout.unified)
     for controller in V1_WALK_ORDER:
         if controller in layout.controllers:
@@ -146,12 +148,10 @@ def read_procs(dirs: Sequence[str]) -> tuple[int, ...]:
         except OSError:
             continue
         try:
-            chunks = []
-            while chunk := os.read(fd, 65536):
-                chunks.append(chunk)
+            data = read_rest(fd)
         except OSError:
             continue
         finally:
             os.close(fd)
-        pids.update(map(int, b"".join(chunks).split()))
+        pids.update(map(int, data.split()))
     return tuple(sorted(pids))

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctop_py.errors import CtopError
+
 # A process or cgroup that disappears mid-read shows up as one of these; that is normal.
 GONE_ERRNOS = frozenset({errno.ENOENT, errno.ESRCH, errno.ENODEV, errno.EINVAL, errno.ENOTDIR})
 NO_ACCESS_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
@@ -18,7 +20,7 @@ NO_ACCESS_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
 _READ_CHUNK = 65536
 
 
-class HostError(Exception):
+class HostError(CtopError):
     """A read failed; `path` names the file."""
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
@@ -39,13 +41,30 @@ class Malformed(HostError):
     """The file was read but its contents did not parse."""
 
 
-def error_from_oserror(path: str | os.PathLike[str], exc: OSError) -> HostError:
-    reason = exc.strerror or str(exc)
-    if exc.errno in GONE_ERRNOS:
+def error_from_errno(
+    path: str | os.PathLike[str],
+    code: int | None,
+    reason: str,
+    other: type[HostError] | None = None,
+) -> HostError:
+    """The one errno mapping: Gone, NoAccess, else `other` (HostError by default)."""
+    if code in GONE_ERRNOS:
         return Gone(path, reason)
-    if exc.errno in NO_ACCESS_ERRNOS:
+    if code in NO_ACCESS_ERRNOS:
         return NoAccess(path, reason)
-    return HostError(path, reason)
+    return (other or HostError)(path, reason)
+
+
+def error_from_oserror(path: str | os.PathLike[str], exc: OSError) -> HostError:
+    return error_from_errno(path, exc.errno, exc.strerror or str(exc))
+
+
+def read_rest(fd: int, chunks: list[bytes] | None = None) -> bytes:
+    """Read `fd` to its end (after `chunks` already read): the one read loop. Raises OSError."""
+    chunks = chunks if chunks is not None else []
+    while chunk := os.read(fd, _READ_CHUNK):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -55,13 +74,7 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
     except OSError as exc:
         raise error_from_oserror(path, exc) from None
     try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, _READ_CHUNK)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_rest(fd)
     except OSError as exc:
         raise error_from_oserror(path, exc) from None
     finally:
@@ -83,20 +96,11 @@ def read_record(path: str) -> bytes:
         raise error_from_oserror(path, exc) from None
     try:
         data = os.read(fd, READ_BUFFER)
-        if len(data) == READ_BUFFER:
-            chunks = [data]
-            while chunk := os.read(fd, READ_BUFFER):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data
+        return read_rest(fd, [data]) if len(data) == READ_BUFFER else data
     except OSError as exc:
         raise error_from_oserror(path, exc) from None
     finally:
         os.close(fd)
-
-
-def read_text(path: str | os.PathLike[str]) -> str:
-    return read_bytes(path).decode("utf-8", "surrogateescape")
 
 
 def read_optional(path: str | os.PathLike[str]) -> bytes | None:

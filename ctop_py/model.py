@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 NAMESPACE_TYPES = ("cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts")
 
@@ -137,6 +138,34 @@ class NetCounters:
     interfaces: tuple[str, ...]
 
 
+class Sharing(StrEnum):
+    HOST = "host"  # the host's namespace: not isolated
+    JOINED = "container"  # it joined another container's namespace (--net=container:X, a pod)
+    OWNER = "shared-with"  # other containers joined its namespace
+
+
+@dataclass(frozen=True)
+class SharedNamespace:
+    """A namespace a container does not have to itself. Its text form ("host",
+    "container:<owner>", "shared-with:<a>,<b>") is how recordings and JSON store it."""
+
+    sharing: Sharing
+    containers: tuple[str, ...] = ()  # JOINED: the owner; OWNER: the ones that joined it
+
+    def to_text(self) -> str:
+        if self.sharing is Sharing.HOST:
+            return "host"
+        return f"{self.sharing.value}:{','.join(self.containers)}"
+
+    @classmethod
+    def from_text(cls, text: str) -> SharedNamespace:
+        kind, _, names = text.partition(":")
+        return cls(Sharing(kind), tuple(n for n in names.split(",") if n))
+
+
+HOST_NAMESPACE = SharedNamespace(Sharing.HOST)
+
+
 @dataclass(frozen=True)
 class Lifecycle:
     """A container's life across its restarts (see ctop_py.lifecycle). None = unknown.
@@ -185,7 +214,7 @@ class ContainerRaw:
     init_pid: int | None
     pids: tuple[int, ...]  # host pids, sorted
     namespaces: Mapping[str, int]  # of the init process
-    shared_namespaces: Mapping[str, str]  # type -> "host" or "container:<name>"
+    shared_namespaces: Mapping[str, SharedNamespace]  # by type; absent: its own
     cgroup: CgroupStats | None
     net: NetCounters | None  # None when unknown or when the netns is the host's
     lifecycle: Lifecycle | None = None
@@ -196,16 +225,45 @@ class ContainerRaw:
         return bool(self.pids) or self.state == "restarting"
 
 
+class CgroupMode(StrEnum):
+    V1 = "v1"  # legacy: every controller in its own v1 hierarchy
+    HYBRID = "hybrid"  # v1 controllers, plus an empty v2 hierarchy (systemd, PSI)
+    V2 = "v2"  # unified
+    NONE = "none"  # no cgroup filesystem found
+
+
 @dataclass(frozen=True)
 class HostInfo:
     hostname: str
     cgroup_version: int  # 1 (legacy or hybrid) or 2
-    cgroup_mode: str  # "v1", "hybrid" or "v2"
+    cgroup_mode: CgroupMode
     cpus: int
     memory_bytes: int
     boot_time: float
     clock_ticks: int
     namespaces: Mapping[str, int]  # the host's (PID 1's, or ours when PID 1 is unreadable)
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """Whether a runtime's engine (its API socket) answered; `problem` says why not. Its text
+    form ("ok", or the problem) is how recordings and JSON store it."""
+
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def to_text(self) -> str:
+        return "ok" if self.problem is None else self.problem
+
+    @classmethod
+    def from_text(cls, text: str) -> EngineStatus:
+        return cls(None if text == "ok" else text)
+
+
+ENGINE_OK = EngineStatus()
 
 
 @dataclass(frozen=True)
@@ -217,7 +275,7 @@ class RawSample:
     processes: tuple[Process, ...]
     host_cpu_busy_ticks: int  # /proc/stat cpu line: all but idle and iowait
     host_cpu_total_ticks: int
-    engine_status: Mapping[str, str]  # runtime -> "ok" | reason it is unreachable
+    engine_status: Mapping[str, EngineStatus]  # by runtime
     notes: tuple[str, ...] = ()  # things that could not be read, each said once
     # Engine events received since the previous sample (the first sample: the buffered past).
     engine_events: tuple[EngineEvent, ...] = ()

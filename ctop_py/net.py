@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import functools
 import os
 import time
@@ -32,8 +31,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes
-from ctop_py.model import ContainerRaw, RawSample
+from ctop_py.host import (
+    Gone,
+    HostError,
+    HostRoot,
+    Malformed,
+    NoAccess,
+    error_from_errno,
+    read_bytes,
+)
+from ctop_py.model import ContainerRaw, SharedNamespace, Sharing
+from ctop_py.procfs import net_dev_lines
 
 # NETNSA_NSID_NOT_ASSIGNED (-1) arrives as an unsigned 32-bit value.
 _NSID_LIMIT = 2**31
@@ -137,9 +145,9 @@ class ContainerNet:
     container_name: str
     pid: int
     netns_inode: int | None
-    # None: its own namespace. "host": it uses the host's namespace. "container:<name>": it
-    # joined the namespace of that container (docker --net=container:<name>, a pod's pause).
-    shared: str | None
+    # None: its own namespace. Else the host's (--net=host), or that of the container it
+    # joined (docker --net=container:<name>, a pod's pause).
+    shared: SharedNamespace | None
     joined_by: tuple[str, ...]  # containers that joined this container's namespace
     links: tuple[Link, ...]
     monotonic_ns: int
@@ -204,14 +212,7 @@ def parse_net_dev(data: bytes, path: str = "net/dev") -> dict[str, LinkCounters]
     """Every interface of /proc/<pid>/net/dev. Bytes, packets and errors equal netlink's;
     the kernel adds rx_missed_errors into this file's rx "drop" column."""
     result = {}
-    for line in data.splitlines()[2:]:
-        name, sep, rest = line.partition(b":")
-        if not sep:
-            continue
-        iface = name.strip().decode("utf-8", "surrogateescape")
-        fields = rest.split()
-        if len(fields) < 16:
-            raise Malformed(path, f"interface {iface!r} has {len(fields)} counters, expected 16")
+    for iface, fields in net_dev_lines(data, path):
         try:
             v = [int(x) for x in fields[:16]]
         except ValueError:
@@ -351,21 +352,22 @@ def _peer(ln: Link, host_links: Mapping[int, Link], ctr_nsid_from_host: int | No
 # Sharing: whose namespace is it?
 
 
-def netns_owner(container: ContainerRaw, sample: RawSample | None = None) -> str | None:
-    """None when the container's net namespace is its own; "host"; or "container:<name>" of
-    the container that made it (the collector decides ownership: the earliest started)."""
+def netns_owner(container: ContainerRaw) -> SharedNamespace | None:
+    """None when the container's net namespace is its own (others may have joined it); the
+    host's, or the container's that made it (the collector decides ownership: the earliest
+    started)."""
     shared = container.shared_namespaces.get("net")
-    if shared is None or shared.startswith("shared-with:"):
+    if shared is None or shared.sharing is Sharing.OWNER:
         return None
     return shared
 
 
-def joined_by(container: ContainerRaw, sample: RawSample | None = None) -> tuple[str, ...]:
+def joined_by(container: ContainerRaw) -> tuple[str, ...]:
     """Names of containers that joined this container's net namespace."""
-    shared = container.shared_namespaces.get("net", "")
-    if not shared.startswith("shared-with:"):
+    shared = container.shared_namespaces.get("net")
+    if shared is None or shared.sharing is not Sharing.OWNER:
         return ()
-    return tuple(n for n in shared.removeprefix("shared-with:").split(",") if n)
+    return shared.containers
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,13 +392,15 @@ def _open_ns(path: Path, expected_inode: int | None) -> int:
 
 
 def _error(path: str | os.PathLike[str], exc: BaseException) -> HostError:
+    """An OSError or a pyroute2 NetlinkError (its errno is `code`), mapped like every read."""
     code = getattr(exc, "errno", None) or getattr(exc, "code", None)
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    if code in (errno.ENOENT, errno.ESRCH, errno.EINVAL):
-        return Gone(path, reason)
-    if code in (errno.EACCES, errno.EPERM):
+    error = error_from_errno(path, code, reason, NetError)
+    if isinstance(error, NoAccess):
         return NoAccess(path, f"{reason} (entering a network namespace needs root)")
-    return NetError(path, f"netlink: {reason}")
+    if isinstance(error, NetError):
+        return NetError(path, f"netlink: {reason}")
+    return error
 
 
 @contextlib.contextmanager
@@ -468,21 +472,20 @@ def read_links(root: HostRoot, pid: int, netns_inode: int | None = None) -> tupl
 def read_container_net(
     root: HostRoot,
     container: ContainerRaw,
-    sample: RawSample | None = None,
     *,
     host_side: bool = True,
 ) -> ContainerNet:
     """One netlink reading of a running container's network. Blocking (~20-50 ms).
 
-    Pass the RawSample the container came from so `--net=container:X` is attributed to the
-    right side. A container sharing the host's or another container's namespace gets no links
-    (they are not its own). Raises Gone (the process or namespace vanished), NoAccess (not
+    Which side of a `--net=container:X` it is on comes from its `shared_namespaces` (the
+    collector decides). A container sharing the host's or another container's namespace gets
+    no links (they are not its own). Raises Gone (the process or namespace vanished), NoAccess (not
     root) or NetError. Problems on the host side only leave `peer` unset, with `host_note`."""
     if container.init_pid is None:
         raise Gone(container.name, "the container is not running")
     pid = container.init_pid
     inode = container.namespaces.get("net")
-    shared = netns_owner(container, sample)
+    shared = netns_owner(container)
     if shared is not None:
         return ContainerNet(
             container.id, container.name, pid, inode, shared, (), (), time.monotonic_ns()
@@ -508,7 +511,7 @@ def read_container_net(
         pid,
         inode,
         None,
-        joined_by(container, sample),
+        joined_by(container),
         links,
         now,
         note,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,18 +123,27 @@ def parse_ns_link(target: str) -> int:
         raise Malformed(target, "not a namespace link") from None
 
 
-def parse_net_dev(data: bytes, path: str = "net/dev") -> NetCounters:
-    """/proc/PID/net/dev summed over every interface except loopback."""
-    rx_bytes = tx_bytes = rx_packets = tx_packets = 0
-    names = []
+def net_dev_lines(data: bytes, path: str = "net/dev") -> Iterator[tuple[str, list[bytes]]]:
+    """Each interface of /proc/PID/net/dev (after its two header lines) and its 16 counter
+    fields: receive bytes, packets, errs, drop, fifo, frame, compressed, multicast, then
+    transmit bytes, packets, errs, drop, fifo, colls, carrier, compressed. The one reader of
+    that format (`net.parse_net_dev` keeps each interface; `parse_net_dev` sums them)."""
     for line in data.splitlines()[2:]:
-        if b":" not in line:
+        name, sep, counters = line.partition(b":")
+        if not sep:
             continue
-        name, _, counters = line.partition(b":")
         iface = name.strip().decode("utf-8", "surrogateescape")
         fields = counters.split()
         if len(fields) < 16:
             raise Malformed(path, f"interface {iface!r} has {len(fields)} counters, expected 16")
+        yield iface, fields
+
+
+def parse_net_dev(data: bytes, path: str = "net/dev") -> NetCounters:
+    """/proc/PID/net/dev summed over every interface except loopback."""
+    rx_bytes = tx_bytes = rx_packets = tx_packets = 0
+    names = []
+    for iface, fields in net_dev_lines(data, path):
         if iface == "lo":
             continue
         names.append(iface)
@@ -268,11 +277,6 @@ class ProcessReader:
             cmdline = ()
         return _Static(status.uid, status.nspid or (pid,), cmdline, read_namespaces(base))
 
-    def net_dev(self, pid: int) -> NetCounters:
-        """read_net_dev() without building a Path: this runs for every container every tick."""
-        path = f"{self.proc}/{pid}/net/dev"
-        return parse_net_dev(read_bytes(path), path)
-
     def forget_except(self, live: set[tuple[int, int, str]]) -> None:
         for key in self._static.keys() - live:
             del self._static[key]
@@ -311,7 +315,3 @@ class ProcessReader:
 
 def read_process(root: HostRoot, pid: int) -> Process:
     return ProcessReader(root).read(pid)
-
-
-def read_net_dev(root: HostRoot, pid: int) -> NetCounters:
-    return ProcessReader(root).net_dev(pid)

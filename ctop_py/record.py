@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctop_py.codec import decode, encode
-from ctop_py.host import HostError, error_from_oserror
+from ctop_py.errors import CtopError
+from ctop_py.host import error_from_oserror
 from ctop_py.model import RawSample
 
 MAGIC = b"CTOPREC2\n"
@@ -39,8 +40,13 @@ _HEADER = struct.Struct(">II")
 MAX_RECORD = 256 << 20
 
 
-class RecordingError(HostError):
-    """A recording could not be written or read."""
+class RecordingError(CtopError):
+    """A recording could not be written or read; `path` names the file."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = os.fspath(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
 
 
 def _slim(sample: RawSample) -> RawSample:

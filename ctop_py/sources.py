@@ -9,12 +9,13 @@ from datetime import datetime
 
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
+from ctop_py.errors import CtopError
 from ctop_py.host import HostRoot
 from ctop_py.model import RawSample, Snapshot
 
 
-class TimeError(ValueError):
-    pass
+class TimeError(CtopError, ValueError):
+    """A time in a recording that cannot be read."""
 
 
 def parse_time(text: str, start: float) -> float:

@@ -24,10 +24,12 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ctop_py import procfs
+from ctop_py.errors import CtopError
 from ctop_py.host import Gone, HostError, HostRoot, NoAccess, read_bytes, readlink
 from ctop_py.model import ContainerRaw, Process
 
@@ -41,10 +43,18 @@ _PYTHON_NAME = re.compile(r"^(python|pypy)[0-9.]*[a-z]?$|^python[0-9.]*-dbg$", r
 # Errors
 
 
-class StackError(Exception):
+class StackErrorKind(StrEnum):
+    PY_SPY_MISSING = "py-spy-missing"
+    NOT_PYTHON = "not-python"
+    NO_PERMISSION = "no-permission"
+    GONE = "gone"
+    FAILED = "failed"
+
+
+class StackError(CtopError):
     """py-spy could not show this process's stacks; str() is one line for the user."""
 
-    kind = "failed"
+    kind = StackErrorKind.FAILED
 
     def __init__(self, message: str, pid: int | None = None) -> None:
         self.pid = pid
@@ -53,23 +63,23 @@ class StackError(Exception):
 
 
 class PySpyNotFound(StackError):
-    kind = "py-spy-missing"
+    kind = StackErrorKind.PY_SPY_MISSING
 
 
 class NotPython(StackError):
-    kind = "not-python"
+    kind = StackErrorKind.NOT_PYTHON
 
 
 class NoPermission(StackError):
-    kind = "no-permission"
+    kind = StackErrorKind.NO_PERMISSION
 
 
 class ProcessGone(StackError):
-    kind = "gone"
+    kind = StackErrorKind.GONE
 
 
 class PySpyFailed(StackError):
-    kind = "failed"
+    kind = StackErrorKind.FAILED
 
 
 # ---------------------------------------------------------------------------------------------

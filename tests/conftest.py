@@ -1,6 +1,11 @@
 """Shared fixtures: a real Docker engine and containers with unique names.
 
-Under CI=true a test that needs Docker fails when no engine answers; elsewhere it is skipped.
+Every test that lacks something it needs calls `require` (or `missing`): under CI=true that
+FAILS the test, elsewhere it skips it. Nothing in the suite calls pytest.skip directly, and
+under CI=true any skip that still happens fails the run (see pytest_terminal_summary).
+
+Waits poll for their condition (`wait_for`); every deadline goes through `deadline_s`, scaled
+by CTOP_TEST_SLOWNESS (e.g. 4 in the TCG guest of `make test-v2`).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import pytest
 
@@ -27,10 +32,71 @@ LEFTOVER_AGE_S = 3600
 DockerClient = Any  # docker.DockerClient; kept loose so tests type-check without the engine
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def missing(reason: str) -> NoReturn:
+    """What this test needs is not here: fail under CI=true, skip elsewhere."""
+    if in_ci():
+        pytest.fail(f"required under CI=true: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require(condition: object, reason: str) -> None:
+    if not condition:
+        missing(reason)
+
+
+def slowness() -> float:
+    """How much slower than this 2-core host the machine is (CTOP_TEST_SLOWNESS, default 1)."""
+    try:
+        return max(1.0, float(os.environ.get("CTOP_TEST_SLOWNESS", "1")))
+    except ValueError:
+        return 1.0
+
+
+def deadline_s(seconds: float) -> float:
+    return seconds * slowness()
+
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:
+    """Poll `check` until it returns something truthy (returned) or `timeout` (scaled) passes."""
+    until = time.monotonic() + deadline_s(timeout)
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > until:
+            raise AssertionError(f"timed out after {deadline_s(timeout):.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def _skipped(config: Any) -> list[Any]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return list(reporter.stats.get("skipped", [])) if reporter is not None else []
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Under CI=true a skipped test is a failure of the run: nothing may pass unseen."""
+    if in_ci() and _skipped(session.config) and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    skipped = _skipped(terminalreporter.config)
+    if in_ci() and skipped:
+        terminalreporter.write_line(
+            f"CI=true: {len(skipped)} test(s) skipped, and a skip under CI fails the run",
+            red=True,
+        )
+
+
 def _no_docker(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"Docker is required in CI: {reason}")
-    pytest.skip(f"Docker unavailable: {reason}")
+    missing(f"Docker unavailable: {reason}")
 
 
 @pytest.fixture(scope="session")

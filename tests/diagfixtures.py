@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ctop_py.model import (
+    ENGINE_OK,
+    CgroupMode,
     CgroupStats,
     ContainerRaw,
     CpuCounters,
@@ -20,7 +22,7 @@ from ctop_py.model import (
     RawSample,
 )
 
-HOST = HostInfo("h", 2, "v2", 2, 1 << 33, 0.0, 100, {})
+HOST = HostInfo("h", 2, CgroupMode.V2, 2, 1 << 33, 0.0, 100, {})
 CID = "c" * 64
 MiB = 1 << 20
 
@@ -102,7 +104,7 @@ def sample(t: float, *containers: ContainerRaw, events: tuple[EngineEvent, ...] 
         processes=(),
         host_cpu_busy_ticks=0,
         host_cpu_total_ticks=0,
-        engine_status={"docker": "ok"},
+        engine_status={"docker": ENGINE_OK},
         engine_events=events,
     )
 

@@ -7,30 +7,15 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+from ctop_py.demo.host import HOST_NS, NET_DEV_HEADER
 from ctop_py.host import HostRoot
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CAPTURE_V2 = FIXTURES / "cgroup-v2-systemd"  # shared/reference/captures: another team's capture
 CAPTURE_V2_LIVE = FIXTURES / "cgroup-v2-live"  # our own, from tests/v2host/capture.sh
 
-HOST_NS = {
-    "cgroup": 4026531835,
-    "ipc": 4026531839,
-    "mnt": 4026531832,
-    "net": 4026531833,
-    "pid": 4026531836,
-    "time": 4026531834,
-    "user": 4026531837,
-    "uts": 4026531838,
-}
 
 V1_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "systemd")
-
-NET_DEV_HEADER = (
-    "Inter-|   Receive                                                |  Transmit\n"
-    " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
-    "drop fifo colls carrier compressed\n"
-)
 
 
 def net_dev(rx: int, tx: int, lo: int = 999) -> str:

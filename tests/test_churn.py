@@ -27,7 +27,9 @@ TICK = 0.25
 def test_churn(docker_client: Any) -> None:
     run_id = uuid.uuid4().hex[:8]
     label = {TEST_LABEL: "1", "ctop-churn": run_id}
-    removed_at: dict[str, float] = {}
+    removed_at: dict[str, float] = {}  # after `docker rm -f` returned
+    removing_at: dict[str, float] = {}  # before it was called (it kills the container first)
+    started_at: dict[str, float] = {}  # after `docker run` returned: its cgroup exists
     started: list[str] = []
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -43,13 +45,16 @@ def test_churn(docker_client: Any) -> None:
                     labels=label,
                     name=f"ctop-churn-{uuid.uuid4().hex[:10]}",
                 )
+                started_at[c.id] = time.monotonic()
                 started.append(c.id)
                 alive.append(c)
                 if len(alive) > 3:
                     victim = alive.pop(0)
+                    removing_at[victim.id] = time.monotonic()
                     victim.remove(force=True)
                     removed_at[victim.id] = time.monotonic()
             for victim in alive:
+                removing_at[victim.id] = time.monotonic()
                 victim.remove(force=True)
                 removed_at[victim.id] = time.monotonic()
         except BaseException as exc:  # surfaced in the main thread
@@ -57,24 +62,26 @@ def test_churn(docker_client: Any) -> None:
 
     worker = threading.Thread(target=churn)
     collector = Collector()
-    samples: list[tuple[float, RawSample]] = []
+    samples: list[tuple[float, float, RawSample]] = []  # (began, ended, sample)
     prev = None
     try:
         worker.start()
         deadline = time.monotonic() + SECONDS
         while time.monotonic() < deadline:
+            began = time.monotonic()
             sample = collector.sample(detail=())
             derive(prev, sample)  # must not raise either
             prev = sample
-            samples.append((time.monotonic(), sample))
+            samples.append((began, time.monotonic(), sample))
             time.sleep(TICK)
         stop.set()
         worker.join(timeout=120)
         # two more ticks after the last removal
         for _ in range(3):
             time.sleep(TICK)
+            began = time.monotonic()
             sample = collector.sample(detail=())
-            samples.append((time.monotonic(), sample))
+            samples.append((began, time.monotonic(), sample))
     finally:
         stop.set()
         worker.join(timeout=120)
@@ -82,16 +89,28 @@ def test_churn(docker_client: Any) -> None:
     assert not errors, errors
     assert len(started) >= 4, "the churn never got going"
     churned = set(started)
-    seen = set()
-    for index, (_taken_at, sample) in enumerate(samples):
-        # a row may lag the removal by at most two ticks
+    seen: set[str] = set()
+    for index, (began, ended, sample) in enumerate(samples):
+        rows = {c.id: c for c in sample.containers if c.id in churned}
+        # A row of ANY state (an "exited" row from the engine's cached list too) may lag the
+        # removal by at most two ticks: gone from every sample that began two samples after it.
         cutoff = samples[index - 2][0] if index >= 2 else float("-inf")
-        for c in sample.containers:
-            if c.id not in churned or not c.pids:
-                continue
-            seen.add(c.id)
-            gone_at = removed_at.get(c.id)
-            assert gone_at is None or gone_at > cutoff, f"{c.id[:12]} outlived its removal"
+        for cid, row in rows.items():
+            gone_at = removed_at.get(cid)
+            assert gone_at is None or gone_at > cutoff, (
+                f"{cid[:12]} ({row.state}, pids {row.pids}) outlived its removal by "
+                f"{began - gone_at:.2f} s ({index - _index_after(samples, gone_at)} samples)"
+            )
+        # Every container alive for the whole of a sample is in it, running, with its pids.
+        for cid, since in started_at.items():
+            if since < began and ended < removing_at.get(cid, float("inf")):
+                assert cid in rows, f"{cid[:12]} was alive and missed by sample {index}"
+                assert rows[cid].state == "running" and rows[cid].pids, rows[cid]
+                seen.add(cid)
     assert seen, "the collector never saw a churned container"
-    final = samples[-1][1]
-    assert not [c for c in final.containers if c.id in churned and c.pids]
+    final = samples[-1][2]
+    assert not [c for c in final.containers if c.id in churned]
+
+
+def _index_after(samples: list[tuple[float, float, RawSample]], moment: float) -> int:
+    return next((i for i, s in enumerate(samples) if s[0] > moment), len(samples))

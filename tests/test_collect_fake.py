@@ -10,12 +10,12 @@ import pytest
 
 from ctop_py.cgroupfs import detect_layout, read_cgroup
 from ctop_py.collect import Collector
+from ctop_py.demo.host import HOST_NS
 from ctop_py.derive import derive
-from ctop_py.model import ContainerRaw, RawSample
+from ctop_py.model import HOST_NAMESPACE, ContainerRaw, RawSample, SharedNamespace, Sharing
 from tests.fakeroot import (
     CAPTURE_V2,
     CAPTURE_V2_LIVE,
-    HOST_NS,
     FakeHost,
     net_dev,
     v1_files,
@@ -81,7 +81,7 @@ def test_docker_systemd_v2(tmp_path: Path) -> None:
     assert c.cgroup.memory.events["oom_kill"] == 1
     assert c.cgroup.cpu.throttled_ns == 400_000_000
     assert c.namespaces["net"] == CTR_NS["net"]
-    assert c.shared_namespaces["user"] == "host" and "net" not in c.shared_namespaces
+    assert c.shared_namespaces["user"] == HOST_NAMESPACE and "net" not in c.shared_namespaces
     assert c.net is not None and (c.net.rx_bytes, c.net.tx_bytes) == (1000, 500)
 
 
@@ -147,7 +147,7 @@ def test_sandbox_grouped_by_namespaces(tmp_path: Path) -> None:
     )
     assert [c.pids for c in sandboxes] == [(400, 401), (500,)]
     assert sandboxes[0].name == "unshare[400]" and sandboxes[0].init_pid == 400
-    assert sandboxes[0].shared_namespaces["net"] == "host"
+    assert sandboxes[0].shared_namespaces["net"] == HOST_NAMESPACE
     assert sandboxes[0].cgroup is None
 
 
@@ -163,9 +163,9 @@ def test_shared_namespaces_between_containers(tmp_path: Path) -> None:
     sample = collect(host)
     by_id = {c.id: c for c in sample.containers}
     # a started first: it owns the namespace b joined
-    assert by_id[ID2].shared_namespaces["net"] == f"container:{ID[:12]}"
-    assert by_id[ID2].shared_namespaces["pid"] == "host"
-    assert by_id[ID].shared_namespaces["net"] == f"shared-with:{ID2[:12]}"
+    assert by_id[ID2].shared_namespaces["net"] == SharedNamespace(Sharing.JOINED, (ID[:12],))
+    assert by_id[ID2].shared_namespaces["pid"] == HOST_NAMESPACE
+    assert by_id[ID].shared_namespaces["net"] == SharedNamespace(Sharing.OWNER, (ID2[:12],))
     assert "pid" not in by_id[ID].shared_namespaces
 
 

@@ -1,108 +1,240 @@
 """With dockerd stopped, ctop-py still maps every layer and lists every container: it reads
 the kernel and Docker's files, not the daemon. The daemon is restarted afterwards.
 
-Needs a daemon with live-restore (scripts/ensure-docker.sh starts it so), or stopping it
-would stop the containers too."""
+The dockerd stopped here is the test's OWN, never the shared one: it runs in a private mount
+namespace where its data root (a temporary directory) is bind-mounted on /var/lib/docker, with
+its own socket, exec-root and pidfile, no bridge and no iptables rules, and in its own network
+namespace: a dockerd started with --bridge=none DELETES the `docker0` link of the namespace it
+runs in (moby's removeDefaultBridgeInterface), which would break the shared engine's networking.
+ctop-py runs in the same mount namespace (and the host's network namespace), so it finds
+Docker's files where it always looks; DOCKER_HOST points it at the private socket. The daemon
+runs with --live-restore, so stopping it leaves the container running, as on a production host.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
-from tests.conftest import LAYERED_IMAGE, SLEEP, RunContainer
+from tests.conftest import LAYERED_IMAGE, SLEEP, TEST_LABEL, deadline_s, require
 
 pytestmark = pytest.mark.docker
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ctop_py", *args], capture_output=True, text=True, timeout=120
-    )
+@dataclass
+class PrivateDockerd:
+    tmp: Path
+    holder: subprocess.Popen[str]  # `sleep` in the private mount namespace: keeps it alive
+    argv: list[str]
+    socket: str
+    log: IO[bytes]
+    pid: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def in_ns(self, *argv: str, net: bool = False) -> list[str]:
+        return ["nsenter", "-t", str(self.holder.pid), "-m", *(["-n"] if net else []), "--", *argv]
+
+    def start(self) -> None:
+        proc = subprocess.Popen(
+            self.in_ns(*self.argv, net=True),
+            stdout=self.log,
+            stderr=self.log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.pid = proc.pid  # nsenter without --fork execs dockerd in place
+        until = time.monotonic() + deadline_s(60)
+        while True:
+            try:
+                self.client().close()
+                return
+            except Exception:
+                if proc.poll() is not None or time.monotonic() > until:
+                    raise AssertionError(
+                        f"private dockerd did not answer (rc {proc.poll()}); "
+                        f"log {self.tmp / 'dockerd.log'}: {self.log_tail()}"
+                    ) from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        if not self.pid or not os.path.exists(f"/proc/{self.pid}"):
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        until = time.monotonic() + deadline_s(60)
+        while time.monotonic() < until:
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(self.pid, os.WNOHANG)[0]:
+                    break
+            if not os.path.exists(f"/proc/{self.pid}"):
+                break
+            time.sleep(0.2)
+        assert not os.path.exists(f"/proc/{self.pid}"), "private dockerd did not stop"
+
+    def client(self) -> Any:
+        import docker
+
+        return docker.DockerClient(base_url=self.url, timeout=60)
+
+    def log_tail(self) -> str:
+        return (self.tmp / "dockerd.log").read_text(errors="replace")[-2000:]
 
 
-def dockerd_pid() -> int:
-    found = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True)
-    pids = [int(p) for p in found.stdout.split()]
-    assert len(pids) == 1, f"expected one dockerd, found {pids}"
-    return pids[0]
+@pytest.fixture
+def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
+    for tool in ("dockerd", "nsenter", "unshare"):
+        require(shutil.which(tool) is not None, f"{tool} is not installed")
+    require(os.geteuid() == 0, "a private dockerd needs root")
+    host_links = _host_links()
+    tmp = Path(tempfile.mkdtemp(prefix="ctopt-dockerd-", dir="/var/tmp"))
+    (tmp / "data").mkdir()
+    tag = uuid.uuid4().hex[:8]
+    driver = docker_client.info().get("CgroupDriver", "cgroupfs")
+    argv = [
+        "dockerd",
+        "--data-root=/var/lib/docker",  # tmp/data, bind-mounted there in the namespace
+        f"--exec-root={tmp}/exec",
+        f"--pidfile={tmp}/dockerd.pid",
+        f"--host=unix://{tmp}/docker.sock",
+        "--bridge=none",
+        "--iptables=false",
+        "--ip-masq=false",
+        "--live-restore",
+        "--storage-driver=overlay2",
+        f"--exec-opt=native.cgroupdriver={driver}",
+    ]
+    cgroup_parent = f"ctopt-dockerd-{tag}"
+    if driver == "cgroupfs":
+        argv.append(f"--cgroup-parent=/{cgroup_parent}")
+    holder = subprocess.Popen(
+        ["unshare", "--mount", "--net", "--propagation", "private", "--", "sh", "-c",
+         'mount --bind "$1" /var/lib/docker && ip link set lo up && echo ready'
+         " && exec sleep 86400",
+         "sh", str(tmp / "data")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None
+    ready = holder.stdout.readline().strip()
+    log = (tmp / "dockerd.log").open("ab")
+    daemon = PrivateDockerd(tmp, holder, argv, str(tmp / "docker.sock"), log)
+    try:
+        assert ready == "ready", f"mount namespace: {holder.stderr and holder.stderr.read()}"
+        daemon.start()
+        yield daemon
+    finally:
+        _tear_down(daemon, cgroup_parent)
+    # The shared engine's network is untouched: docker0 and the host's other links are there.
+    assert _host_links() == host_links
 
 
-def systemd_managed(pid: int) -> bool:
-    """dockerd runs as systemd's docker.service (a stock install), not started by hand: killing it
-    would not stop it (Restart=always, and docker.socket starts it on the next API call)."""
-    if shutil.which("systemctl") is None:
-        return False
-    cgroups = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-    return any(line.endswith("/docker.service") for line in cgroups)
+def _host_links() -> list[str]:
+    """The host's network links but the veths of containers (other runs start and stop them)."""
+    return sorted(n for n in os.listdir("/sys/class/net") if not n.startswith("veth"))
+
+
+def _tear_down(daemon: PrivateDockerd, cgroup_parent: str) -> None:
+    """Start the private daemon again if the test stopped it, remove its containers, stop it,
+    end the namespace, and delete every file and cgroup it made."""
+    with contextlib.suppress(Exception):
+        if not daemon.pid or not os.path.exists(f"/proc/{daemon.pid}"):
+            daemon.start()
+        client = daemon.client()
+        for container in client.containers.list(all=True):
+            container.remove(force=True)
+        client.close()
+    with contextlib.suppress(Exception):
+        daemon.stop()
+    daemon.holder.kill()
+    daemon.holder.wait()
+    daemon.log.close()
+    # containerd (started by dockerd) may outlive it by a moment; the namespace ends after it.
+    until = time.monotonic() + deadline_s(30)
+    while time.monotonic() < until and _mounted_under(daemon.tmp):
+        time.sleep(0.3)
+    shutil.rmtree(daemon.tmp, ignore_errors=True)
+    for controller in Path("/sys/fs/cgroup").iterdir():
+        with contextlib.suppress(OSError):
+            (controller / cgroup_parent).rmdir()
+    with contextlib.suppress(OSError):
+        Path("/sys/fs/cgroup", cgroup_parent).rmdir()
+
+
+def _mounted_under(tmp: Path) -> bool:
+    """Some process still runs in the private namespace (its mounts are not ours to see, but
+    its processes are: they have tmp's exec-root open)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if str(tmp) in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                return True
+    return False
 
 
 def test_layers_and_containers_with_the_daemon_stopped(
-    run_container: RunContainer, docker_client: Any
+    private_dockerd: PrivateDockerd, docker_client: Any
 ) -> None:
-    if not docker_client.info().get("LiveRestoreEnabled"):
-        message = "dockerd runs without --live-restore: stopping it would stop the containers"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    ctr = run_container(LAYERED_IMAGE, SLEEP, nano_cpus=200_000_000)
+    private = private_dockerd.client()
+    private.images.load(b"".join(docker_client.images.get(LAYERED_IMAGE).save(named=True)))
+    ctr = private.containers.run(
+        LAYERED_IMAGE,
+        SLEEP,
+        name=f"ctop-test-{uuid.uuid4().hex[:10]}",
+        labels={TEST_LABEL: "1"},
+        network_mode="none",
+        nano_cpus=200_000_000,
+        detach=True,
+    )
     ctr.exec_run(["sh", "-c", "echo x >> /app/hello.txt; rm /app/blob; mkdir /opt/new"])
-    expected_diff = {(c["Path"], c["Kind"]) for c in docker_client.api.diff(ctr.id)}
-    graph = docker_client.api.inspect_container(ctr.id)["GraphDriver"]["Data"]
+    expected_diff = {(c["Path"], c["Kind"]) for c in private.api.diff(ctr.id)}
+    inspect = private.api.inspect_container(ctr.id)
+    graph = inspect["GraphDriver"]["Data"]
+    init_pid = inspect["State"]["Pid"]
+    private.close()
 
-    pid = dockerd_pid()
-    command = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
-    managed = systemd_managed(pid)
-    if managed:
-        subprocess.run(["systemctl", "stop", "docker.socket", "docker.service"], check=True)
-    else:
-        os.kill(pid, signal.SIGTERM)
-    try:
-        deadline = time.monotonic() + 60
-        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not os.path.exists(f"/proc/{pid}"), "dockerd did not stop"
+    private_dockerd.stop()
+    assert os.path.exists(f"/proc/{init_pid}"), "live-restore: the container outlives dockerd"
 
-        layers = cli("layers", ctr.name, "--json")  # the name comes from Docker's files
-        assert layers.returncode == 0, layers.stderr
-        data = json.loads(layers.stdout)
-        kinds = {"modified": 0, "added": 1, "deleted": 2}
-        assert {(c["path"], kinds[c["kind"]]) for c in data["upper"]["changes"]} == expected_diff
-        assert data["upper"]["path"] == graph["UpperDir"]
-        assert [x["path"] for x in reversed(data["lowers"])] == graph["LowerDir"].split(":")[1:]
-        assert all(x["created_by"] is not None for x in data["lowers"][1:])
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            private_dockerd.in_ns(sys.executable, "-m", "ctop_py", *args),
+            capture_output=True,
+            text=True,
+            timeout=deadline_s(120),
+            env={**os.environ, "DOCKER_HOST": private_dockerd.url},
+        )
 
-        snap = cli("snapshot", "--json", "--interval", "0.5", ctr.name)
-        assert snap.returncode == 0, snap.stderr
-        snapshot = json.loads(snap.stdout)
-        assert snapshot["engines"]["docker"].startswith("unreachable")
-        (found,) = snapshot["containers"]
-        assert found["limits"]["cpu_quota_cores"] == pytest.approx(0.2)
-    finally:
-        if managed:
-            subprocess.run(["systemctl", "start", "docker.socket", "docker.service"], check=True)
-        else:
-            with open("/var/log/ctop-py-dockerd.log", "ab") as log:
-                subprocess.Popen(
-                    [c.decode() for c in command],
-                    stdout=log,
-                    stderr=log,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                docker_client.ping()
-                break
-            except Exception:
-                time.sleep(0.5)
-        docker_client.ping()
+    layers = cli("layers", ctr.name, "--json")  # the name comes from Docker's files
+    assert layers.returncode == 0, layers.stderr
+    data = json.loads(layers.stdout)
+    kinds = {"modified": 0, "added": 1, "deleted": 2}
+    assert {(c["path"], kinds[c["kind"]]) for c in data["upper"]["changes"]} == expected_diff
+    assert data["upper"]["path"] == graph["UpperDir"]
+    assert [x["path"] for x in reversed(data["lowers"])] == graph["LowerDir"].split(":")[1:]
+    assert all(x["created_by"] is not None for x in data["lowers"][1:])
+
+    snap = cli("snapshot", "--json", "--interval", "0.5", ctr.name)
+    assert snap.returncode == 0, snap.stderr
+    snapshot = json.loads(snap.stdout)
+    assert snapshot["engines"]["docker"].startswith("unreachable")
+    (found,) = snapshot["containers"]
+    assert found["id"] == ctr.id
+    assert found["limits"]["cpu_quota_cores"] == pytest.approx(0.2)

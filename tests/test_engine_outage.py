@@ -11,15 +11,15 @@ import os
 import socket
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ctop_py.collect import Collector
+from ctop_py.model import RawSample
 from ctop_py.runtimes.docker import EngineClient
-from tests.conftest import BASE_IMAGE, SLEEP, RunContainer
+from tests.conftest import BASE_IMAGE, SLEEP, RunContainer, wait_for
 
 pytestmark = pytest.mark.docker
 DOCKER_SOCK = "/var/run/docker.sock"
@@ -98,20 +98,32 @@ def test_engine_outage_and_return(run_container: RunContainer, proxy: SocketProx
 
         proxy.down()
         during = run_container(BASE_IMAGE, SLEEP)  # started while the engine is unreachable
-        time.sleep(0.2)
-        down = collector.sample()
+
+        def unreachable() -> RawSample | None:
+            sample = collector.sample()
+            return (
+                sample
+                if sample.engine_status["docker"].to_text().startswith("unreachable")
+                else None
+            )
+
+        down = wait_for(unreachable, 10, "the collector to find the engine unreachable")
         by_id = {c.id: c for c in down.containers}
-        assert down.engine_status["docker"].startswith("unreachable")
-        assert "no socket" in down.engine_status["docker"]
+        assert down.engine_status["docker"].to_text().startswith("unreachable")
+        assert "no socket" in down.engine_status["docker"].to_text()
         # Still there from the kernel's view: the new one by id, the known one keeps its name.
         assert by_id[during.id].name == during.id[:12]
         assert by_id[during.id].cgroup is not None and by_id[during.id].pids
         assert by_id[known.id].name == known.name
 
         proxy.up()
-        time.sleep(0.2)
-        back = collector.sample()
+
+        def reachable() -> RawSample | None:
+            sample = collector.sample()
+            return sample if sample.engine_status["docker"].ok else None
+
+        back = wait_for(reachable, 10, "the collector to reach the engine again")
         assert {c.id: c for c in back.containers}[during.id].name == during.name
-        assert back.engine_status["docker"] == "ok"
+        assert back.engine_status["docker"].ok
     finally:
         collector.close()

@@ -9,7 +9,7 @@ from ctop_py.commands.events import parse_since
 from ctop_py.events import EventLog, from_engine, kernel_events
 from ctop_py.export.json import lifecycle_to_dict
 from ctop_py.lifecycle import LifecycleTracker
-from ctop_py.model import Lifecycle
+from ctop_py.model import CgroupMode, Lifecycle
 from ctop_py.thresholds import THRESHOLDS
 from tests.diagfixtures import CID, MiB, container, engine, sample, stats
 
@@ -97,7 +97,7 @@ def test_parse_since() -> None:
 
 
 def v1() -> CgroupLayout:
-    return CgroupLayout("v1", None, {"memory": Path("/nonexistent")})
+    return CgroupLayout(CgroupMode.V1, None, {"memory": Path("/nonexistent")})
 
 
 def test_lifecycle_counts_oom_kills_across_recreations() -> None:
@@ -157,7 +157,7 @@ def test_v2_parent_hierarchical_oom_kills_go_to_the_container_that_went(tmp_path
     parent = tmp_path / "system.slice"
     parent.mkdir()
     events = parent / "memory.events"
-    layout = CgroupLayout("v2", tmp_path)
+    layout = CgroupLayout(CgroupMode.V2, tmp_path)
     tracker = LifecycleTracker(layout)
     other = "d" * 64
     running = container(stats(events={"oom_kill": 0}), init_pid=1)

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ctop_py.cgroupfs import detect_layout
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
-from ctop_py.host import HostRoot
-from ctop_py.model import ContainerRaw, RawSample
+from ctop_py.model import HOST_NAMESPACE, ContainerRaw, RawSample, SharedNamespace, Sharing
 from ctop_py.runtimes.docker import EngineClient
-from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer
+from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, deadline_s, wait_for
+from tests.groundtruth import KernelCpu, flat_keyed_kb, kernel_cgroup_dir, kernel_cpu, net_dev_rx
 
 pytestmark = pytest.mark.docker
 
@@ -33,74 +34,98 @@ def find(sample: RawSample, cid: str) -> ContainerRaw:
     )
 
 
-def cgroup_file(c: ContainerRaw, v1_controller: str, name: str) -> Path:
-    layout = detect_layout(HostRoot())
-    assert c.cgroup_path is not None
-    if layout.mode == "v2":
-        assert layout.unified is not None
-        return layout.unified / c.cgroup_path.lstrip("/") / name
-    return layout.controllers[v1_controller] / c.cgroup_path.lstrip("/") / name
+@dataclass(frozen=True)
+class Bracketed:
+    """A sample with the kernel's counters read just before and just after it."""
+
+    before: KernelCpu
+    sample: RawSample
+    after: KernelCpu
 
 
-def usage_ns(c: ContainerRaw) -> int:
-    if detect_layout(HostRoot()).mode == "v2":
-        stat = cgroup_file(c, "cpu", "cpu.stat").read_text().split()
-        return int(stat[stat.index("usage_usec") + 1]) * 1000
-    return int(cgroup_file(c, "cpuacct", "cpuacct.usage").read_text())
+def bracketed(collector: Collector, pid: int) -> Bracketed:
+    before = kernel_cpu(pid)
+    sample = collector.sample()
+    return Bracketed(before, sample, kernel_cpu(pid))
 
 
-def test_throttled_spinner_with_limits(run_container: RunContainer) -> None:
+def rate_bounds(a: Bracketed, b: Bracketed, field: str, per: str = "") -> tuple[float, float]:
+    """The least and the most that Δfield / Δper (per: a counter, or time when empty) can be
+    between the two samples, given when the kernel's counters were read around them."""
+
+    def get(k: KernelCpu, name: str) -> int:
+        return k.monotonic_ns if not name else int(getattr(k, name))
+
+    low_num = get(b.before, field) - get(a.after, field)
+    high_num = get(b.after, field) - get(a.before, field)
+    low_den = get(b.before, per) - get(a.after, per)
+    high_den = get(b.after, per) - get(a.before, per)
+    assert low_den > 0, f"no {per or 'time'} passed between the samples"
+    return max(0, low_num) / high_den, high_num / low_den
+
+
+def assert_counters_between(b: Bracketed, c: ContainerRaw) -> None:
+    """The collector's raw counters are the kernel's, read while it sampled."""
+    assert c.cgroup is not None
+    cpu = c.cgroup.cpu
+    for name in ("usage_ns", "nr_periods", "nr_throttled", "throttled_ns"):
+        value = getattr(cpu, name)
+        assert getattr(b.before, name) <= value <= getattr(b.after, name), name
+
+
+def test_throttled_spinner_equals_the_kernel(run_container: RunContainer) -> None:
+    """CPU %, throttled % (Δnr_throttled / Δnr_periods) and throttled seconds per second of a
+    spinner limited to 0.1 CPU, against cpu.stat and cpuacct.usage read around each sample."""
     ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, mem_limit="48m", pids_limit=50)
+    pid = ctr.attrs["State"]["Pid"]
     collector = Collector()
     try:
-        time.sleep(1.0)  # let it hit the quota
-        first = collector.sample()
-        time.sleep(2.0)
-        second = collector.sample()
+        wait_for(lambda: kernel_cpu(pid).nr_throttled > 0, 10, "the spinner to hit its quota")
+        first = bracketed(collector, pid)
+        time.sleep(2.0)  # the measured window
+        second = bracketed(collector, pid)
     finally:
         collector.close()
-    view = next(v for v in derive(first, second).containers if v.id == ctr.id)
+    for b in (first, second):
+        assert_counters_between(b, find(b.sample, ctr.id))
+    view = next(v for v in derive(first.sample, second.sample).containers if v.id == ctr.id)
     assert view.name == ctr.name and view.raw.runtime == "docker"
     assert view.raw.image == BASE_IMAGE and view.raw.state == "running"
     assert view.limits.cpu_quota_cores == pytest.approx(0.1)
     assert view.limits.memory_max_bytes == 48 * 1024 * 1024
     assert view.limits.pids_max == 50
-    assert view.throttling.throttled_percent is not None
-    assert view.throttling.throttled_percent > 50  # a spinner at 0.1 CPU is throttled nearly always
-    assert view.throttling.throttled_seconds_per_s is not None
-    assert view.throttling.throttled_seconds_per_s > 0
-    # At most its quota; a busy host may give it less.
-    assert view.usage.cpu_percent is not None and 0 < view.usage.cpu_percent <= 13.0
-    assert view.usage.cpu_percent_of_quota is not None
-    assert view.usage.cpu_percent_of_quota == pytest.approx(view.usage.cpu_percent / 0.1)
+
+    cpu, throttled = view.usage.cpu_percent, view.throttling.throttled_percent
+    throttled_per_s = view.throttling.throttled_seconds_per_s
+    assert cpu is not None and throttled is not None and throttled_per_s is not None
+    low, high = rate_bounds(first, second, "usage_ns")
+    assert low * 100 <= cpu <= high * 100
+    assert view.usage.cpu_percent_of_quota == pytest.approx(cpu / 0.1)
+    low, high = rate_bounds(first, second, "nr_throttled", "nr_periods")
+    assert low * 100 <= throttled <= high * 100
+    low, high = rate_bounds(first, second, "throttled_ns")
+    assert low <= throttled_per_s <= high
     assert view.usage.pids_current == 1
-    assert view.raw.pids == (ctr.attrs["State"]["Pid"],)
+    assert view.raw.pids == (pid,)
 
 
 def test_cpu_percent_equals_kernel_counters(run_container: RunContainer) -> None:
     ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=500_000_000)
+    pid = ctr.attrs["State"]["Pid"]
     collector = Collector()
     try:
-        c0 = find(collector.sample(), ctr.id)
-        before = usage_ns(c0)
-        t_before = time.monotonic_ns()
-        first = collector.sample()
+        first = bracketed(collector, pid)
         time.sleep(1.5)
-        second = collector.sample()
-        t_after = time.monotonic_ns()
-        after = usage_ns(c0)
+        second = bracketed(collector, pid)
     finally:
         collector.close()
-    a, b = find(first, ctr.id), find(second, ctr.id)
-    assert a.cgroup is not None and b.cgroup is not None
-    assert a.cgroup.cpu.usage_ns is not None and b.cgroup.cpu.usage_ns is not None
-    # The collector's counters are the kernel's, read in order.
-    assert before <= a.cgroup.cpu.usage_ns <= b.cgroup.cpu.usage_ns <= after
-    view = next(v for v in derive(first, second).containers if v.id == ctr.id)
-    independent = 100.0 * (after - before) / (t_after - t_before)
-    assert view.usage.cpu_percent == pytest.approx(independent, abs=5.0)
-    # Never above its 0.5 CPU quota (it may get less when the host is busy).
-    assert view.usage.cpu_percent is not None and 0 < view.usage.cpu_percent <= 50.0 * 1.2
+    for b in (first, second):
+        assert_counters_between(b, find(b.sample, ctr.id))
+    view = next(v for v in derive(first.sample, second.sample).containers if v.id == ctr.id)
+    low, high = rate_bounds(first, second, "usage_ns")
+    assert view.usage.cpu_percent is not None
+    assert low * 100 <= view.usage.cpu_percent <= high * 100
+    assert high - low < 0.1  # the bracket is tight enough to mean something
 
 
 def test_namespaces_equal_readlink(run_container: RunContainer) -> None:
@@ -116,7 +141,7 @@ def test_namespaces_equal_readlink(run_container: RunContainer) -> None:
         link = os.readlink(f"/proc/{pid}/ns/{ns_type}")
         assert c.namespaces[ns_type] == int(link.split("[")[1].rstrip("]")), ns_type
     assert "pid" not in c.shared_namespaces and "net" not in c.shared_namespaces
-    assert c.shared_namespaces["user"] == "host"  # no userns-remap on this engine
+    assert c.shared_namespaces["user"] == HOST_NAMESPACE  # no userns-remap on this engine
 
 
 def test_host_pid_and_shared_net_are_flagged(run_container: RunContainer) -> None:
@@ -128,35 +153,59 @@ def test_host_pid_and_shared_net_are_flagged(run_container: RunContainer) -> Non
     finally:
         collector.close()
     ca, cb = find(sample, a.id), find(sample, b.id)
-    assert ca.shared_namespaces["pid"] == "host"
+    assert ca.shared_namespaces["pid"] == HOST_NAMESPACE
     assert "pid" not in cb.shared_namespaces
-    assert cb.shared_namespaces["net"] == f"container:{a.name}"
-    assert ca.shared_namespaces["net"] == f"shared-with:{b.name}"
+    assert cb.shared_namespaces["net"] == SharedNamespace(Sharing.JOINED, (a.name,))
+    assert ca.shared_namespaces["net"] == SharedNamespace(Sharing.OWNER, (b.name,))
     assert cb.namespaces["net"] == ca.namespaces["net"]
 
 
-def test_memory_used_equals_docker_stats(run_container: RunContainer, docker_client: Any) -> None:
+_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
+
+
+def docker_size(text: str) -> tuple[float, float]:
+    """`docker stats` prints sizes with 4 significant digits ("2.051MiB"): the value it shows
+    and how far the true value may be from it (half a unit of the last digit)."""
+    match = re.fullmatch(r"([0-9.]+)([A-Za-z]+)", text.strip())
+    assert match, text
+    number, unit = match.groups()
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    scale = _UNITS[unit]
+    return float(number) * scale, 0.5 * 10**-decimals * scale
+
+
+def test_memory_used_equals_docker_stats(run_container: RunContainer) -> None:
+    """Memory used (usage minus inactive file cache) against `docker stats`' own output."""
     ctr = run_container(BASE_IMAGE, ["sh", "-c", "dd if=/dev/zero of=/tmp/f bs=1k count=2048; "
-                                     "sleep 3600"], mem_limit="64m")  # fmt: skip
-    time.sleep(1.0)
+                                     "echo written; sleep 3600"], mem_limit="64m")  # fmt: skip
+    wait_for(lambda: b"written" in ctr.logs(), 30, "the container to write its file")
     collector = Collector()
     try:
-        for _ in range(5):
-            ours_before = find(collector.sample(), ctr.id).cgroup
-            stats = docker_client.api.stats(ctr.id, stream=False)
-            ours_after = find(collector.sample(), ctr.id).cgroup
-            assert ours_before is not None and ours_after is not None
-            if ours_before.memory.used_bytes == ours_after.memory.used_bytes:
+        for _ in range(5):  # until memory holds still across the `docker stats` call
+            before = find(collector.sample(), ctr.id).cgroup
+            stats = subprocess.run(
+                ["docker", "stats", "--no-stream", "--format", "{{json .}}", ctr.id],
+                capture_output=True, text=True, timeout=deadline_s(60),
+            )  # fmt: skip
+            after = find(collector.sample(), ctr.id).cgroup
+            assert before is not None and after is not None
+            if before.memory.used_bytes == after.memory.used_bytes:
                 break
     finally:
         collector.close()
-    assert ours_after is not None
-    mem = stats["memory_stats"]
-    inactive = mem["stats"].get("total_inactive_file", mem["stats"].get("inactive_file", 0))
-    docker_used = mem["usage"] - inactive if inactive < mem["usage"] else mem["usage"]
-    assert ours_after.memory.used_bytes == docker_used
-    assert ours_after.memory.current_bytes == mem["usage"]
-    assert ours_after.limits.memory_max_bytes == mem["limit"] == 64 * 1024 * 1024
+    assert stats.returncode == 0, stats.stderr
+    assert after is not None and after.memory.current_bytes is not None
+    shown = json.loads(stats.stdout)
+    used_text, limit_text = shown["MemUsage"].split(" / ")
+    used, slack = docker_size(used_text)
+    assert after.memory.used_bytes is not None
+    assert abs(after.memory.used_bytes - used) <= slack, (after.memory.used_bytes, used_text)
+    assert after.memory.current_bytes >= 2048 * 1024  # the file written is cached (inactive)
+    limit, slack = docker_size(limit_text)
+    assert after.limits.memory_max_bytes == 64 * 1024 * 1024
+    assert abs(after.limits.memory_max_bytes - limit) <= slack
+    percent = float(shown["MemPerc"].rstrip("%"))
+    assert abs(100 * after.memory.used_bytes / after.limits.memory_max_bytes - percent) <= 0.005
 
 
 def test_engine_unreachable_still_shows_container(run_container: RunContainer) -> None:
@@ -168,7 +217,7 @@ def test_engine_unreachable_still_shows_container(run_container: RunContainer) -
     finally:
         collector.close()
     c = find(sample, ctr.id)
-    assert sample.engine_status["docker"].startswith("unreachable")
+    assert sample.engine_status["docker"].to_text().startswith("unreachable")
     # without the API, the daemon's own files still name it (we are root)
     assert c.name == (ctr.name if os.geteuid() == 0 else ctr.id[:12])
 
@@ -190,41 +239,70 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_snapshot_json_cli(run_container: RunContainer) -> None:
+def test_snapshot_json_cli(run_container: RunContainer, docker_client: Any) -> None:
+    """Every value of `snapshot --json` that can be known is checked against the kernel and
+    `docker inspect`; cumulative counters lie between the kernel's reads around the run."""
     ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, pids_limit=50)
+    pid = ctr.attrs["State"]["Pid"]
+    inspect = docker_client.api.inspect_container(ctr.id)
+    before, rx_before = kernel_cpu(pid), net_dev_rx(pid)
     result = _cli("snapshot", "--interval", "1", "--json", ctr.name)
+    after, rx_after = kernel_cpu(pid), net_dev_rx(pid)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) >= {"time", "host", "containers"}
-    assert set(data["host"]) >= {"cgroup_version", "cpus", "memory_bytes"}
     assert data["host"]["cpus"] == os.cpu_count()
+    v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
+    assert data["host"]["cgroup_version"] == (2 if v2 else 1)
+    meminfo = flat_keyed_kb(Path("/proc/meminfo"))
+    assert data["host"]["memory_bytes"] == meminfo["MemTotal"] * 1024
+    assert data["interval_s"] >= 1.0
     (c,) = data["containers"]
-    for key in ("id", "name", "runtime", "image", "state", "init_pid", "pids", "cgroup",
-                "namespaces", "limits", "usage", "throttling", "memory_events", "psi"):  # fmt: skip
-        assert key in c, key
-    assert c["id"] == ctr.id and c["name"] == ctr.name
-    assert c["limits"]["cpu_quota_cores"] == pytest.approx(0.1)
-    assert c["limits"]["memory_max_bytes"] is None  # no limit is null, not 0
-    assert c["limits"]["pids_max"] == 50
-    # cgroupfs driver: /docker/<id>; systemd driver: /system.slice/docker-<id>.scope
-    assert c["cgroup"]["path"] in {f"/docker/{ctr.id}", f"/system.slice/docker-{ctr.id}.scope"}
-    assert c["throttling"]["throttled_percent"] > 0
-    for key in ("cpu_percent", "cpu_percent_of_quota", "memory_used_bytes",
-                "memory_current_bytes", "pids_current", "net_rx_bytes_per_s",
-                "net_tx_bytes_per_s", "io_read_bytes_per_s", "io_write_bytes_per_s"):  # fmt: skip
-        assert key in c["usage"], key
+    assert (c["id"], c["name"], c["runtime"], c["image"], c["state"]) == (
+        ctr.id, ctr.name, "docker", inspect["Config"]["Image"], "running",
+    )  # fmt: skip
+    assert c["init_pid"] == pid and c["pids"] == [pid]
+    cgroup_dir = kernel_cgroup_dir(pid, "cpu")
+    expected_path = "/" + str(cgroup_dir.relative_to(
+        Path("/sys/fs/cgroup") if v2 else Path("/sys/fs/cgroup") / cgroup_dir.parts[4]
+    ))  # fmt: skip
+    cgroup = c["cgroup"]
+    assert (cgroup["version"], cgroup["path"], cgroup["gone"]) == (
+        2 if v2 else 1,
+        expected_path,
+        False,
+    )
+    for ns_type, inode in c["namespaces"].items():
+        assert os.readlink(f"/proc/{pid}/ns/{ns_type}") == f"{ns_type}:[{inode}]"
+    host = inspect["HostConfig"]
+    assert c["limits"]["cpu_quota_cores"] == pytest.approx(host["NanoCpus"] / 1e9)
+    assert c["limits"]["memory_max_bytes"] is None and host["Memory"] == 0  # null, not 0
+    assert c["limits"]["pids_max"] == host["PidsLimit"]
+    assert c["usage"]["pids_current"] == 1
+    assert c["usage"]["cpu_percent_of_quota"] == pytest.approx(c["usage"]["cpu_percent"] / 0.1)
+    for name in ("usage_ns", "nr_periods", "nr_throttled", "throttled_ns"):
+        assert getattr(before, name) <= c["cpu"][name] <= getattr(after, name), name
+    assert c["throttling"]["nr_throttled"] == c["cpu"]["nr_throttled"]
+    assert rx_before <= c["net"]["rx_bytes"] <= rx_after
+    assert c["usage"]["net_rx_bytes_per_s"] <= (rx_after - rx_before) / data["interval_s"]
+    assert c["usage"]["io_read_bytes_per_s"] == 0 and c["usage"]["io_write_bytes_per_s"] == 0
 
 
 def test_snapshot_table_and_ns_cli(run_container: RunContainer) -> None:
     ctr = run_container(BASE_IMAGE, SLEEP, pid_mode="host")
+    pid = ctr.attrs["State"]["Pid"]
     result = _cli("snapshot", "--interval", "0.2")
     assert result.returncode == 0, result.stderr
-    assert ctr.name in result.stdout and "NAME" in result.stdout.splitlines()[0]
+    header = result.stdout.splitlines()[0].split()
+    assert header[:4] == ["NAME", "RUNTIME", "ID", "STATE"]
+    (row,) = [line.split() for line in result.stdout.splitlines() if line.startswith(ctr.name)]
+    assert row[:4] == [ctr.name, "docker", ctr.id[:12], "running"]
     result = _cli("ns", "--json")
     assert result.returncode == 0, result.stderr
     namespaces = json.loads(result.stdout)
     host_pid = [n for n in namespaces if n["type"] == "pid" and n["is_host"]]
     assert len(host_pid) == 1 and ctr.name in host_pid[0]["containers"]
+    assert os.readlink("/proc/self/ns/pid") == f"pid:[{host_pid[0]['inode']}]"
     own_net = [n for n in namespaces if n["type"] == "net" and ctr.name in n["containers"]]
     assert len(own_net) == 1 and not own_net[0]["is_host"]
-    assert ctr.attrs["State"]["Pid"] in own_net[0]["pids"]
+    assert own_net[0]["pids"] == [pid]  # `sleep` alone in its network namespace
+    assert os.readlink(f"/proc/{pid}/ns/net") == f"net:[{own_net[0]['inode']}]"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from ctop_py.mounts import (
     split_lowerdir,
     unescape_octal,
 )
+from tests.conftest import wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "layers"
 
@@ -179,13 +179,11 @@ def test_zombie_mountinfo_is_gone() -> None:
     # A zombie's /proc/PID/mountinfo fails with EINVAL (runtime-reference §8.1).
     child = subprocess.Popen(["true"])
     try:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            state = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            if state == "Z":
-                break
-            time.sleep(0.01)
-        assert state == "Z"
+
+        def zombie() -> bool:
+            return Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+        wait_for(zombie, 5, "the child to become a zombie", interval=0.01)
         with pytest.raises(Gone, match="mountinfo"):
             read_mountinfo(HostRoot(), child.pid)
     finally:

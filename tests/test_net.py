@@ -12,7 +12,16 @@ from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
 from ctop_py import net
 from ctop_py.export.json import net_to_dict
 from ctop_py.host import Malformed
-from ctop_py.model import ContainerRaw, HostInfo, Process, RawSample
+from ctop_py.model import (
+    HOST_NAMESPACE,
+    CgroupMode,
+    ContainerRaw,
+    HostInfo,
+    Process,
+    RawSample,
+    SharedNamespace,
+    Sharing,
+)
 from ctop_py.present.net import format_net
 
 
@@ -180,12 +189,13 @@ def _ctr(cid: str, pid: int, net_ns: int, shared: str | None) -> ContainerRaw:
     return ContainerRaw(
         id=cid, runtime="docker", name=f"n-{cid}", image=None, state="running", labels={},
         cgroup_path=None, init_pid=pid, pids=(pid,), namespaces={"net": net_ns},
-        shared_namespaces={"net": shared} if shared else {}, cgroup=None, net=None,
+        shared_namespaces={"net": SharedNamespace.from_text(shared)} if shared else {},
+        cgroup=None, net=None,
     )  # fmt: skip
 
 
 def _sample(containers: list[ContainerRaw], processes: list[Process]) -> RawSample:
-    host = HostInfo("h", 1, "hybrid", 2, 1 << 30, 0.0, 100, {"net": 1})
+    host = HostInfo("h", 1, CgroupMode.HYBRID, 2, 1 << 30, 0.0, 100, {"net": 1})
     return RawSample(0, 0.0, host, tuple(containers), tuple(processes), 0, 0, {})
 
 
@@ -197,10 +207,10 @@ def test_owner_of_a_joined_namespace() -> None:
     hostnet = _ctr("e", 400, 1, "host")
     assert net.netns_owner(owner) is None
     assert net.joined_by(owner) == ("n-b", "n-c")
-    assert net.netns_owner(joined) == "container:n-a"
+    assert net.netns_owner(joined) == SharedNamespace(Sharing.JOINED, ("n-a",))
     assert net.joined_by(joined) == ()
     assert net.netns_owner(alone) is None
-    assert net.netns_owner(hostnet) == "host"
+    assert net.netns_owner(hostnet) == HOST_NAMESPACE
 
 
 def test_shared_container_reads_nothing_and_says_so() -> None:
@@ -208,8 +218,8 @@ def test_shared_container_reads_nothing_and_says_so() -> None:
 
     hostnet = _ctr("e", 400, 1, "host")
     # No netlink and no file is touched: a fake root that does not exist is fine.
-    reading = net.read_container_net(HostRoot.at("/nonexistent"), hostnet, None)
-    assert reading.shared == "host"
+    reading = net.read_container_net(HostRoot.at("/nonexistent"), hostnet)
+    assert reading.shared == HOST_NAMESPACE
     assert reading.links == ()
     text = format_net(reading, None)
     assert "shares the host's network namespace" in text

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +18,7 @@ from ctop_py.derive import derive
 from ctop_py.model import RawSample
 from ctop_py.record import MAGIC, Recorder, RecordingError, read_recording
 from ctop_py.sources import ReplaySource, snapshot_at
+from tests.conftest import deadline_s, require, wait_for
 from tests.fakeroot import FakeHost, net_dev, v2_files
 
 ID = "d89ef6da903ab9e80ab773ffad6eb38d24832a7a06551e4817552ce19ffd7008"
@@ -103,11 +101,12 @@ def test_killed_recorder_leaves_a_readable_file(tmp_path: Path) -> None:
         ],
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if path.exists() and len(read_recording(path).samples) >= 3:
-            break
-        time.sleep(0.05)
+    wait_for(
+        lambda: path.exists() and len(read_recording(path).samples) >= 3,
+        30,
+        "three samples recorded",
+        interval=0.05,
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     whole = read_recording(path)
@@ -146,34 +145,32 @@ def test_unwritable_and_foreign_files(tmp_path: Path) -> None:
     one_line_error(run_cli("snapshot", "--replay", str(empty)), "no complete sample")
 
 
-@contextlib.contextmanager
-def small_tmpfs(size: str) -> Iterator[Path]:
-    directory = Path(tempfile.mkdtemp(prefix="ctop-full-"))
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
-        capture_output=True,
-    )
-    if mounted.returncode != 0:
-        os.rmdir(directory)
-        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
-    try:
-        yield directory
-    finally:
-        subprocess.run(["umount", str(directory)], check=False)
-        os.rmdir(directory)
-
-
 def test_disk_full_is_a_clear_error_and_leaves_whole_records(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
+    """A 12 KiB tmpfs fills up under `record`. It is mounted in a private mount namespace
+    (`unshare --mount`, plus a user namespace when not root), so nothing shows on the host;
+    the recording is copied out before the namespace ends."""
+    require(shutil.which("unshare") is not None, "unshare is not installed (util-linux)")
     host = fake_host(tmp_path / "root")
-    with small_tmpfs("12k") as full:
-        path = full / "rec"
-        result = run_cli("record", str(path), "--interval", "0.01", "--root", str(host.base))
-        one_line_error(result, "No space left on device")
-        recording = read_recording(path)
-        assert not recording.truncated  # the failed record was cut back off
-        assert len(recording.samples) >= 1
+    full = tmp_path / "full"
+    full.mkdir()
+    kept = tmp_path / "rec"
+    userns = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    script = (
+        'mount -t tmpfs -o size=12k tmpfs "$1" || exit 99; '
+        '"$2" -m ctop_py record "$1/rec" --interval 0.01 --root "$3"; rc=$?; '
+        'cp "$1/rec" "$4"; exit $rc'
+    )
+    result = subprocess.run(
+        ["unshare", *userns, "--mount", "--propagation", "private", "--", "sh", "-c", script,
+         "sh", str(full), sys.executable, str(host.base), str(kept)],
+        capture_output=True, text=True, timeout=deadline_s(120),
+    )  # fmt: skip
+    require(result.returncode != 99, f"cannot mount a tmpfs: {result.stderr.strip()}")
+    one_line_error(result, "No space left on device")
+    recording = read_recording(kept)
+    assert not recording.truncated  # the failed record was cut back off
+    assert len(recording.samples) >= 1
+    assert os.listdir(full) == []  # the tmpfs was private to the namespace
 
 
 def test_write_error_in_library_raises_typed(tmp_path: Path) -> None:

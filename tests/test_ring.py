@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ctop_py.demo import raw_samples
 from ctop_py.record import RecordingError, encode_record, read_recording, sample_json
 from ctop_py.ring import MAX_BYTES, WINDOW_S, SampleRing
-from ctop_py.ui.demo import raw_samples
 
 SAMPLES = raw_samples(400)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,15 @@ from typing import Any
 import pytest
 
 from ctop_py import cli, stacks
-from tests.conftest import BASE_IMAGE, SLEEP, RunContainer
+from tests.conftest import BASE_IMAGE, SLEEP, RunContainer, deadline_s
 
 pytestmark = pytest.mark.docker
 
+# The interpreter lent to the container: Debian's, or else the one running the tests (its
+# prefix is bind-mounted too).
 HOST_PYTHON = Path("/usr/bin/python3")
+if not HOST_PYTHON.exists():
+    HOST_PYTHON = Path(os.path.realpath(sys.executable))
 PROGRAM = """\
 import threading, time
 def ctop_test_idle_waiter():
@@ -33,12 +38,13 @@ ctop_test_hot_loop()
 
 
 def host_python_volumes() -> dict[str, dict[str, str]]:
-    if not HOST_PYTHON.exists():
-        pytest.skip("the host has no /usr/bin/python3 to lend the test container")
     volumes = {"/usr": {"bind": "/usr", "mode": "ro"}}
     for top in ("/lib", "/lib64", "/lib32", "/libx32"):
         if os.path.exists(top):  # a real dir, or a merged-/usr symlink: bind what it points to
             volumes[os.path.realpath(top)] = {"bind": top, "mode": "ro"}
+    if not HOST_PYTHON.is_relative_to("/usr"):
+        prefix = os.path.realpath(sys.base_prefix)
+        volumes[prefix] = {"bind": prefix, "mode": "ro"}
     return volumes
 
 
@@ -49,7 +55,7 @@ def spinner(run_container: RunContainer) -> Any:
     )
     pid = int(ctr.attrs["State"]["Pid"])
     # Wait until the interpreter runs our functions (py-spy cannot read it mid-startup).
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + deadline_s(10)
     while True:
         try:
             names = {f.name for t in stacks.dump(pid).threads for f in t.frames}

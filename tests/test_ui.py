@@ -19,11 +19,10 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static, TabbedContent, Tree
 from textual.worker import WorkerFailed
 
-from ctop_py import present
+from ctop_py import demo, present
 from ctop_py.launch import AppOptions
 from ctop_py.model import Snapshot
 from ctop_py.ui import app as ui_app
-from ctop_py.ui import demo
 from ctop_py.ui.app import CtopApp
 from ctop_py.ui.commands import CtopCommands
 from ctop_py.ui.history import container_key

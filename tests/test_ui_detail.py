@@ -7,9 +7,10 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+from ctop_py import demo
 from ctop_py.model import ContainerView, Limits, Throttling, Usage
 from ctop_py.ui import columns as cols
-from ctop_py.ui import demo, detail, fmt
+from ctop_py.ui import detail, fmt
 from ctop_py.ui.history import Histories, History, Point, container_key
 from ctop_py.ui.screens.containers import matches
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import importlib.resources
 import io
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from ctop_py.ui.screens.jump import JumpScreen
 from ctop_py.ui.screens.namespaces import NamespacesScreen
 from ctop_py.ui.source import SelfStats, fixed_probe
 from ctop_py.ui.widgets.detail_pane import DetailPane
-from tests.test_ui import SNAPSHOTS, cell, key_of, make_app, static_text
+from tests.test_ui import SNAPSHOTS, cell, drive, key_of, make_app, static_text
 
 SIZE = (170, 40)
 
@@ -65,17 +64,6 @@ def make_replay(clock: ManualClock | None = None, **kwargs: Any) -> CtopApp:
         probe=fixed_probe(SelfStats(1.0, 50 * 1024 * 1024)),
         **kwargs,
     )
-
-
-Scenario = Callable[[CtopApp, Pilot[int]], Awaitable[None]]
-
-
-def drive(app: CtopApp, scenario: Scenario, size: tuple[int, int] = SIZE) -> None:
-    async def run() -> None:
-        async with app.run_test(size=size) as pilot:
-            await scenario(app, pilot)
-
-    asyncio.run(run())
 
 
 def player(app: CtopApp) -> ReplayPlayer:

@@ -11,7 +11,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from ctop_py.ui.app import CtopApp
-from ctop_py.ui.screenshots import SIZE, _key, demo_app
+from ctop_py.ui.screenshots import SIZE, _key, demo_app, fill
 
 SnapCompare = Callable[..., bool]
 
@@ -22,13 +22,7 @@ def _app(pilot: Pilot[Any]) -> CtopApp:
 
 
 async def _fill(pilot: Pilot[Any]) -> None:
-    app = _app(pilot)
-    while True:
-        before = app.generation
-        await app.collect().wait()
-        await pilot.pause()
-        if app.generation == before:
-            break
+    await fill(_app(pilot), pilot)
 
 
 def _then(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Any]:

@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent
 
 from ctop_py.derive import derive
-from ctop_py.model import EngineEvent, Lifecycle, RawSample, Snapshot
+from ctop_py.model import EngineEvent, EngineStatus, Lifecycle, RawSample, Snapshot
 from ctop_py.record import read_recording
 from ctop_py.ring import MAX_BYTES, WINDOW_S
 from ctop_py.thresholds import describe
@@ -62,7 +62,8 @@ def story(count: int = 6, engine_status: str = "ok") -> list[RawSample]:
                 engine(i - 0.3, "start", OOM, name="oomer"),
             )
         s = sample(i, spinner, oomer, events=events)
-        samples.append(replace(s, engine_status={"docker": engine_status}))
+        status = EngineStatus.from_text(engine_status)
+        samples.append(replace(s, engine_status={"docker": status}))
     return samples
 
 

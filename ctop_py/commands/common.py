@@ -8,11 +8,12 @@ from typing import Protocol, TypeVar
 
 from ctop_py import present
 from ctop_py.collect import Collector
+from ctop_py.errors import CtopError
 from ctop_py.host import HostRoot
-from ctop_py.model import ContainerRaw
+from ctop_py.model import ContainerRaw, RawSample
 
 
-class CliError(Exception):
+class CliError(CtopError):
     """A user-facing failure: printed as one line, exit code 2."""
 
 
@@ -62,8 +63,8 @@ def find_container(containers: Sequence[C], ref: str) -> C:
     raise CliError(f"no such container: {present.safe(ref)}")
 
 
-def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
-    """One sample of the host, and the running container that `ref` names."""
+def sample_and_find(root: HostRoot, ref: str) -> tuple[RawSample, ContainerRaw]:
+    """One sample of the host, and the running container that `ref` names in it."""
     collector = Collector(root)
     try:
         sample = collector.sample()
@@ -72,10 +73,15 @@ def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
     try:
         container = find_container(sample.containers, ref)
     except CliError as exc:
-        down = [f"{r} engine {s}" for r, s in sample.engine_status.items() if s != "ok"]
+        down = [f"{r} engine {s.problem}" for r, s in sample.engine_status.items() if not s.ok]
         if down:
             raise CliError(f"{exc}; names are unknown: {'; '.join(down)}") from None
         raise
     if container.init_pid is None:
         raise CliError(f"container {present.safe(container.name)} is not running")
-    return container
+    return sample, container
+
+
+def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
+    """The running container that `ref` names (one sample of the host)."""
+    return sample_and_find(root, ref)[1]

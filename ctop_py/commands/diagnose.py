@@ -74,9 +74,9 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
         for f in found:
             print(f"{name} ({present.safe(c.state, 12)}): {f.severity}: {f.sentence}")
     for runtime, status in last.engine_status.items():
-        if status != "ok":
+        if not status.ok:
             print(
-                f"note: {runtime} engine {present.safe(status)}: restarts and exit codes "
+                f"note: {runtime} engine {present.safe(status.to_text())}: restarts and exit codes "
                 "are unknown; kernel counters only",
                 file=sys.stderr,
             )

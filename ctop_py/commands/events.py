@@ -8,6 +8,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from ctop_py.collect import Collector
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.events import Event, EventLog, format_numbers, from_engine
 from ctop_py.export.json import to_json
+from ctop_py.model import EngineStatus
 from ctop_py.runtimes.engine_events import read_past_events
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -117,11 +119,11 @@ def cmd_events(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine_notes(status: Any) -> None:
+def _engine_notes(status: Mapping[str, EngineStatus]) -> None:
     for runtime, state in status.items():
-        if state != "ok":
+        if not state.ok:
             print(
-                f"note: {runtime} engine {present.safe(state)}: its events are missing; "
+                f"note: {runtime} engine {present.safe(state.to_text())}: its events are missing; "
                 "kernel events only",
                 file=sys.stderr,
             )

@@ -7,11 +7,9 @@ import time
 from typing import Any
 
 from ctop_py import net, present
-from ctop_py.collect import Collector
-from ctop_py.commands.common import CliError, find_container, number_in, root_of
+from ctop_py.commands.common import CliError, number_in, resolve_running, root_of
 from ctop_py.export.json import dumps, net_to_dict
-from ctop_py.host import HostError, HostRoot
-from ctop_py.model import ContainerRaw, RawSample
+from ctop_py.host import HostError
 from ctop_py.present.net import format_net
 
 
@@ -36,27 +34,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_net)
 
 
-def sample_and_find(root: HostRoot, ref: str) -> tuple[RawSample, ContainerRaw]:
-    collector = Collector(root)
-    try:
-        sample = collector.sample()
-    finally:
-        collector.close()
-    container = find_container(sample.containers, ref)
-    if container.init_pid is None:
-        raise CliError(f"container {present.safe(container.name)} is not running")
-    return sample, container
-
-
 def cmd_net(args: argparse.Namespace) -> int:
     root = root_of(args)
-    sample, container = sample_and_find(root, args.container)
+    container = resolve_running(root, args.container)
     try:
-        reading = net.read_container_net(root, container, sample)
+        reading = net.read_container_net(root, container)
         rates = None
         if args.interval is not None and reading.shared is None:
             time.sleep(args.interval)
-            second = net.read_container_net(root, container, sample)
+            second = net.read_container_net(root, container)
             rates = net.rates(reading.reading, second.reading)
             reading = second
     except HostError as exc:

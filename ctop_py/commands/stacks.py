@@ -7,8 +7,7 @@ import sys
 from typing import Any
 
 from ctop_py import present, stacks
-from ctop_py.commands.common import CliError, number_in, root_of
-from ctop_py.commands.net import sample_and_find
+from ctop_py.commands.common import CliError, number_in, root_of, sample_and_find
 from ctop_py.export.json import dumps, to_json
 from ctop_py.model import ContainerRaw, Process
 from ctop_py.present.stacks import results_text

@@ -10,9 +10,9 @@ from ctop_py.model import ContainerView, Snapshot
 
 def engine_notes(snapshot: Snapshot) -> list[str]:
     return [
-        f"{runtime} engine {status}: its containers show with ids, not names"
+        f"{runtime} engine {status.problem}: its containers show with ids, not names"
         for runtime, status in snapshot.raw.engine_status.items()
-        if status != "ok"
+        if not status.ok
     ]
 
 

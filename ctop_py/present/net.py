@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ctop_py import net, present
+from ctop_py.model import SharedNamespace, Sharing
 
 
-def _sharing_text(shared: str) -> str:
-    if shared == "host":
+def _sharing_text(shared: SharedNamespace) -> str:
+    if shared.sharing is Sharing.HOST:
         return "shares the host's network namespace (--net=host): its links are the host's"
-    owner = shared.removeprefix("container:")
+    owner = ",".join(shared.containers)
     return (
         f"shares the network namespace of container {owner} (--net=container:{owner}): "
         f"its links are listed under `ctop-py net {owner}`"

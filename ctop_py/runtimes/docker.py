@@ -15,6 +15,7 @@ from ctop_py.runtimes.base import HEX64, Claim, Meta, components, prefix_through
 
 _SCOPE = re.compile(rf"^docker-({HEX64})\.scope$")
 _BARE = re.compile(rf"^({HEX64})$")
+_HAS_PROCESSES = ("running", "paused")  # the states in which a container has a cgroup
 
 
 class DockerRuntime:
@@ -55,13 +56,27 @@ class EngineClient:
 
     Listing is cached: refreshed when an unknown id shows up or every `ttl` seconds, and retried
     at most every `retry_s` while the engine is unreachable. Never used for statistics.
+
+    When the cache and the kernel disagree (a container listed as running whose cgroup is gone:
+    it stopped or is being removed; one listed as created or exited that has a cgroup: it just
+    started), the list is refreshed on every call for `settle_s`, so a removed container does
+    not linger as an "exited" row from the cache for up to `ttl`, and a state shows at once.
     """
 
-    def __init__(self, runtime: str, base_url: str, ttl: float = 5.0, retry_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        runtime: str,
+        base_url: str,
+        ttl: float = 5.0,
+        retry_s: float = 5.0,
+        settle_s: float = 3.0,
+    ) -> None:
         self.runtime = runtime
         self.base_url = base_url
         self.ttl = ttl
         self.retry_s = retry_s
+        self.settle_s = settle_s
+        self._changing: dict[str, float] = {}  # id -> when the cache first disagreed
         self.status = "not contacted"
         self._client: Any = None
         self._meta: dict[str, Meta] = {}
@@ -76,10 +91,19 @@ class EngineClient:
         return self._client
 
     def metadata(self, wanted_ids: Iterable[str]) -> Mapping[str, Meta]:
+        """`wanted_ids`: the ids of every live cgroup of this runtime."""
         now = time.monotonic()
-        unknown = any(i not in self._meta for i in wanted_ids)
+        wanted = set(wanted_ids)
+        unknown = any(i not in self._meta for i in wanted)
         stale = now - self._listed_at > self.ttl
-        if (unknown or stale) and now - self._failed_at > self.retry_s:
+        for cid, meta in self._meta.items():
+            if (meta.state in _HAS_PROCESSES) != (cid in wanted) and meta.state != "restarting":
+                self._changing.setdefault(cid, now)  # the cache and the kernel disagree
+            else:
+                self._changing.pop(cid, None)
+        self._changing = {c: t for c, t in self._changing.items() if c in self._meta}
+        settling = any(now - t < self.settle_s for t in self._changing.values())
+        if (unknown or stale or settling) and now - self._failed_at > self.retry_s:
             self._list(now)
         return self._meta
 

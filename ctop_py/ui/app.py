@@ -43,7 +43,7 @@ from ctop_py.ui.control import (
     ReplayControl,
     control_name,
 )
-from ctop_py.ui.history import Histories
+from ctop_py.ui.history import Histories, container_key
 from ctop_py.ui.messages import (
     ControlMoved,
     DetailWanted,
@@ -202,6 +202,22 @@ class CtopApp(App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, LiveScreen):
                 screen.push(self._state, render if screen is top else None)
+
+    def use_controller(self, controller: Controller) -> None:
+        """Swap what paces the app (the live ring buffer of recent samples: step back into a
+        ReplayControl over them, then return to the LiveControl). Its keys, header line and
+        palette entries follow; the histories are kept until its first frame."""
+        self.controller = controller
+        self._index = None
+        self._state = replace(
+            self._state,
+            replaying=controller.replaying,
+            reads_host=controller.reads_host,
+            shadowed=controller.shadowed,
+        )
+        self._moved()
+        if self.autostart and not self._collecting:
+            self.collect()
 
     # -- collecting --------------------------------------------------------------------------
 
@@ -408,7 +424,9 @@ class CtopApp(App[int]):
         else:
             self._detail_keys.discard(message.key)
             self.histories.unpin(message.key)
-        ids = frozenset(k.split(":", 1)[1] for k in self._detail_keys)
+        snapshot = self._state.snapshot
+        views = snapshot.containers if snapshot is not None else ()
+        ids = frozenset(v.id for v in views if container_key(v) in self._detail_keys)
         reads = self.controller.want_detail(ids)
         wanted = reads and message.wanted and self.autostart and not self.paused
         if wanted and not self._collecting:

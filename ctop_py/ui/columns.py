@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ctop_py import present
 from ctop_py.diagnose import Finding
-from ctop_py.model import ContainerView
+from ctop_py.model import HOST_NAMESPACE, ContainerView
 from ctop_py.present import DASH, NO_LIMIT
 from ctop_py.ui import fmt
 from ctop_py.ui.history import History
@@ -144,7 +144,7 @@ def _memory_percent(r: RowInput) -> Cell:
 
 def _net(r: RowInput) -> Cell:
     u = r.view.usage
-    if r.view.raw.shared_namespaces.get("net") == "host":
+    if r.view.raw.shared_namespaces.get("net") == HOST_NAMESPACE:
         return "host net", fmt.DIM
     return f"{fmt.short_size(u.net_rx_bytes_per_s)} / {fmt.short_size(u.net_tx_bytes_per_s)}", ""
 

@@ -11,7 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ctop_py import present
-from ctop_py.model import NAMESPACE_TYPES, ContainerView, Limits, ProcessUsage
+from ctop_py.model import (
+    HOST_NAMESPACE,
+    NAMESPACE_TYPES,
+    ContainerView,
+    Limits,
+    ProcessUsage,
+)
 from ctop_py.present import DASH, NO_LIMIT
 from ctop_py.ui import fmt
 from ctop_py.ui.history import History
@@ -381,12 +387,11 @@ def namespaces_table(view: ContainerView, host: Mapping[str, int]) -> Renderable
             )
             continue
         shared = raw.shared_namespaces.get(ns_type)
-        if shared == "host" or (shared is None and host.get(ns_type) == inode):
+        if shared == HOST_NAMESPACE or (shared is None and host.get(ns_type) == inode):
             cell = Text("the host's: not isolated", style=fmt.WARN)
-        elif shared and shared.startswith(("container:", "shared-with:")):
-            # "container:<owner>" joined another's; "shared-with:<others>" others joined it
-            names = shared.partition(":")[2].split(",")
-            others = ", ".join(present.safe(n, 40) for n in names if n)
+        elif shared is not None:
+            # JOINED: the owner's, which it joined; OWNER: the others joined it
+            others = ", ".join(present.safe(n, 40) for n in shared.containers)
             cell = Text(f"shared with {others}", style="cyan")
         else:
             cell = Text("private", style="green")

@@ -58,7 +58,7 @@ def network_loader(root: HostRoot) -> Loader:
         if _running(view) is None:
             return "the container is not running: it has no network namespace"
         try:
-            reading = net.read_container_net(root, view.raw, None)
+            reading = net.read_container_net(root, view.raw)
         except HostError as exc:
             return present.safe(str(exc))
         return format_net(reading, None)

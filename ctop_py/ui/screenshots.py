@@ -1,4 +1,4 @@
-"""Render SVG screenshots of the app from made-up but realistic Snapshots (ctop_py.ui.demo).
+"""Render SVG screenshots of the app from made-up but realistic Snapshots (ctop_py.demo).
 
     python -m ctop_py.ui.screenshots DIR
 
@@ -17,11 +17,14 @@ import importlib.resources
 import sys
 from datetime import UTC
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
+
+from ctop_py import demo
 from ctop_py.launch import AppOptions, Recorded
 from ctop_py.model import RawSample
 from ctop_py.record import read_recording
-from ctop_py.ui import demo
 from ctop_py.ui.app import CtopApp, make_app
 from ctop_py.ui.history import container_key
 from ctop_py.ui.replay import ManualClock
@@ -52,6 +55,16 @@ def demo_app(count: int = 60, show_all: bool = True) -> CtopApp:
     return app
 
 
+async def fill(app: CtopApp, pilot: Pilot[Any]) -> None:
+    """Collect until the static source has nothing new: every demo snapshot applied."""
+    while True:
+        before = app.generation
+        await app.collect().wait()
+        await pilot.pause()
+        if app.generation == before:
+            break
+
+
 def _key(app: CtopApp, name: str) -> str:
     assert app.snapshot is not None
     return next(container_key(v) for v in app.snapshot.containers if v.name == name)
@@ -68,12 +81,7 @@ async def render(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
         written.append(path)
 
     async with app.run_test(size=size) as pilot:
-        while True:
-            before = app.generation
-            await app.collect().wait()
-            await pilot.pause()
-            if app.generation == before:
-                break
+        await fill(app, pilot)
         shot("containers", "ctop-py — containers")
 
         app.open_container(_key(app, "db"))

@@ -25,6 +25,8 @@ export PYTHONPYCACHEPREFIX=${V2HOST_PYCACHE:?set by vm.sh} PIP_DISABLE_PIP_VERSI
        HYPOTHESIS_STORAGE_DIRECTORY=/root/.hypothesis
 # Under TCG a `docker run` takes ~4 s: give tests/test_churn.py's burst time to start containers.
 export CTOP_STRESS_SECONDS=${CTOP_STRESS_SECONDS:-30}
+# Every test deadline is scaled by this (tests/conftest.py deadline_s): TCG is ~4x slower.
+export CTOP_TEST_SLOWNESS=${CTOP_TEST_SLOWNESS:-4}
 
 # Both steps are slow under TCG and independent: run them side by side.
 step "tests/images/build.sh & pip install -e '.[dev]' into $VENV"

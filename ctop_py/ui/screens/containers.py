@@ -95,6 +95,7 @@ class ContainersScreen(LiveScreen):
             container_key(v): RowInput(v, histories.get(container_key(v)), findings.get(v.id, ()))
             for v in self.shown_containers()
         }
+        self.table.shadowed = self.state.shadowed
         self.table.show(rows, cols.BY_KEY[self.sort_key], self.reverse)
         self._title(len(rows))
 

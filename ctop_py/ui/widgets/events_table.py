@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from ctop_py import present
 from ctop_py.diagnose import Finding
 from ctop_py.events import Event, format_numbers
+from ctop_py.model import EngineStatus
 from ctop_py.ui import fmt
 
 COLUMNS = ("TIME", "SOURCE", "KIND", "CONTAINER", "NUMBERS")
@@ -54,8 +55,8 @@ def findings_text(findings: Sequence[Finding]) -> Text:
     return text
 
 
-def engine_note(engine_status: Mapping[str, str]) -> str:
-    down = [f"{r} engine {s}" for r, s in engine_status.items() if s != "ok"]
+def engine_note(engine_status: Mapping[str, EngineStatus]) -> str:
+    down = [f"{r} engine {s.to_text()}" for r, s in engine_status.items() if not s.ok]
     if not down:
         return ""
     return "; ".join(present.safe(d, 120) for d in down) + ": its events are missing (kernel only)"

@@ -43,10 +43,11 @@ def header_text(
         text.append(f" · {running} running / {len(snapshot.containers)} containers")
         for runtime, status in sorted(snapshot.raw.engine_status.items()):
             text.append(" · ")
-            if status == "ok":
+            if status.ok:
                 text.append(f"{present.safe(runtime)}: ok", style="green")
             else:
-                text.append(f"{present.safe(runtime)}: {present.safe(status, 48)}", style=fmt.WARN)
+                problem = present.safe(status.to_text(), 48)
+                text.append(f"{present.safe(runtime)}: {problem}", style=fmt.WARN)
     text.append("\n")
     if replay is not None:
         _replay_line(text, replay)

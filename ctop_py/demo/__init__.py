@@ -13,12 +13,17 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from ctop_py.demo.host import HOST_NS
 from ctop_py.derive import derive
 from ctop_py.model import (
+    ENGINE_OK,
+    HOST_NAMESPACE,
     CgroupEntry,
+    CgroupMode,
     CgroupStats,
     ContainerRaw,
     CpuCounters,
+    EngineStatus,
     HostInfo,
     IoCounters,
     Limits,
@@ -28,6 +33,8 @@ from ctop_py.model import (
     Psi,
     PsiLine,
     RawSample,
+    SharedNamespace,
+    Sharing,
     Snapshot,
 )
 
@@ -36,21 +43,11 @@ GiB = 1024 * MiB
 TICKS = 100
 T0 = 1_764_400_000.0  # 2025-11-29, a fixed wall clock
 
-HOST_NS = {
-    "cgroup": 4026531835,
-    "ipc": 4026531839,
-    "mnt": 4026531841,
-    "net": 4026531840,
-    "pid": 4026531836,
-    "time": 4026531834,
-    "user": 4026531837,
-    "uts": 4026531838,
-}
 
 HOST = HostInfo(
     hostname="node-7",
     cgroup_version=2,
-    cgroup_mode="v2",
+    cgroup_mode=CgroupMode.V2,
     cpus=8,
     memory_bytes=32 * GiB - 700 * MiB,
     boot_time=T0 - 86400 * 12,
@@ -468,22 +465,27 @@ HOST_PROCS = [
 ]
 
 
-def _shared(specs: list[Spec]) -> dict[str, dict[str, str]]:
-    """type -> 'host' or 'container:<names>', like Collector's marking."""
+def _shared(specs: list[Spec]) -> dict[str, dict[str, SharedNamespace]]:
+    """type -> whose namespace, as the Collector marks it: the host's, or for a namespace of
+    several containers the first one's (it started first) and the others joined it."""
     owners: dict[tuple[str, int], list[str]] = {}
     for s in specs:
         for t, inode in s.namespaces.items():
             owners.setdefault((t, inode), []).append(s.name)
-    result: dict[str, dict[str, str]] = {}
+    result: dict[str, dict[str, SharedNamespace]] = {}
     for s in specs:
         shared = {}
         for t, inode in s.namespaces.items():
             if HOST_NS.get(t) == inode:
-                shared[t] = "host"
+                shared[t] = HOST_NAMESPACE
                 continue
-            others = [n for n in owners[(t, inode)] if n != s.name]
-            if others:
-                shared[t] = "container:" + ",".join(sorted(others))
+            holders = owners[(t, inode)]
+            if len(holders) == 1:
+                continue
+            if holders[0] == s.name:
+                shared[t] = SharedNamespace(Sharing.OWNER, tuple(sorted(holders[1:])))
+            else:
+                shared[t] = SharedNamespace(Sharing.JOINED, (holders[0],))
         result[s.name] = shared
     return result
 
@@ -532,7 +534,9 @@ def _advance(spec: Spec, c: _Counters, i: int, dt: float) -> None:
         c.proc_ticks[p.pid] = c.proc_ticks.get(p.pid, 1000.0) + used * p.share * dt * TICKS
 
 
-def _raw_container(spec: Spec, c: _Counters, i: int, shared: dict[str, str]) -> ContainerRaw:
+def _raw_container(
+    spec: Spec, c: _Counters, i: int, shared: dict[str, SharedNamespace]
+) -> ContainerRaw:
     cgroup = None
     path = None
     if spec.limits is not None:
@@ -659,7 +663,10 @@ def raw_samples(
                 processes=_processes(specs, counters),
                 host_cpu_busy_ticks=int(busy),
                 host_cpu_total_ticks=int(total),
-                engine_status={"docker": "ok", "podman": "unreachable: connection refused"},
+                engine_status={
+                    "docker": ENGINE_OK,
+                    "podman": EngineStatus("unreachable: connection refused"),
+                },
             )
         )
     return samples
