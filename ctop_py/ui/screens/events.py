@@ -13,7 +13,7 @@ from ctop_py.diagnose import EVENTS_SHOWN
 from ctop_py.ui import fmt
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.state import UiState
-from ctop_py.ui.widgets.events_table import EventsTable, engine_note
+from ctop_py.ui.widgets.events_table import ROWS, EventsTable, engine_note
 from ctop_py.ui.widgets.header import HostHeader
 
 
@@ -42,7 +42,8 @@ class EventsScreen(LiveScreen):
         table = self.query_one(EventsTable)
         count = table.show(self.state.diagnosis.events)
         note = Text(
-            f" host events, newest first: {count} (the newest {EVENTS_SHOWN:,} at most) ",
+            f" host events, newest first: {count} shown (the newest {ROWS} of the last "
+            f"{EVENTS_SHOWN:,}) ",
             style="bold",
         )
         missing = engine_note(snapshot.raw.engine_status) if snapshot else ""

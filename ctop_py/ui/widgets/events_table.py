@@ -15,6 +15,7 @@ from ctop_py.model import EngineStatus
 from ctop_py.ui import fmt
 
 COLUMNS = ("TIME", "SOURCE", "KIND", "CONTAINER", "NUMBERS")
+ROWS = 300  # rows on screen at most: the table is rebuilt when a new event comes
 DANGER_KINDS = frozenset({"oom-kill", "pids-max", "memory-max", "destroy"})
 WARN_KINDS = frozenset({"restart", "throttle-start", "memory-high", "kill", "stop"})
 
@@ -77,6 +78,7 @@ class EventsTable(DataTable[Text]):
         """Show `events` (newest first), only `container_id`'s when given; returns how many."""
         if container_id is not None:
             events = [e for e in events if e.container_id == container_id]
+        events = events[:ROWS]
         marker = (len(events), events[0] if events else None)
         if marker == self._shown:
             return len(events)
