@@ -40,13 +40,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--live", default="10,100", help="container counts on the engine")
     p.add_argument("--fake", default="1000,5000", help="container counts in fake v2 roots")
     p.add_argument("--layers", default="10000,100000", help="upper-directory sizes")
+    p.add_argument("--explore", default="100000", help="files in the explorer's layer")
     p.add_argument("--app-seconds", type=float, default=60.0)
     p.add_argument("--before", metavar="GIT_REF", help="also measure ctop_py at this revision")
-    p.add_argument("--skip", default="", help="comma list: live,peers,glances,app,fake,layers")
+    p.add_argument(
+        "--skip", default="", help="comma list: live,peers,glances,app,fake,layers,explore"
+    )
     p.add_argument("--no-write", action="store_true", help="do not write JSON or BENCHMARKS.md")
     args = p.parse_args(argv)
     if args.quick:
         args.live, args.fake, args.layers, args.app_seconds = "3", "200", "2000", 10.0
+        args.explore = "5000"
     return args
 
 
@@ -67,6 +71,7 @@ class Run:
             "live": {},
             "fake": {},
             "layers": {},
+            "explore": {},
             "errors": {},
         }
 
@@ -272,6 +277,15 @@ class Run:
                 functools.partial(bench_changes, self.workdir, n),
             )
 
+    def explore(self) -> None:
+        from benchmarks.explorebench import bench_explore
+
+        for n in _ints(self.args.explore):
+            self.results["explore"][str(n)] = self.step(
+                f"explore {n}: layer tree and efficiency",
+                functools.partial(bench_explore, self.workdir, n),
+            )
+
     def go(self) -> dict[str, Any]:
         _remove_stale_workdirs()
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -285,6 +299,8 @@ class Run:
                 self.fake()
             if "layers" not in self.skip:
                 self.layers()
+            if "explore" not in self.skip:
+                self.explore()
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.results["meta"]["seconds"] = round(self.elapsed(), 1)

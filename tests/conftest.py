@@ -25,7 +25,11 @@ REPO = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "ctop-test-base:1"
 LAYERED_IMAGE = "ctop-test-layered:1"
 HISTORY_IMAGE = "ctop-test-history:1"  # a file deleted and a directory replaced in lower layers
+# overwritten, deleted and replaced files and directories, many small files (Dockerfile.explore)
+EXPLORE_IMAGE = os.environ.get("CTOP_EXPLORE_IMAGE", "ctop-test-explore:1")
 TEST_LABEL = "ctop-py-test"
+# Containers are named PREFIX<random>; CTOP_TEST_NAME_PREFIX sets it (parallel runs on one engine).
+NAME_PREFIX = os.environ.get("CTOP_TEST_NAME_PREFIX", "ctop-test-")
 # Leftovers of a crashed run are removed, but only old ones: other runs may be live right now.
 LEFTOVER_AGE_S = 3600
 
@@ -142,7 +146,7 @@ def run_container(docker_client: DockerClient) -> Iterator[RunContainer]:
     started: list[Any] = []
 
     def run(image: str = BASE_IMAGE, command: Any = None, **kwargs: Any) -> Any:
-        name = kwargs.pop("name", None) or f"ctop-test-{uuid.uuid4().hex[:10]}"
+        name = kwargs.pop("name", None) or f"{NAME_PREFIX}{uuid.uuid4().hex[:10]}"
         labels = {TEST_LABEL: "1", **kwargs.pop("labels", {})}
         container = docker_client.containers.run(
             image, command, name=name, labels=labels, detach=True, **kwargs

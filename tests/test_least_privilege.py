@@ -362,7 +362,6 @@ from ctop_py.sources import LiveSource
 from ctop_py.launch import AppOptions
 from ctop_py.ui.app import make_app
 from ctop_py.ui.history import container_key
-from ctop_py.ui.widgets.detail_pane import DetailPane
 
 async def main() -> None:
     source = LiveSource(HostRoot())
@@ -378,10 +377,13 @@ async def main() -> None:
         app.open_container(container_key(view))
         await pilot.pause()
         await pilot.press("5")
-        await app.workers.wait_for_complete()
+        for _ in range(300):  # the explorer's workers (some replace others: no wait_for_complete)
+            await pilot.pause(0.02)
+            if all(w.is_finished for w in app.workers):
+                break
         await pilot.pause()
-        pane = app.screen.query_one("#pane-layers", DetailPane).query_one(Static).content
-        print("LAYERS", pane.plain if isinstance(pane, Text) else pane)
+        head = app.screen.query_one("#pane-layers #lx-head", Static).content
+        print("LAYERS", head.plain if isinstance(head, Text) else head)
     source.close()
 
 asyncio.run(main())
@@ -410,13 +412,13 @@ APP_BRIEFLY = """
 import asyncio, sys
 from ctop_py.host import HostRoot
 from ctop_py.sources import LiveSource
-from ctop_py.ui.app import CtopApp
-from ctop_py.ui.loaders import live_loaders
+from ctop_py.launch import AppOptions
+from ctop_py.ui.app import make_app
 from ctop_py.ui.history import container_key
 
 async def main() -> None:
     source = LiveSource(HostRoot())
-    app = CtopApp(source, autostart=False, loaders=live_loaders(HostRoot()))
+    app = make_app(source, AppOptions(autostart=False))
     async with app.run_test(size=(200, 50)) as pilot:
         for _ in range(2):
             await app.collect().wait()

@@ -333,7 +333,7 @@ def test_enter_opens_the_container_screen_with_its_tabs() -> None:
         )  # uid 0, named by the injected lookup
         await pilot.press("5")
         pane = screen.query_one("#pane-layers", DetailPane)
-        assert "mount stack loads here" in str(pane.query_one(Static).content)
+        assert "layers load here" in str(pane.query_one(Static).content)
         await pilot.press("escape")
         assert isinstance(app.screen, ContainersScreen)
         assert table(app).selected_key == key_of(app, "spinner")

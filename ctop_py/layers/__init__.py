@@ -22,7 +22,13 @@ from ctop_py.layers.listing import (
     walk_dir,
     walk_layer,
 )
-from ctop_py.layers.provenance import HitState, LayerHit, Provenance, provenance
+from ctop_py.layers.provenance import (
+    HitState,
+    LayerHit,
+    Provenance,
+    layers_provenance,
+    provenance,
+)
 from ctop_py.layers.render import (
     changes_to_dict,
     format_changes,
@@ -61,6 +67,7 @@ __all__ = [
     "format_provenance",
     "format_stack",
     "layer_to_dict",
+    "layers_provenance",
     "list_dir",
     "list_layer",
     "list_merged",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -143,12 +144,19 @@ def _root_provenance(root: HostRoot, layers: list[Layer]) -> Provenance:
 def provenance(root: HostRoot, stack: MountStack, path: str) -> Provenance:
     """Where `path` (a path inside the container) comes from. Never follows symlinks: for
     '/a/b' where /a is a symlink, the answer says so in `hidden_by`."""
+    return layers_provenance(root, stack.layers, stack.xattr_prefix, path)
+
+
+def layers_provenance(
+    root: HostRoot, stack_layers: Sequence[Layer], prefix: str, path: str
+) -> Provenance:
+    """provenance() over any list of layers, top first (an image's, or a stack cut at a
+    layer)."""
     parts = fsutil.split_path(path)
     norm = fsutil.container_path(parts)
-    layers = [layer for layer in stack.layers if layer.exists]
+    layers = [layer for layer in stack_layers if layer.exists]
     if not parts:
         return _root_provenance(root, layers)
-    prefix = stack.xattr_prefix
     skipped: list[Skipped] = []
     per_layer = [
         _walk_layer(layer_dir(root, layer), parts, prefix, layer.label, skipped) for layer in layers

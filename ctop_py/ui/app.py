@@ -32,6 +32,8 @@ from ctop_py import present
 from ctop_py.diagnose import Diagnoser, Diagnosis
 from ctop_py.host import HostError
 from ctop_py.launch import AppOptions, Recorded
+from ctop_py.layers.explore import ExploreSource
+from ctop_py.layers.image import ImageRef
 from ctop_py.model import RawSample, Snapshot
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.commands import CtopCommands
@@ -48,6 +50,7 @@ from ctop_py.ui.messages import (
     ControlMoved,
     DetailWanted,
     OpenContainer,
+    OpenImageLayers,
     SnapshotReady,
     StackTargetPicked,
 )
@@ -56,6 +59,7 @@ from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.screens.containers import ContainersScreen
 from ctop_py.ui.screens.events import EventsScreen
 from ctop_py.ui.screens.help import HelpScreen
+from ctop_py.ui.screens.layers import ImageLayersScreen
 from ctop_py.ui.screens.namespaces import NamespacesScreen
 from ctop_py.ui.source import (
     NOWHERE,
@@ -72,6 +76,7 @@ from ctop_py.ui.source import (
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import Loader
+from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 
 
 def _action(binding: BindingType) -> str:
@@ -107,13 +112,15 @@ class CtopApp(App[int]):
         loaders: Mapping[str, Loader] | None = None,
         namespaces: NamespaceLister | None = None,
         stack_targets: dict[str, int] | None = None,
+        explore: ExploreSource | None = None,
     ) -> None:
         """Use `make_app`. `autostart=False`: no timer; call `collect()` to take each step
         (tests). `loaders`: functions filling the container screen's on-demand panes
         ("layers", "network", "stacks"); each runs in a worker thread with the ContainerView.
         `namespaces`: lists a sample's namespaces for the namespaces screen (worker thread).
         `stack_targets`: container key -> pid whose stacks the Stacks tab shows (the stacks
-        loader reads it; `t` on the Processes tab sets it)."""
+        loader reads it; `t` on the Processes tab sets it). `explore`: reads layers and
+        images for the layers explorer (live only)."""
         super().__init__()
         self.controller = controller
         self.autostart = autostart
@@ -123,6 +130,7 @@ class CtopApp(App[int]):
         self.loaders: dict[str, Loader] = dict(loaders or {})
         self.list_namespaces: NamespaceLister = namespaces or namespaces_at(NOWHERE)
         self.stack_targets: dict[str, int] = {} if stack_targets is None else stack_targets
+        self.explore = explore
         self._index: int | None = None  # the position on screen, in a replay
         self._collecting = False
         self._timer: Timer | None = None
@@ -381,6 +389,7 @@ class CtopApp(App[int]):
         sections += [
             ("containers", [*table, *ContainersScreen.BINDINGS]),
             ("one container", list(ContainerScreen.BINDINGS)),
+            ("layers explorer (Layers tab, image layers)", list(LayerExplorer.BINDINGS)),
             ("namespaces", list(NamespacesScreen.BINDINGS)),
         ]
         self.push_screen(HelpScreen(sections, replay=controller.replaying))
@@ -444,7 +453,23 @@ class CtopApp(App[int]):
     def open_container(self, key: str) -> None:
         if isinstance(self.screen, ContainerScreen) and self.screen.key == key:
             return
-        self.push_screen(ContainerScreen(key, self._state, self.loaders))
+        self.push_screen(ContainerScreen(key, self._state, self.loaders, self.explore))
+
+    def on_open_image_layers(self, message: OpenImageLayers) -> None:
+        self.open_image_layers(message.ref)
+
+    def open_image_layers(self, ref: str) -> None:
+        """The layers of a local image, read from the image store (live only)."""
+        if self.explore is None or not self._state.reads_host:
+            self.notify("image layers are live only: a recording has none", severity="warning")
+            return
+        self.push_screen(ImageLayersScreen(self.explore, ref))
+
+    def image_refs(self) -> tuple[ImageRef, ...]:
+        """Local images for the palette (reads the image store: call it off the UI thread)."""
+        if self.explore is None or not self._state.reads_host:
+            return ()
+        return self.explore.images()
 
     def containers_action(self, action: str, *args: str) -> None:
         """Run an action of the containers screen (from the command palette), showing it."""
@@ -496,6 +521,7 @@ def make_app(
     else:
         controller = LiveControl(source, options.interval_s)
     targets: dict[str, int] = {}
+    explore: ExploreSource | None = None
     if isinstance(source, LiveSource):
         from ctop_py.ui.loaders import live_loaders
         from ctop_py.ui.source import live_namespaces_at
@@ -503,6 +529,7 @@ def make_app(
         root = source.collector.root
         loaders = live_loaders(root, targets) if loaders is None else loaders
         namespaces = namespaces or live_namespaces_at(root)
+        explore = ExploreSource(root)
     return CtopApp(
         controller,
         autostart=options.autostart,
@@ -512,6 +539,7 @@ def make_app(
         loaders=loaders,
         namespaces=namespaces,
         stack_targets=targets,
+        explore=explore,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol, cast
@@ -11,6 +12,7 @@ from textual.content import Content
 from textual.markup import escape
 
 from ctop_py import present
+from ctop_py.layers.image import ImageRef
 from ctop_py.ui import columns as cols
 from ctop_py.ui.control import Controller
 from ctop_py.ui.state import UiState
@@ -39,8 +41,19 @@ class Commandable(Protocol):
 
     def open_container(self, key: str) -> None: ...
 
+    def open_image_layers(self, ref: str) -> None: ...
+
+    def image_refs(self) -> tuple[ImageRef, ...]: ...
+
 
 class CtopCommands(Provider):
+    images: tuple[ImageRef, ...] = ()
+
+    async def startup(self) -> None:
+        """The local images, read off the UI thread when the palette opens."""
+        app = cast(Commandable, self.app)
+        self.images = await asyncio.to_thread(app.image_refs)
+
     def _commands(self) -> list[Command]:
         app = cast(Commandable, self.app)
         commands: list[Command] = [
@@ -88,6 +101,14 @@ class CtopCommands(Provider):
                         partial(app.open_container, container_key(view)),
                     )
                 )
+        for image in self.images:
+            commands.append(
+                (
+                    f"Layers of image {present.safe(image.name, 60)}",
+                    f"explore {present.safe(image.image_id[7:19])} from the image store",
+                    partial(app.open_image_layers, image.name),
+                )
+            )
         return commands
 
     async def discover(self) -> Hits:

@@ -77,3 +77,11 @@ class StackTargetPicked(Message):
 
 class ControlMoved(Message):
     """The controller moved outside a key action (the jump dialog answered): collect."""
+
+
+class OpenImageLayers(Message):
+    """Explore the layers of a local image (`i` on a container screen, the palette)."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__()
+        self.ref = ref

@@ -5,9 +5,11 @@
 writes containers.svg, container-overview.svg (a database near its memory limit, OOM-killed),
 container-events.svg (its Events tab), container-throttling.svg (a `--cpus 0.1` busy loop),
 container-processes.svg, help.svg, namespaces.svg and events.svg (the host's events) to DIR,
-and replay.svg: the recording shipped in ctop_py/data/demo.rec (real containers), replayed.
-Nothing is read from this host; replay times are shown in UTC and the replay clock is a
-ManualClock, so every file is the same from run to run.
+and replay.svg: the recording shipped in ctop_py/data/demo.rec (real containers), replayed,
+and layers-explorer.svg: the explorer over a made-up image whose layers are written to a
+temporary directory (a pip cache installed, then deleted in a later layer). Nothing is read
+from this host; replay times are shown in UTC and the replay clock is a ManualClock, so every
+file is the same from run to run.
 """
 
 from __future__ import annotations
@@ -151,6 +153,123 @@ async def render_replay(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Pat
     return [path]
 
 
+EXPLORER_LAYERS: tuple[tuple[str, dict[str, int | str]], ...] = (
+    ("Imported from -", {"bin/busybox": 1_015_000, "etc/passwd": 412, "etc/group": 218}),
+    (
+        "RUN apk add python3",
+        {
+            "usr/bin/python3.11": 14_216,
+            "var/cache/apk/APKINDEX.tar.gz": 1_204_223,
+            **{
+                f"usr/lib/python3.11/{m}.py": 8_000 + 731 * i
+                for i, m in enumerate(("os", "re", "json", "typing", "asyncio", "pathlib"))
+            },
+        },
+    ),
+    ("COPY requirements.txt /app/", {"app/requirements.txt": 64}),
+    (
+        "RUN apk update && pip install -r /app/requirements.txt",
+        {
+            "var/cache/apk/APKINDEX.tar.gz": 1_250_871,
+            **{
+                f"usr/lib/python3.11/site-packages/{p}/__init__.py": 4_000 + 997 * i
+                for i, p in enumerate(("flask", "jinja2", "werkzeug", "click"))
+            },
+            "root/.cache/pip/http/wheels.tar": 5_242_880,
+            "root/.cache/pip/selfcheck.json": 180,
+        },
+    ),
+    ("RUN rm -rf /root/.cache/pip", {"root/.cache/pip": "whiteout"}),
+    ("COPY . /app", {"app/main.py": 1_830, "app/requirements.txt": 64}),
+)
+
+
+def _write_layers(top: Path) -> tuple[Path, ...]:
+    import os
+    import stat
+
+    dirs = []
+    for i, (_, files) in enumerate(EXPLORER_LAYERS):
+        layer = top / f"layer{i}"
+        layer.mkdir(parents=True)
+        for rel, what in files.items():
+            path = layer / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if what == "whiteout":
+                os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(0, 0))
+            else:
+                path.write_bytes(b"\0" * int(what))
+        dirs.append(layer)
+    return tuple(dirs)
+
+
+async def render_explorer(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
+    """layers-explorer.svg: layer 4 (the pip cache deleted) of a made-up Python image."""
+    import tempfile
+
+    from textual.app import App
+    from textual.worker import WorkerState
+
+    from ctop_py.host import HostRoot
+    from ctop_py.layers.explore import ExploreSource
+    from ctop_py.layers.image import LayerChain
+    from ctop_py.layers.stack import Layer, LayerRole
+    from ctop_py.ui.screens.layers import ImageLayersScreen
+    from ctop_py.ui.widgets.layer_explorer import LayerExplorer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "layers-explorer.svg"
+    with tempfile.TemporaryDirectory(prefix="ctop-shot-") as tmp:
+        dirs = _write_layers(Path(tmp))
+        layers = tuple(
+            Layer(LayerRole.LOWER, i + 1, str(d), str(d), True, True,
+                  diff_id="sha256:" + f"{i:x}" * 64, size=sum(
+                      int(v) for v in EXPLORER_LAYERS[i][1].values() if v != "whiteout"),
+                  instruction=EXPLORER_LAYERS[i][0])
+            for i, d in enumerate(dirs)
+        )  # fmt: skip
+        chain = LayerChain("shop/web:1.4", "sha256:" + "5e" * 32, None, layers)
+
+        class Fixed(ExploreSource):
+            def image_chain(self, ref: str) -> LayerChain:
+                return chain
+
+        class Shot(App[None]):
+            def on_mount(self) -> None:
+                self.push_screen(ImageLayersScreen(Fixed(HostRoot()), "shop/web:1.4"))
+
+        app = Shot()
+        app.animation_level = "none"
+
+        async def settle() -> None:
+            for _ in range(400):
+                await pilot.pause(0.02)
+                if not [w for w in app.workers
+                        if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]:  # fmt: skip
+                    break
+            await pilot.pause()
+
+        async with app.run_test(size=size) as pilot:
+            await settle()
+            explorer = app.screen.query_one(LayerExplorer)
+            await pilot.press("left_square_bracket")
+            await settle()
+            tree = explorer.query_one("#lx-files")
+            pending = list(tree.root.children)  # type: ignore[attr-defined]
+            while pending:
+                node = pending.pop(0)
+                if node.allow_expand and not node.is_expanded:
+                    node.expand()
+                    await settle()
+                    pending[:0] = list(node.children)
+                if node.data is not None and node.data.name == "wheels.tar":
+                    tree.move_cursor(node)  # type: ignore[attr-defined]
+                    tree.focus()
+                    await settle()
+            path.write_text(app.export_screenshot(title="ctop-py — layers"), encoding="utf-8")
+    return [path]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
@@ -158,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     async def both() -> list[Path]:
-        return [*await render(Path(args[0])), *await render_replay(Path(args[0]))]
+        out = Path(args[0])
+        return [*await render(out), *await render_replay(out), *await render_explorer(out)]
 
     for path in asyncio.run(both()):
         print(path)

@@ -6,6 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 BASE=ctop-test-base:1
 LAYERED=ctop-test-layered:1
 HISTORY=ctop-test-history:1
+# The explorer's image; CTOP_EXPLORE_IMAGE renames it (parallel runs on one engine).
+EXPLORE=${CTOP_EXPLORE_IMAGE:-ctop-test-explore:1}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
@@ -36,4 +38,9 @@ fi
 if ! docker image inspect "$HISTORY" >/dev/null 2>&1; then
   DOCKER_BUILDKIT=0 docker build -q -t "$HISTORY" -f "$here/Dockerfile.history" "$here" >/dev/null
   echo "build: built $HISTORY" >&2
+fi
+
+if ! docker image inspect "$EXPLORE" >/dev/null 2>&1; then
+  DOCKER_BUILDKIT=0 docker build -q -t "$EXPLORE" -f "$here/Dockerfile.explore" "$here" >/dev/null
+  echo "build: built $EXPLORE" >&2
 fi

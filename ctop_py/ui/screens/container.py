@@ -15,15 +15,18 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from ctop_py import present
+from ctop_py.layers.explore import ExploreSource
+from ctop_py.layers.image import LayerChain
 from ctop_py.model import ContainerView
 from ctop_py.ui import detail, fmt
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.history import History, container_key
-from ctop_py.ui.messages import DetailWanted, StackTargetPicked
+from ctop_py.ui.messages import DetailWanted, OpenImageLayers, StackTargetPicked
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.detail_pane import DetailPane, Loader
 from ctop_py.ui.widgets.events_table import EventsTable, engine_note, findings_text
 from ctop_py.ui.widgets.header import HostHeader
+from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 from ctop_py.ui.widgets.spark import HistorySpark
 
 TABS = (
@@ -39,8 +42,9 @@ TABS = (
 ON_DEMAND = ("layers", "network", "stacks")
 
 PLACEHOLDERS = {
-    "layers": "The mount stack loads here: image layers bottom to top with the instruction that "
-    "made each, the writable layer's changes, the merged root, volumes and binds.",
+    "layers": "The layers load here: image layers base to top with the instruction that made "
+    "each, Docker's init layer and the container's own; beside them the file tree of the "
+    "selected layer (or the merged view up to it) with added, modified and removed marks.",
     "network": "The network loads here: interfaces inside the container's network namespace, "
     "their addresses and counters, and their veth peers on the host.",
     "stacks": "Python stacks load here when this tab is shown (py-spy, non-blocking); R reloads.",
@@ -79,6 +83,7 @@ class ContainerScreen(LiveScreen):
         Binding("right", "next_tab", "Next tab", show=False),
         Binding("R", "reload_pane", "Reload pane", show=False),
         Binding("t", "stacks_of_process", "Stacks of process", show=False),
+        Binding("i", "image_layers", "Image layers", show=False),
         *(
             Binding(str(i), f"tab('{tab_id}')", title, show=False)
             for i, (tab_id, title) in enumerate(TABS, 1)
@@ -86,13 +91,19 @@ class ContainerScreen(LiveScreen):
     ]
 
     def __init__(
-        self, key: str, state: UiState, loaders: Mapping[str, Loader] | None = None
+        self,
+        key: str,
+        state: UiState,
+        loaders: Mapping[str, Loader] | None = None,
+        explore: ExploreSource | None = None,
     ) -> None:
-        """`loaders` fill the on-demand panes (layers, network, stacks), each in a worker;
-        where the state says the host is not ours to read (a replay), the panes say so."""
+        """`loaders` fill the on-demand panes (network, stacks), each in a worker; `explore`
+        reads the layers for the Layers tab (the explorer); where the state says the host is
+        not ours to read (a replay), the panes say so."""
         super().__init__(state)
         self.key = key
         self.loaders: Mapping[str, Loader] = loaders or {}
+        self.explore = explore
         self.view: ContainerView | None = None
         self.exited = False
         self._notice = ""
@@ -131,7 +142,9 @@ class ContainerScreen(LiveScreen):
                 if tab_id not in ON_DEMAND:
                     continue
                 with TabPane(title, id=tab_id):
-                    if self.state.reads_host:
+                    if tab_id == "layers" and self.state.reads_host and self.explore:
+                        yield LayerExplorer(self.explore, PLACEHOLDERS[tab_id], id="pane-layers")
+                    elif self.state.reads_host:
                         yield DetailPane(
                             PLACEHOLDERS[tab_id], self.loaders.get(tab_id), id=f"pane-{tab_id}"
                         )
@@ -212,8 +225,26 @@ class ContainerScreen(LiveScreen):
             snapshot = self.state.snapshot
             host = snapshot.host.namespaces if snapshot else {}
             self.query_one("#ns-table", Static).update(detail.namespaces_table(view, host))
+        elif tab == "layers" and self._explorer() is not None:
+            self._open_layers(view)
         else:
             self.query_one(f"#pane-{tab}", DetailPane).load(view)
+
+    def _explorer(self) -> LayerExplorer | None:
+        found = self.query("#pane-layers").filter("LayerExplorer")
+        return found.first(LayerExplorer) if found else None
+
+    def _open_layers(self, view: ContainerView, force: bool = False) -> None:
+        explore, explorer = self.explore, self._explorer()
+        if explore is None or explorer is None:
+            return
+        raw = view.raw
+        pid = raw.init_pid if raw.pids else None
+
+        def chain() -> LayerChain:
+            return explore.container_chain(pid, raw.id, raw.runtime, view.name)
+
+        explorer.open(view.id, chain, force=force)
 
     def _overview(self, view: ContainerView, history: History) -> None:
         self.query_one("#ov-limits", Static).update(detail.limits_table(view))
@@ -312,6 +343,9 @@ class ContainerScreen(LiveScreen):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._show_tab(self.active_tab)
+        explorer = self._explorer()
+        if self.active_tab == "layers" and explorer is not None:
+            explorer.focus_tree()  # its keys (m, c, s, /, [ ]) work at once
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -348,7 +382,22 @@ class ContainerScreen(LiveScreen):
         if self.view is not None:
             self.query_one("#pane-stacks", DetailPane).load(self.view, force=True)
 
+    def action_image_layers(self) -> None:
+        """Explore the layers of this container's image (from the image store on disk)."""
+        if self.view is None or not self.state.reads_host:
+            return
+        explorer = self._explorer()
+        chain = explorer.chain if explorer is not None else None
+        ref = (chain.image_id if chain is not None else None) or self.view.raw.image
+        if ref:
+            self.app.post_message(OpenImageLayers(ref))
+        else:
+            self.notify("this container's image is not known", severity="warning")
+
     def action_reload_pane(self) -> None:
         tab = self.active_tab
+        if tab == "layers" and self.view is not None and self._explorer() is not None:
+            self._open_layers(self.view, force=True)
+            return
         if self.view is not None and tab in PLACEHOLDERS:
             self.query_one(f"#pane-{tab}", DetailPane).load(self.view, force=True)
