@@ -143,7 +143,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     else:
         if getattr(args, "at", None):
             raise CliError("--at needs --replay FILE")
-        collector = Collector(root_of(args))
+        collector = Collector(root_of(args), watch_engines=True)
         try:
             snapshot = take_snapshot(collector, args.interval)
         finally:

@@ -139,7 +139,7 @@ class Collector:
         engines: Sequence[EngineClient] | None = None,
         rescan_s: float = 5.0,
         limits_s: float = 5.0,
-        watch_engines: bool | None = None,
+        watch_engines: bool = False,
         events_since: float | None = None,
     ) -> None:
         self.root = root or HostRoot()
@@ -163,9 +163,10 @@ class Collector:
         self._process_claims: dict[int, tuple[tuple[CgroupEntry, ...], Claim | None]] = {}
         self._host_shared: dict[tuple[str, str], _HostShared] = {}
         self._proc_stat = str(self.root.proc / "stat")
-        # Engine events and inspect (the story across restarts): on by default with the
-        # engines found on the host, off with engines given (tests, benchmarks) unless asked.
-        watch = engines is None if watch_engines is None else watch_engines
+        # Engine events and inspect (the story across restarts: restart count, exit codes,
+        # OOM kills the kernel did not show): for those who show it (the app, snapshot,
+        # diagnose, events, record), not for a one-off `ns` or `net`. Kernel counts always.
+        watch = watch_engines
         self.watchers = start_watchers(self.engines, events_since) if watch else []
         self.lifecycle = LifecycleTracker(self.layout, inspectors(self.engines) if watch else None)
 

@@ -145,7 +145,7 @@ def test_oom_crash_loop_keeps_its_row(
         network_mode="none",
     )
     # The row: one per id in every sample, shown by default (running or restarting).
-    collector = Collector()
+    collector = Collector(watch_engines=True)
     states = []
     try:
         deadline = time.monotonic() + 12

@@ -39,7 +39,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     started = time.time()
-    collector = Collector(root_of(args), events_since=started - THRESHOLDS.lookback_s)
+    collector = Collector(
+        root_of(args), watch_engines=True, events_since=started - THRESHOLDS.lookback_s
+    )
     log = EventLog()
     samples: list[RawSample] = []
     try:
