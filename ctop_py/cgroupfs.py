@@ -501,6 +501,7 @@ class _V2Files(NamedTuple, Generic[F]):
     cpu_pressure: F
     memory_pressure: F
     io_pressure: F
+    pids_events: F  # forks refused at pids.max (issue 14)
 
 
 _V2_NAMES: _V2Files[str | None] = _V2Files(
@@ -512,7 +513,10 @@ _V2_NAMES: _V2Files[str | None] = _V2Files(
     "/memory.events",
     "/io.stat",
     "/pids.current",
-    *_PSI_NAMES,
+    "/cpu.pressure",
+    "/memory.pressure",
+    "/io.pressure",
+    "/pids.events",
 )
 # Brief: what the containers table shows (CPU, throttling, memory used, I/O, pids); no PSI,
 # peak, swap or memory events.
@@ -523,6 +527,7 @@ _V2_BRIEF = _V2_NAMES._replace(
     cpu_pressure=None,
     memory_pressure=None,
     io_pressure=None,
+    pids_events=None,
 )
 
 
@@ -560,6 +565,7 @@ def read_v2(
         io=IoCounters() if io_d is None else _parse(io_d, d + "/io.stat", parse_io_stat, cache),
         pids_current=_number(raw.pids_current, d + "/pids.current"),
         psi=_psi_of(files, d, (raw.cpu_pressure, raw.memory_pressure, raw.io_pressure)),
+        pids_events=files.keyed_of(raw.pids_events, d + "/pids.events"),
     )
     if cache is not None:
         cache.keep(d, raw, stats)
@@ -707,11 +713,13 @@ def read_v1(
             if blkio_d is not None:
                 blkio_name = name
                 break
-    (pids_d,) = files.many(pids_dir, ("/pids.current",))
+    pids_d, pids_events_d = files.many(
+        pids_dir, ("/pids.current", None if brief else "/pids.events")
+    )
     psi: _PsiFiles[bytes | None] = _PsiFiles._make(
         files.many(psi_dir, _NO_PSI if brief else _PSI_FILE_NAMES)
     )
-    raw = (cpu_d, *acct, *mem, blkio_d, pids_d, *psi)  # all of it: what the cache compares
+    raw = (cpu_d, *acct, *mem, blkio_d, pids_d, pids_events_d, *psi)  # what the cache compares
     cache = files.cache
     key = f"v1:{cgroup_path}:{unified_path}"
     if cache is not None:
@@ -764,6 +772,7 @@ def read_v1(
         io=io,
         pids_current=_number(pids_d, f"{pids_dir}/pids.current"),
         psi=_psi_of(files, psi_dir, psi),
+        pids_events=files.keyed_of(pids_events_d, f"{pids_dir}/pids.events"),
     )
     if cache is not None:
         cache.keep(key, raw, stats)

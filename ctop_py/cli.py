@@ -189,14 +189,14 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     else:
         if getattr(args, "at", None):
             raise CliError("--at needs --replay FILE")
-        collector = Collector(root_of(args))
+        collector = Collector(root_of(args), watch_engines=True)
         try:
             snapshot = take_snapshot(collector, args.interval)
         finally:
             collector.close()
     views = select(snapshot, args.containers)
     if not args.all and not args.containers:
-        views = [v for v in views if v.raw.pids]
+        views = [v for v in views if v.raw.active]  # running, or crash-looping
     if args.json:
         data = snapshot_to_dict(snapshot)
         ids = {v.id for v in views}

@@ -30,6 +30,8 @@ def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
     type) replace that for the types they name, at any depth."""
     if value is None or isinstance(value, str | int | float):
         return value
+    if not overrides:
+        return _plain(value)
     if overrides:
         override = overrides.get(type(value))
         if override is not None:
@@ -44,6 +46,40 @@ def encode(value: Any, overrides: Mapping[type, Override] | None = None) -> Any:
         return {str(k): encode(v, overrides) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [encode(v, overrides) for v in value]
+    return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+_TEXT: tuple[str, ...] = ("<to_text>",)  # marks a class stored as its text form
+
+
+def _plain(value: Any) -> Any:
+    """encode() without overrides, the recorder's hot path (every sample, every container):
+    scalars first, each dataclass's field names looked up once per class. Same result."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    names = _FIELDS.get(kind, ())
+    if names == ():
+        names = (
+            tuple(f.name for f in dataclasses.fields(kind))
+            if dataclasses.is_dataclass(kind) and not issubclass(kind, enum.Enum)
+            else None
+        )
+        if names is not None and hasattr(kind, "to_text"):
+            names = _TEXT
+        _FIELDS[kind] = names
+    if names is _TEXT:  # a record with a text form is stored as that text
+        return value.to_text()
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
     return value
 
 

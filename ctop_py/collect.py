@@ -18,6 +18,7 @@ from itertools import chain
 from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
 from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes, read_record
+from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
     HOST_NAMESPACE,
     CgroupEntry,
@@ -33,6 +34,7 @@ from ctop_py.model import (
 )
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
+from ctop_py.runtimes.engine_events import EngineEventWatcher, EngineInspector
 from ctop_py.runtimes.sandbox import group_root, sandbox_id, sandbox_key
 
 # Kernel threads live in the initial namespaces; their parent is kthreadd (pid 2).
@@ -107,6 +109,19 @@ def default_engines(root: HostRoot) -> list[EngineClient]:
     return engines
 
 
+def start_watchers(
+    engines: Sequence[EngineClient], since: float | None = None
+) -> list[EngineEventWatcher]:
+    watchers = [EngineEventWatcher(e.runtime, e.base_url, since) for e in engines]
+    for watcher in watchers:
+        watcher.start()
+    return watchers
+
+
+def inspectors(engines: Sequence[EngineClient]) -> dict[str, EngineInspector]:
+    return {e.runtime: EngineInspector(e.runtime, e.base_url) for e in engines}
+
+
 class Collector:
     """Samples the host.
 
@@ -124,6 +139,8 @@ class Collector:
         engines: Sequence[EngineClient] | None = None,
         rescan_s: float = 5.0,
         limits_s: float = 5.0,
+        watch_engines: bool = False,
+        events_since: float | None = None,
     ) -> None:
         self.root = root or HostRoot()
         self.root.check()
@@ -146,10 +163,19 @@ class Collector:
         self._process_claims: dict[int, tuple[tuple[CgroupEntry, ...], Claim | None]] = {}
         self._host_shared: dict[tuple[str, str], _HostShared] = {}
         self._proc_stat = str(self.root.proc / "stat")
+        # Engine events and inspect (the story across restarts: restart count, exit codes,
+        # OOM kills the kernel did not show): for those who show it (the app, snapshot,
+        # diagnose, events, record), not for a one-off `ns` or `net`. Kernel counts always.
+        watch = watch_engines
+        self.watchers = start_watchers(self.engines, events_since) if watch else []
+        self.lifecycle = LifecycleTracker(self.layout, inspectors(self.engines) if watch else None)
 
     def close(self) -> None:
         for engine in self.engines:
             engine.close()
+        for watcher in self.watchers:
+            watcher.close()
+        self.lifecycle.close()
 
     def sample(self, detail: Collection[str] | None = None, *, brief: bool = False) -> RawSample:
         """One reading of the host. `detail`: ids of the containers whose processes to read
@@ -203,6 +229,8 @@ class Collector:
         started = {k: v.init_start for k, v in self._known.items()}
         started.update(self._sandbox_started)
         containers = _mark_shared(containers, self.host.namespaces, started, self._host_shared)
+        engine_events = tuple(e for w in self.watchers for e in w.drain())
+        containers = self.lifecycle.update(containers, engine_events, wall)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
         self._known = {k: v for k, v in self._known.items() if k in groups}
         # Each reason is reported once per collector, not once per tick.
@@ -218,6 +246,7 @@ class Collector:
             host_cpu_total_ticks=total,
             engine_status={e.runtime: EngineStatus.from_text(e.status) for e in self.engines},
             notes=new_notes,
+            engine_events=engine_events,
         )
 
     # -- finding containers ----------------------------------------------------------------

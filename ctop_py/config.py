@@ -10,15 +10,15 @@ file when the user asks it to (the column chooser's "save"), never otherwise.
 sort = "cpu"                 # the column the list starts sorted by
 reverse = false              # flip that column's natural direction
 columns = ["name", "image", "state", "cpu", "cpuq", "thr", "spark", "mem", "memp",
-           "net", "io", "pids"]   # which columns show, in this order
+           "net", "io", "pids", "diagnosis"]   # which columns show, in this order
 interval = 1.0               # seconds between samples (0.1 … 3600)
 all = false                  # start showing stopped containers too
 read_only = false            # no actions: the actions menu is hidden and refuses
 shell = "/bin/sh"            # the shell `e` runs in a container (a path, or a command line)
 log_lines = 5000             # lines the Logs tab keeps in memory (100 … 1,000,000)
 
-[diagnose]                   # thresholds of `ctop-py diagnose`, name = number
-# throttled_percent = 20
+[diagnose]                   # the diagnosis' thresholds (ctop_py.thresholds), name = number
+# throttled_warning_percent = 20
 ```
 """
 
@@ -29,9 +29,11 @@ import re
 import shlex
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from ctop_py.thresholds import THRESHOLDS, Thresholds
 
 APP_DIR = "ctop-py"
 FILE_NAME = "config.toml"
@@ -41,6 +43,7 @@ READ_ONLY_ENV = "CTOP_PY_READ_ONLY"
 # the same keys; a test keeps the two equal, this module may not import the UI).
 COLUMN_KEYS: tuple[str, ...] = (
     "name", "image", "state", "cpu", "cpuq", "thr", "spark", "mem", "memp", "net", "io", "pids",
+    "diagnosis",
 )  # fmt: skip
 # The columns that can sort (all but the sparkline).
 SORT_KEYS: tuple[str, ...] = tuple(k for k in COLUMN_KEYS if k != "spark")
@@ -63,6 +66,17 @@ class Config:
 
 
 DEFAULT = Config()
+
+
+def thresholds(config: Config) -> Thresholds:
+    """The diagnosis' thresholds: the defaults with the config's `[diagnose]` values."""
+    known = {f.name: f.type for f in fields(Thresholds)}
+    values: dict[str, Any] = {
+        k: int(v) if known[k] in (int, "int") else v
+        for k, v in config.diagnose.items()
+        if k in known
+    }
+    return replace(THRESHOLDS, **values)
 
 
 class ConfigError(Exception):
@@ -186,12 +200,20 @@ def _check(name: str, text: str, key: str, value: Any) -> Any:
     if key == "diagnose":
         if not isinstance(value, dict):
             raise bad(f"must be a table of name = number, not {_show(value)}")
+        known = {f.name: f.type for f in fields(Thresholds)}
         out: dict[str, float] = {}
         for sub, number in value.items():
-            if isinstance(number, bool) or not isinstance(number, int | float):
+            if sub not in known:
+                why = f"is not a threshold{_suggest(sub, set(known))}"
+                raise _bad(name, text, sub, why, table="diagnose")
+            whole = known[sub] in (int, "int")
+            if isinstance(number, bool) or not isinstance(number, int if whole else int | float):
+                kind = "a whole number" if whole else "a number"
                 raise _bad(
-                    name, text, sub, f"must be a number, not {_show(number)}", table="diagnose"
+                    name, text, sub, f"must be {kind}, not {_show(number)}", table="diagnose"
                 )
+            if number < 0:
+                raise _bad(name, text, sub, "must not be negative", table="diagnose")
             out[sub] = float(number)
         return out
     raise AssertionError(key)

@@ -125,6 +125,8 @@ class CgroupStats:
     pids_current: int | None
     psi: Mapping[str, Psi]  # "cpu" | "memory" | "io" -> Psi
     gone: bool = False  # the cgroup vanished while being read
+    # pids.events (v1 and v2): `max` = forks refused at pids.max since the cgroup was made
+    pids_events: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,42 @@ HOST_NAMESPACE = SharedNamespace(Sharing.HOST)
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """A container's life across its restarts (see ctop_py.lifecycle). None = unknown.
+
+    restart_count, last_exit_code, oom_killed, started_at and finished_at come from the
+    engine (inspect, cached; last_exit_code from its latest `die` event when there is one);
+    times are seconds since the epoch. oom_kills: the larger of the kills the kernel showed
+    (summed over the cgroup's re-creations since ctop-py started) and the engine's `oom`
+    events (including those its event buffer still held at start). memory_peak_bytes: the
+    highest memory.peak / memory.max_usage_in_bytes seen over every re-creation."""
+
+    restart_count: int | None = None
+    last_exit_code: int | None = None
+    oom_killed: bool | None = None
+    oom_kills: int | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    kernel_oom_kills: int = 0  # the kernel's part of oom_kills
+    memory_peak_bytes: int | None = None
+    recreations: int = 0  # times its cgroup was seen made again since ctop-py started
+    # The memory limit last seen in its cgroup, or the engine's configured one (inspect) while
+    # it has none (between two runs of a crash-loop).
+    memory_max_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """One event of a container engine's event API, as it came."""
+
+    time: float  # seconds since the epoch
+    runtime: str
+    container_id: str
+    action: str  # die, oom, start, restart, stop, kill, create, destroy, pause, …
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ContainerRaw:
     id: str
     runtime: str  # docker, podman, containerd, lxc, nspawn, sandbox
@@ -179,6 +217,12 @@ class ContainerRaw:
     shared_namespaces: Mapping[str, SharedNamespace]  # by type; absent: its own
     cgroup: CgroupStats | None
     net: NetCounters | None  # None when unknown or when the netns is the host's
+    lifecycle: Lifecycle | None = None
+
+    @property
+    def active(self) -> bool:
+        """Shown in the default (running) view: it has processes, or it is crash-looping."""
+        return bool(self.pids) or self.state == "restarting"
 
 
 class CgroupMode(StrEnum):
@@ -233,6 +277,8 @@ class RawSample:
     host_cpu_total_ticks: int
     engine_status: Mapping[str, EngineStatus]  # by runtime
     notes: tuple[str, ...] = ()  # things that could not be read, each said once
+    # Engine events received since the previous sample (the first sample: the buffered past).
+    engine_events: tuple[EngineEvent, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class LiveSource:
         collector: Collector | None = None,
         detail: frozenset[str] | None = frozenset(),
     ) -> None:
-        self.collector = collector or Collector(root)
+        self.collector = collector or Collector(root, watch_engines=True)
         self._detail = detail
         self._lock = threading.Lock()
         self._prev: RawSample | None = None

@@ -7,12 +7,14 @@ import argparse
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ctop_py import config as cfg
 from ctop_py.cli import apply_config
+from ctop_py.thresholds import THRESHOLDS
 from ctop_py.ui import columns
 from tests.conftest import REPO
 
@@ -78,8 +80,8 @@ def test_every_key(tmp_path: Path) -> None:
         log_lines = 200
 
         [diagnose]
-        throttled_percent = 25
-        memory_percent = 90.5
+        throttled_warning_percent = 25
+        crash_loop_restarts = 4
         """,
     )
     loaded = cfg.load(path)
@@ -93,8 +95,16 @@ def test_every_key(tmp_path: Path) -> None:
         read_only=True,
         shell=("/bin/bash", "-l"),
         log_lines=200,
-        diagnose={"throttled_percent": 25.0, "memory_percent": 90.5},
+        diagnose={"throttled_warning_percent": 25.0, "crash_loop_restarts": 4.0},
     )
+    # the thresholds the diagnosis uses: the defaults with these two changed
+    limits = cfg.thresholds(loaded.config)
+    assert (limits.throttled_warning_percent, limits.crash_loop_restarts) == (25.0, 4)
+    assert isinstance(limits.crash_loop_restarts, int)
+    assert replace(
+        limits, throttled_warning_percent=THRESHOLDS.throttled_warning_percent,
+        crash_loop_restarts=THRESHOLDS.crash_loop_restarts,
+    ) == THRESHOLDS  # fmt: skip
     # Every field of Config is in the file above: a new key needs a line here.
     assert {f for f in cfg.Config.__dataclass_fields__} == {
         "sort", "reverse", "columns", "interval", "all", "read_only", "shell", "log_lines",
@@ -128,7 +138,20 @@ def test_shell_as_a_list(tmp_path: Path) -> None:
         ("log_lines = 1.5\n", 1, "log_lines", "whole number"),
         ("# a comment\nintervall = 2\n", 2, "intervall", "unknown key (did you mean 'interval'?)"),
         ("diagnose = 3\n", 1, "diagnose", "must be a table"),
-        ('[diagnose]\nok = 1\nthrottled = "x"\n', 3, "diagnose.throttled", "must be a number"),
+        (
+            '[diagnose]\nburst_percent = 1\nlookback_s = "x"\n',
+            3,
+            "diagnose.lookback_s",
+            "must be a number",
+        ),
+        ("[diagnose]\nthrottled = 3\n", 2, "diagnose.throttled", "is not a threshold"),
+        (
+            "[diagnose]\ncrash_loop_restarts = 2.5\n",
+            2,
+            "diagnose.crash_loop_restarts",
+            "must be a whole number",
+        ),
+        ("[diagnose]\nburst_percent = -1\n", 2, "diagnose.burst_percent", "not be negative"),
     ],
 )
 def test_wrong_values(tmp_path: Path, text: str, line: int, key: str, why: str) -> None:
@@ -187,7 +210,7 @@ def test_save_round_trips_and_is_atomic(tmp_path: Path) -> None:
         reverse=True,
         columns=("name", "state", "pids"),
         shell=("/bin/sh", "-c", 'echo "quoted" \\ back'),
-        diagnose={"x": 1.5},
+        diagnose={"burst_percent": 1.5},
     )
     target = tmp_path / "new" / "ctop-py" / "config.toml"
     cfg.save(config, target)

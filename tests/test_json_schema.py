@@ -29,6 +29,13 @@ ELSEWHERE: dict[str, dict[str, str]] = {
     "ContainerRaw": {
         "cgroup_path": "cgroup.path",
         "cgroup": "split: cgroup, cpu, memory_stat, memory_events, psi, limits",
+        "lifecycle": "always an object (null members when unknown): checked below",
+    },
+    "Lifecycle": {
+        "kernel_oom_kills": "the tracker's bookkeeping (oom_kills is what it says)",
+        "recreations": "the tracker's bookkeeping",
+        "memory_peak_bytes": "the container's memory_peak_seen_bytes",
+        "memory_max_bytes": "limits.memory_max_bytes (its cgroup's) while it runs",
     },
     "CgroupStats": {
         "limits": "the container's limits",
@@ -89,6 +96,14 @@ def test_every_field_of_a_snapshot_is_in_its_json(snapshot: Snapshot) -> None:
         check(view, item, where)
         check(view.raw, item, where)
         check(view.limits, item["limits"], f"{where}.limits")
+        if view.raw.lifecycle is not None:
+            check(view.raw.lifecycle, item["lifecycle"], f"{where}.lifecycle")
+            peak = view.raw.lifecycle.memory_peak_bytes
+            assert item["memory_peak_seen_bytes"] == peak
+        assert set(item["lifecycle"]) == {
+            "restart_count", "last_exit_code", "oom_killed", "oom_kills", "started_at",
+            "finished_at",
+        }  # fmt: skip
         assert item["limits"]["cpu_quota_cores"] == view.limits.cpu_quota_cores
         cg = view.raw.cgroup
         if cg is None:

@@ -103,7 +103,7 @@ async def open_logs_tab(app: CtopApp, pilot: Pilot[int], name: str = "spinner") 
     await step(app, pilot, 2)
     app.open_container(key_of(app, name))
     await pilot.pause()
-    await pilot.press("8")
+    await pilot.press("9")
     await pilot.pause()
     return app.screen.query_one(LogsView)
 
@@ -592,7 +592,7 @@ def test_logs_tab_live(run_container: RunContainer) -> None:
         await step(app, pilot, 2)
         app.open_container(key_of(app, ctr.name))
         await pilot.pause()
-        await pilot.press("8")
+        await pilot.press("9")
         view = app.screen.query_one(LogsView)
         await settle(pilot, view, lambda: log_lines(app).count(" tick") >= 3)
         shown = log_lines(app)
@@ -636,7 +636,7 @@ async def main() -> None:
         await pilot.pause()
         print("SCREEN", type(app.screen).__name__)
         print("ACTIONS", app.last_outcome)
-        await pilot.press("8")
+        await pilot.press("9")
         logs = app.screen.query_one(LogsView)
         deadline = time.monotonic() + 20
         while logs.ended is None and time.monotonic() < deadline:

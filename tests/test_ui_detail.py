@@ -180,6 +180,8 @@ def test_screenshots_script_writes_svgs(tmp_path: Path) -> None:
             "container-processes.svg",
             "help.svg",
             "namespaces.svg",
+            "container-events.svg",
+            "events.svg",
         ]
     )
     for path in written:

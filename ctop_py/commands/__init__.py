@@ -14,4 +14,6 @@ COMMAND_MODULES = (
     "ctop_py.commands.record",
     "ctop_py.commands.exporter",
     "ctop_py.commands.logs",
+    "ctop_py.commands.events",
+    "ctop_py.commands.diagnose",
 )

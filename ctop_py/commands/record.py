@@ -101,7 +101,7 @@ def only_labelled(sample: RawSample, wanted: dict[str, str]) -> RawSample:
 
 def cmd_record(args: argparse.Namespace) -> int:
     wanted = _labels(args.label)
-    collector = Collector(root_of(args))
+    collector = Collector(root_of(args), watch_engines=True)
     stop = False
 
     def on_term(signum: int, frame: object) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ctop_py.codec import Encode, Override, encode, fields_of
-from ctop_py.model import ContainerView, Limits, ProcessUsage, PsiRates, Snapshot
+from ctop_py.model import ContainerView, Lifecycle, Limits, ProcessUsage, PsiRates, Snapshot
 from ctop_py.net import ContainerNet, Link, LinkRates
 
 
@@ -44,6 +44,7 @@ def _container(view: ContainerView, enc: Encode) -> dict[str, Any]:
                 "memory": fields_of(cg.memory, enc, omit=("stat", "events")),
                 "io": enc(cg.io),
                 "pids_current": cg.pids_current,
+                "pids_events": enc(cg.pids_events),
                 "gone": cg.gone,
             }
     data |= {
@@ -64,8 +65,31 @@ def _container(view: ContainerView, enc: Encode) -> dict[str, Any]:
         },
         "net": enc(raw.net),
         "processes": enc(view.processes),
+        # Always the object (null members where unknown), also for old recordings.
+        "lifecycle": _lifecycle(raw.lifecycle or Lifecycle(), enc),
+        "memory_peak_seen_bytes": None
+        if raw.lifecycle is None
+        else raw.lifecycle.memory_peak_bytes,
     }
     return data
+
+
+def _lifecycle(life: Lifecycle, enc: Encode) -> dict[str, Any]:
+    """The issue's schema exactly (null where unknown); the tracker's own bookkeeping
+    (kernel_oom_kills, recreations) stays out; the highest memory peak seen across the
+    re-creations is the container's `memory_peak_seen_bytes`."""
+    return {
+        "restart_count": life.restart_count,
+        "last_exit_code": life.last_exit_code,
+        "oom_killed": life.oom_killed,
+        "oom_kills": life.oom_kills,
+        "started_at": life.started_at,
+        "finished_at": life.finished_at,
+    }
+
+
+def lifecycle_to_dict(life: Lifecycle | None) -> dict[str, Any]:
+    return _lifecycle(life or Lifecycle(), encode)
 
 
 def _snapshot(snapshot: Snapshot, enc: Encode) -> dict[str, Any]:
@@ -98,6 +122,7 @@ OVERRIDES: Mapping[type, Override] = {
     Snapshot: _snapshot,
     ContainerView: _container,
     Limits: _limits,
+    Lifecycle: _lifecycle,
     ProcessUsage: _process,
     ContainerNet: _container_net,
     Link: _link,

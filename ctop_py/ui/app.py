@@ -32,6 +32,8 @@ from textual.worker import Worker, WorkerState
 from ctop_py import config as cfg
 from ctop_py import present
 from ctop_py.actions import Actions
+from ctop_py.diagnose import Diagnoser, Diagnosis
+from ctop_py.host import HostError
 from ctop_py.launch import AppOptions, Recorded
 from ctop_py.layers.explore import ExploreSource
 from ctop_py.layers.image import ImageRef
@@ -57,11 +59,12 @@ from ctop_py.ui.messages import (
     SnapshotReady,
     StackTargetPicked,
 )
-from ctop_py.ui.replay import Clock, ReplayPlayer
+from ctop_py.ui.replay import Clock, Frame, ReplayPlayer
 from ctop_py.ui.screens.actions import MENU_BINDINGS
 from ctop_py.ui.screens.column_chooser import ColumnChooser
 from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.screens.containers import ContainersScreen
+from ctop_py.ui.screens.events import EventsScreen
 from ctop_py.ui.screens.help import HelpScreen
 from ctop_py.ui.screens.layers import ImageLayersScreen
 from ctop_py.ui.screens.namespaces import NamespacesScreen
@@ -101,6 +104,8 @@ class CtopApp(ActingMixin, App[int]):
         Binding("space", "toggle_pause", "Pause", show=False),
         *LIVE_BINDINGS,
         Binding("n", "namespaces", "Namespaces"),
+        Binding("E", "events", "Events"),
+        Binding("W", "save_recent", "Save last 15 min", show=False),
         *REPLAY_BINDINGS,
     ]
 
@@ -159,6 +164,11 @@ class CtopApp(ActingMixin, App[int]):
         self.read_only_mode = read_only or (acting is not None and acting.read_only)
         self.shell_runner = shell_runner
         self.last_outcome: str | None = None
+        # The collect worker's only (one worker at a time): the live timeline, never reset,
+        # and one for recorded frames (a replay, the live scroll-back), started again at a jump.
+        limits = cfg.thresholds(prefs)  # the config's [diagnose] over the defaults
+        self.diagnoser = Diagnoser(t=limits)
+        self.replay_diagnoser = Diagnoser(t=limits)
         self._state = UiState(
             interval_s=controller.tick_s,
             paused=controller.paused,
@@ -295,7 +305,9 @@ class CtopApp(ActingMixin, App[int]):
         frame = self.controller.next_frame(pinned)
         own = self.probe()
         users: Mapping[int, str] = {}
+        diagnosis = None
         if frame is not None:
+            diagnosis = self._diagnose(frame)
             known = self._state.user_names
             uids = {
                 p.process.uid
@@ -304,7 +316,19 @@ class CtopApp(ActingMixin, App[int]):
                 if p.process.uid is not None and p.process.uid not in known
             }
             users = self.users(uids) if uids else {}
-        self.post_message(SnapshotReady(frame, own, users))
+        self.post_message(SnapshotReady(frame, own, users, diagnosis))
+
+    def _diagnose(self, frame: Frame) -> Diagnosis:
+        """The worker thread: the timeline and findings up to this frame. A replay's jump (or a
+        move back) starts them again from the frame."""
+        diagnoser = self.diagnoser if frame.index is None else self.replay_diagnoser
+        if frame.index is not None and frame.histories is not None:
+            diagnoser.reset()
+            for before in frame.context:
+                diagnoser.feed(before)
+        for skipped in frame.backlog:
+            diagnoser.observe(skipped.raw)
+        return diagnoser.diagnosis(diagnoser.observe(frame.snapshot.raw))
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self._collecting = False
@@ -338,10 +362,12 @@ class CtopApp(ActingMixin, App[int]):
                 user_names=names,
                 histories=histories,
                 generation=self._state.generation + 1,
+                diagnosis=message.diagnosis or self._state.diagnosis,
             )
 
     def _settled(self) -> None:
         """After a frame (or nothing new): fetch what was asked for while the worker ran."""
+        self._rearm()  # the pace may have changed with the frame (out of the scroll-back)
         if self.controller.pending and not self._collecting:
             self.collect()
 
@@ -413,6 +439,30 @@ class CtopApp(ActingMixin, App[int]):
         if acting:
             sections.append(("actions (x); y confirms", list(MENU_BINDINGS)))
         self.push_screen(HelpScreen(sections, replay=controller.replaying))
+
+    def action_events(self) -> None:
+        if not isinstance(self.screen, EventsScreen):
+            self.push_screen(EventsScreen(self._state))
+
+    def action_save_recent(self) -> None:
+        """W: the live app's ring of recent samples to a recording in the current directory."""
+        controller = self.controller
+        if not isinstance(controller, LiveControl):
+            self.notify("a replay is a recording already", markup=False)
+            return
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = f"ctop-py-recent-{stamp}.ctoprec"
+        try:
+            count, size = controller.save_ring(path)
+        except HostError as exc:
+            self.notify(f"not saved: {present.safe(str(exc), 300)}", severity="error", markup=False)
+            return
+        self.notify(
+            f"saved the last {count} samples ({present.size(size)}) to {path}: "
+            f"ctop-py replay {path}",
+            markup=False,
+            timeout=10,
+        )
 
     def action_namespaces(self) -> None:
         if not isinstance(self.screen, NamespacesScreen):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ctop_py import present
+from ctop_py.diagnose import Finding
 from ctop_py.model import HOST_NAMESPACE, ContainerView
 from ctop_py.present import DASH, NO_LIMIT
 from ctop_py.ui import fmt
@@ -25,6 +26,7 @@ SPARK_WIDTH = 8
 class RowInput:
     view: ContainerView
     history: History
+    findings: tuple[Finding, ...] = ()  # ctop_py.diagnose, most severe first
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,29 @@ class Column:
     letter: str | None = None  # shift-letter that sorts by this column
     descending: bool = True  # natural direction: numbers largest first, text A→Z
     title: str = ""  # for help and the command palette
+
+
+DIAGNOSIS_WIDTH = 44
+SEVERITY_RANK = {"critical": 3.0, "warning": 2.0, "info": 1.0}
+
+
+def _diagnosis(r: RowInput) -> Cell:
+    """The most severe finding, marked and cut to the column; the container screen has all."""
+    if not r.findings:
+        return "", ""
+    first = r.findings[0]
+    mark = "●" if first.severity == "critical" else "▲" if first.severity == "warning" else "·"
+    more = f" +{len(r.findings) - 1}" if len(r.findings) > 1 else ""
+    text = f"{mark} {first.sentence}"
+    room = DIAGNOSIS_WIDTH - len(more)
+    if len(text) > room:
+        text = text[: room - 1] + "…"
+    style = fmt.DANGER if first.severity == "critical" else fmt.WARN
+    return text + more, style
+
+
+def _diagnosis_rank(r: RowInput) -> SortValue:
+    return SEVERITY_RANK[r.findings[0].severity] + len(r.findings) / 100 if r.findings else None
 
 
 def _has_cgroup(r: RowInput) -> bool:
@@ -229,6 +254,16 @@ COLUMNS: tuple[Column, ...] = (
         lambda r: None if r.view.usage.pids_current is None else float(r.view.usage.pids_current),
         "P",
         title="pids",
+    ),
+    Column(
+        "diagnosis",
+        "DIAGNOSIS",
+        DIAGNOSIS_WIDTH,
+        False,
+        _diagnosis,
+        _diagnosis_rank,
+        "D",
+        title="diagnosis (most severe first)",
     ),
 )
 

@@ -9,12 +9,19 @@ once; `check_action` lets through only those of the controller in use.
 
 from __future__ import annotations
 
+import math
+import threading
+import time
+from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from ctop_py.model import Snapshot
+from ctop_py.record import samples_in
+from ctop_py.ring import SampleRing
 from ctop_py.ui.messages import ControlMoved
 from ctop_py.ui.replay import TICK_S, Frame, ReplayPlayer, ReplayStatus
 from ctop_py.ui.screens.jump import JumpScreen
@@ -103,47 +110,170 @@ def control_name(binding: BindingType) -> str | None:
     return action[len("control(") :].split(",", 1)[0].strip("')\" ")
 
 
-class LiveControl:
-    """A source sampled every `interval_s` (one of INTERVALS after + or -), unless paused."""
+# The replay keys that also step back through the live app's ring of recent samples.
+SCROLLBACK_ACTIONS = ("step", "first", "last", "jump")
+SCROLLBACK_BINDINGS: list[BindingType] = [
+    b for b in REPLAY_BINDINGS if control_name(b) in SCROLLBACK_ACTIONS
+]
+LIVE_AND_SCROLLBACK: list[BindingType] = [*LIVE_BINDINGS, *SCROLLBACK_BINDINGS]
 
-    bindings: list[BindingType] = LIVE_BINDINGS
+
+class LiveControl:
+    """A source sampled every `interval_s` (one of INTERVALS after + or -), unless paused.
+
+    Every sample also goes into a `SampleRing` (the last 15 minutes, compressed, bounded in
+    bytes). The replay keys step back through it: `[` or Home (or `g`, go to a time) stop
+    sampling and show the ring with a time cursor (scroll-back; the ring is decoded in the
+    worker), `]` steps forward, End or `p` return to live. `W` (the app) saves the ring as a
+    recording."""
+
+    bindings: list[BindingType] = LIVE_AND_SCROLLBACK
     replaying = False
     help_section: str | None = None
     reads_host = True
-    shadowed: frozenset[str] = frozenset()
+    # g is "go to a time" in the ring (ctrl+home still goes up)
+    shadowed: frozenset[str] = frozenset({"scroll_top"})
 
-    def __init__(self, source: SnapshotSource, interval_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        source: SnapshotSource,
+        interval_s: float = 1.0,
+        ring: SampleRing | None = None,
+        cost_clock: Callable[[], float] = time.thread_time,
+    ) -> None:
         self.source = source
         self.interval_s = interval_s
+        self.ring = SampleRing() if ring is None else ring
+        # The ring costs at most RING_BUDGET of the interval in CPU: when one append costs
+        # more (a host with many containers), only every `ring_every`-th sample is kept.
+        self.cost_clock = cost_clock
+        self.ring_every = 1
+        self._ring_skip = 0
+        self._ring_lock = threading.Lock()  # the worker appends, the UI thread saves
         self._paused = False
+        self.scrollback: ReplayPlayer | None = None
+        self._entry: tuple[str, tuple[Any, ...], App[Any] | None] | None = None
+        self._leave = False
 
     @property
     def tick_s(self) -> float:
-        return self.interval_s
+        return TICK_S if self.scrolling else self.interval_s
+
+    @property
+    def scrolling(self) -> bool:
+        """Showing the ring (or about to), not this host now."""
+        return self.scrollback is not None or self._entry is not None
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._paused or self.scrolling
 
     @property
     def pending(self) -> bool:
-        return False
+        if self._entry is not None or self._leave:
+            return True
+        return self.scrollback is not None and self.scrollback.pending
 
     def due(self) -> bool:
+        if self.scrolling or self._leave:
+            return self.pending
         return not self._paused
 
     def next_frame(self, pinned: frozenset[str]) -> Frame | None:
+        entry, self._entry = self._entry, None
+        if entry is not None:
+            return self._enter(entry, pinned)
+        if self._leave:
+            return self._back_to_live(pinned)
+        if self.scrollback is not None:
+            return self.scrollback.next_frame(pinned)
         snapshot = self.source.next()
-        return None if snapshot is None else Frame(None, snapshot)
+        if snapshot is None:
+            return None
+        self._keep(snapshot)
+        return Frame(None, snapshot)
+
+    def _keep(self, snapshot: Snapshot) -> None:
+        """The worker: into the ring, within its CPU budget."""
+        if self._ring_skip > 0:
+            self._ring_skip -= 1
+            return
+        started = self.cost_clock()
+        with self._ring_lock:
+            self.ring.append(snapshot.raw)
+        cost = self.cost_clock() - started
+        self.ring_every = max(1, math.ceil(cost / (RING_BUDGET * self.interval_s)))
+        self._ring_skip = self.ring_every - 1
+
+    def _enter(
+        self, entry: tuple[str, tuple[Any, ...], App[Any] | None], pinned: frozenset[str]
+    ) -> Frame | None:
+        """The worker: decode the ring into a player at its newest sample, then move."""
+        action, args, app = entry
+        with self._ring_lock:
+            data = self.ring.as_bytes()
+        samples = samples_in(data, "the live ring")
+        if not samples:
+            return None
+        player = ReplayPlayer(samples, title=SCROLLBACK_TITLE, playing=False)
+        player.jump_to(player.last)
+        player.next_frame(pinned)  # the newest is "shown": a step goes from there
+        if action == "step":
+            player.step(int(args[0]))
+        elif action == "first":
+            player.jump_to(0)
+        self.scrollback = player
+        if action == "jump" and app is not None:
+            app.call_from_thread(self._open_jump, app, player)
+        return player.next_frame(pinned) or player._frame(None, player.last, pinned)
+
+    def _open_jump(self, app: App[Any], player: ReplayPlayer) -> None:
+        if not isinstance(app.screen, JumpScreen):
+            app.push_screen(JumpScreen(player), partial(self._jumped, app, player))
+
+    def _jumped(self, app: App[Any], player: ReplayPlayer, when: float | None) -> None:
+        if when is not None and self.scrollback is player:
+            player.jump_to(player.index_near(when))
+            app.post_message(ControlMoved())
+
+    def _back_to_live(self, pinned: frozenset[str]) -> Frame | None:
+        """The worker: the next live sample, with the histories rebuilt from the ring so the
+        sparklines run on from where the ring ends."""
+        self._leave = False
+        player, self.scrollback = self.scrollback, None
+        snapshot = self.source.next()
+        if snapshot is None:
+            return None
+        self._keep(snapshot)
+        histories = None
+        if player is not None:
+            rebuilt = player._frame(None, player.last, pinned)
+            histories = rebuilt.histories
+            if histories is not None:
+                histories.feed(rebuilt.snapshot)
+        return Frame(None, snapshot, histories=histories)
 
     def want_detail(self, ids: frozenset[str]) -> bool:
-        return self.source.want_detail(ids)
+        return self.source.want_detail(ids) and not self.scrolling
 
     def toggle_pause(self) -> None:
+        if self.scrolling:
+            self._leave = self.scrollback is not None
+            self._entry = None
+            self._paused = False
+            return
         self._paused = not self._paused
 
     def allowed(self, action: str, modal: bool, input_focused: bool) -> bool:
-        return action in ("faster", "slower")
+        if action in ("faster", "slower"):
+            return not self.scrolling
+        if action not in SCROLLBACK_ACTIONS or modal:
+            return False
+        if action in ("first", "last") and input_focused:
+            return False  # home/end still move the cursor of a focused Input (the filter)
+        if self.scrolling:
+            return True
+        return action != "last" and len(self.ring) > 1
 
     def control(self, app: App[Any], action: str, *args: Any) -> None:
         if action == "faster":
@@ -152,19 +282,46 @@ class LiveControl:
         elif action == "slower":
             longer = [i for i in INTERVALS if i > self.interval_s]
             self.interval_s = longer[0] if longer else INTERVALS[-1]
+        elif self.scrollback is not None:
+            player = self.scrollback
+            if action == "step":
+                player.step(int(args[0]))
+            elif action == "first":
+                player.jump_to(0)
+            elif action == "last":
+                self._leave = True  # End: back to live
+            elif action == "jump":
+                self._open_jump(app, player)
+        elif self._entry is None and action in ("step", "first", "jump"):
+            if action == "step" and int(args[0]) > 0:
+                return  # already at the newest
+            self._entry = (action, args, app)
+
+    def save_ring(self, path: str) -> tuple[int, int]:
+        """Write the ring as a recording (`ctop-py replay PATH`); (samples, bytes)."""
+        with self._ring_lock:
+            count = self.ring.save(path)
+            return count, self.ring.nbytes
 
     def status(self, index: int | None) -> ReplayStatus | None:
-        return None
+        player = self.scrollback
+        return None if player is None else player.status(index)
 
     def commands(self) -> list[ControlCommand]:
         return [
             ("Pause / resume", "stop or restart sampling (p, space)", ("pause",)),
             ("Refresh faster", "shorter refresh interval (+)", ("faster",)),
             ("Refresh slower", "longer refresh interval (-)", ("slower",)),
+            ("Step back", "scroll back through the last 15 minutes ([)", ("step", -1)),
+            ("Back to live", "leave the scroll-back (End)", ("last",)),
         ]
 
     def failed(self) -> None:
         pass
+
+
+SCROLLBACK_TITLE = "scroll-back (live paused; End or p: live)"
+RING_BUDGET = 0.1  # of the refresh interval, in CPU time, for appending to the ring
 
 
 class ReplayControl:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from textual.message import Message
 
+from ctop_py.diagnose import Diagnosis
 from ctop_py.model import ContainerView, Snapshot
 from ctop_py.ui.replay import Frame
 from ctop_py.ui.source import SelfStats
@@ -17,9 +18,16 @@ class SnapshotReady(Message):
     """Posted by the collect worker (from its thread): the controller's frame (None: nothing
     new), our own cost, and the names of the uids seen for the first time."""
 
-    def __init__(self, frame: Frame | None, own: SelfStats, users: Mapping[int, str]) -> None:
+    def __init__(
+        self,
+        frame: Frame | None,
+        own: SelfStats,
+        users: Mapping[int, str],
+        diagnosis: Diagnosis | None = None,
+    ) -> None:
         super().__init__()
         self.frame = frame
+        self.diagnosis = diagnosis  # of the frame (None: no frame)
         self.snapshot: Snapshot | None = None if frame is None else frame.snapshot
         self.own = own
         self.users = users

@@ -31,6 +31,7 @@ from ctop_py.ui.history import HISTORY_LENGTH, Histories
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 MAX_WAIT_S = 10.0  # the longest pause between two samples while playing (recording seconds)
+CONTEXT = 120  # samples before a jump's target given for the timeline and the diagnosis
 FEED_AHEAD = 32  # a move forward by at most this many samples feeds them; farther rebuilds
 TICK_S = 0.1  # how often the app asks whether the next sample is due (no worker unless it is)
 
@@ -59,6 +60,9 @@ class Frame:
     snapshot: Snapshot
     backlog: tuple[Snapshot, ...] = ()  # skipped samples, oldest first: feed them first
     histories: Histories | None = None  # rebuilt: replaces the app's (keeping its pins)
+    # With rebuilt histories: the samples before this one (oldest first, up to CONTEXT), so
+    # that the timeline and the diagnosis start again with the recent past, not from nothing.
+    context: tuple[RawSample, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -284,7 +288,8 @@ class ReplayPlayer:
         histories.pinned.update(pinned)
         for i in range(max(0, wanted - self.history_length + 1), wanted):
             histories.feed(self.snapshot_at(i))
-        return Frame(wanted, self.snapshot_at(wanted), histories=histories)
+        context = tuple(self.samples[max(0, wanted - CONTEXT) : wanted])
+        return Frame(wanted, self.snapshot_at(wanted), histories=histories, context=context)
 
     # -- under the lock ----------------------------------------------------------------------
 

@@ -3,13 +3,14 @@
     python -m ctop_py.ui.screenshots DIR
 
 writes containers.svg, container-overview.svg (a database near its memory limit, OOM-killed),
-container-throttling.svg (a `--cpus 0.1` busy loop), container-processes.svg, help.svg and
-namespaces.svg to DIR, and replay.svg: the recording shipped in ctop_py/data/demo.rec (real
-containers), replayed, and layers-explorer.svg: the explorer over a made-up image whose layers
-are written to a temporary directory (a pip cache installed, then deleted in a later layer),
-and container-logs.svg (a canned log, no engine read) and actions-menu.svg.
-Nothing is read from this host; replay times are shown in UTC and the
-replay clock is a ManualClock, so every file is the same from run to run.
+container-events.svg (its Events tab), container-throttling.svg (a `--cpus 0.1` busy loop),
+container-processes.svg, help.svg, namespaces.svg and events.svg (the host's events) to DIR,
+and replay.svg: the recording shipped in ctop_py/data/demo.rec (real containers), replayed,
+and layers-explorer.svg: the explorer over a made-up image whose layers are written to a
+temporary directory (a pip cache installed, then deleted in a later layer), and
+container-logs.svg (a canned log, no engine read) and actions-menu.svg. Nothing is read
+from this host; replay times are shown in UTC and the replay clock is a ManualClock, so every
+file is the same from run to run.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ctop_py.record import read_recording
 from ctop_py.ui.app import CtopApp, make_app
 from ctop_py.ui.history import container_key
 from ctop_py.ui.replay import ManualClock
+from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
 from ctop_py.ui.widgets.container_table import ContainerTable
 
@@ -93,6 +95,12 @@ async def render(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
         await pilot.pause()
         shot("container-overview", "ctop-py — db: overview")
 
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        screen.action_tab("events")
+        await pilot.pause()
+        shot("container-events", "ctop-py — db: events")
+
         await pilot.press("escape")
         app.open_container(_key(app, "spinner"))
         await pilot.pause()
@@ -118,6 +126,11 @@ async def render(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Path]:
         await app.workers.wait_for_complete()
         await pilot.pause()
         shot("namespaces", "ctop-py — namespaces")
+
+        await pilot.press("escape")
+        await pilot.press("E")
+        await pilot.pause()
+        shot("events", "ctop-py — host events")
     return written
 
 
@@ -203,7 +216,7 @@ async def render_acting(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Pat
         await pilot.pause()
         app.open_container(_key(app, "web"))
         await pilot.pause()
-        await pilot.press("8")
+        await pilot.press("9")
         view = app.screen.query_one(LogsView)
         while len(view.buffer) < 41:
             await pilot.pause(0.05)

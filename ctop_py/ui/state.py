@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ctop_py.diagnose import Diagnosis
 from ctop_py.model import Snapshot
 from ctop_py.ui.history import Histories
 from ctop_py.ui.replay import ReplayStatus
@@ -33,3 +34,6 @@ class UiState:
     generation: int = 0  # snapshots applied so far
     acting: bool = False  # the actions menu and the shell are offered (live, not read-only)
     read_only: bool = False  # --read-only: no actions, no shell, no config file written
+
+    # Findings per container and the newest events (ctop_py.diagnose), computed in the worker.
+    diagnosis: Diagnosis = field(default_factory=Diagnosis)

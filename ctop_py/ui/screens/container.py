@@ -32,6 +32,7 @@ from ctop_py.ui.messages import (
 from ctop_py.ui.screens.containers import ACTING_BINDINGS, REFUSING_BINDINGS, why_not
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.detail_pane import DetailPane, Loader
+from ctop_py.ui.widgets.events_table import EventsTable, engine_note, findings_text
 from ctop_py.ui.widgets.header import HostHeader
 from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 from ctop_py.ui.widgets.logs_view import LogsView
@@ -45,8 +46,10 @@ TABS = (
     ("layers", "Layers"),
     ("network", "Network"),
     ("stacks", "Stacks"),
+    ("events", "Events"),
     ("logs", "Logs"),
 )
+ON_DEMAND = ("layers", "network", "stacks")
 
 PLACEHOLDERS = {
     "layers": "The layers load here: image layers base to top with the instruction that made "
@@ -134,6 +137,7 @@ class ContainerScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         yield HostHeader()
         yield Static(id="title")
+        yield Static(id="diagnosis")  # the bottleneck first (ctop_py.diagnose)
         yield Static(
             Text("container exited — showing what was last seen", style="bold"), id="exited"
         )
@@ -158,7 +162,9 @@ class ContainerScreen(LiveScreen):
                 yield DataTable[Text](id="procs", cursor_type="row")
             with TabPane("Namespaces", id="namespaces"), VerticalScroll():
                 yield Static(id="ns-table")
-            for tab_id, title in TABS[4:7]:
+            for tab_id, title in TABS:
+                if tab_id not in ON_DEMAND:
+                    continue
                 with TabPane(title, id=tab_id):
                     if tab_id == "layers" and self.state.reads_host and self.explore:
                         yield LayerExplorer(self.explore, PLACEHOLDERS[tab_id], id="pane-layers")
@@ -168,6 +174,9 @@ class ContainerScreen(LiveScreen):
                         )
                     else:
                         yield DetailPane(NOT_RECORDED[tab_id], None, id=f"pane-{tab_id}")
+            with TabPane("Events", id="events"):
+                yield Static(id="ev-note")
+                yield EventsTable(id="ev-table")
             with TabPane("Logs", id="logs"):
                 unavailable = ""
                 if not self.state.reads_host:
@@ -239,6 +248,8 @@ class ContainerScreen(LiveScreen):
             self.query_one("#title", Static).update(Text(present.safe(self.key), style="bold"))
             return
         self.query_one("#title", Static).update(detail.title_text(self.view, self.exited))
+        findings = self.state.diagnosis.findings.get(self.view.id, ())
+        self.query_one("#diagnosis", Static).update(findings_text(findings))
         self._show_tab(self.active_tab)
 
     def _show_tab(self, tab: str) -> None:
@@ -252,6 +263,8 @@ class ContainerScreen(LiveScreen):
             self._throttling(view, history)
         elif tab == "processes":
             self._processes(view)
+        elif tab == "events":
+            self._events(view)
         elif tab == "namespaces":
             snapshot = self.state.snapshot
             host = snapshot.host.namespaces if snapshot else {}
@@ -301,6 +314,28 @@ class ContainerScreen(LiveScreen):
         self.query_one("#ov-psi", Static).update(detail.psi_table(view))
         self.query_one("#ov-events", Static).update(detail.events_text(view, history))
         self.query_one("#ov-labels", Static).update(detail.labels_text(view))
+
+    def _events(self, view: ContainerView) -> None:
+        count = self.query_one("#ev-table", EventsTable).show(self.state.diagnosis.events, view.id)
+        note = Text(f"{count} events of this container, newest first", style="bold")
+        life = view.raw.lifecycle
+        if life is not None:
+            known = [
+                f"restarts {life.restart_count}" if life.restart_count is not None else "",
+                f"last exit code {life.last_exit_code}" if life.last_exit_code is not None else "",
+                f"OOM kills {life.oom_kills}" if life.oom_kills else "",
+                f"peak seen {present.size(life.memory_peak_bytes)}"
+                if life.memory_peak_bytes is not None
+                else "",
+            ]
+            line = " · ".join(k for k in known if k)
+            if line:
+                note.append("\n" + line)
+        snapshot = self.state.snapshot
+        missing = engine_note(snapshot.raw.engine_status) if snapshot else ""
+        if missing:
+            note.append("\n" + missing, style=fmt.WARN)
+        self.query_one("#ev-note", Static).update(note)
 
     def _throttling(self, view: ContainerView, history: History) -> None:
         sentence = detail.throttle_sentence(view)

@@ -35,7 +35,7 @@ def matches(view: ContainerView, needle: str) -> bool:
 
 
 def is_running(view: ContainerView) -> bool:
-    return bool(view.raw.pids)
+    return view.raw.active  # running, or restarting (crash-looping): keeps its row
 
 
 def why_not(view: ContainerView) -> str | None:
@@ -143,8 +143,9 @@ class ContainersScreen(LiveScreen):
     def show_snapshot(self) -> None:
         self.show_status()
         histories = self.state.histories
+        findings = self.state.diagnosis.findings
         rows = {
-            container_key(v): RowInput(v, histories.get(container_key(v)))
+            container_key(v): RowInput(v, histories.get(container_key(v)), findings.get(v.id, ()))
             for v in self.shown_containers()
         }
         self.table.shadowed = self.state.shadowed

@@ -54,6 +54,23 @@ REPLAY_NOTE = (
 )
 
 
+def diagnosis_note() -> str:
+    """The diagnosis column's rules (ctop_py.thresholds) and what the live app keeps."""
+    from ctop_py.ring import MAX_BYTES, WINDOW_S
+    from ctop_py.thresholds import describe
+
+    rules = "\n".join(f"· {line}" for line in describe())
+    return (
+        "DIAGNOSIS names each container's bottleneck (● critical, ▲ warning; the container "
+        "screen lists every finding first, with its numbers); E shows the host's events, the "
+        "container screen's Events tab its own. Rules:\n"
+        f"{rules}\n"
+        f"The live app keeps the last {WINDOW_S / 60:g} minutes of samples in memory (at most "
+        f"{MAX_BYTES >> 20} MiB, compressed): [ or Home steps back into them, ] forward, g goes "
+        "to a time, End or p returns to live; W saves them as a recording (ctop-py replay FILE)."
+    )
+
+
 def key_label(binding: Binding) -> str:
     names = [KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(",")]
     if binding.key_display:
@@ -114,6 +131,9 @@ class HelpScreen(ModalScreen[None]):
             *(replay_notes if self.replay else []),
             Text("legend", style="bold"),
             Text(LEGEND),
+            Text(""),
+            Text("diagnosis, events, scroll-back", style="bold"),
+            Text(diagnosis_note()),
             Text(""),
             Text(
                 "ctrl+p opens the command palette with the same actions. The mouse works: "

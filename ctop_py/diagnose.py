@@ -1,0 +1,409 @@
+"""One sentence per container naming its bottleneck, with the evidence and what would fix it.
+
+`diagnose(samples, events)` is a pure function over the raw samples of a window (oldest
+first) and the timeline's events: rates come from the first and the last sample of the
+container's current cgroup in the window; counted things (OOM kills, restarts) from the events
+of the last `lookback_s` seconds and the containers' lifecycle. Thresholds: ctop_py.thresholds.
+Healthy containers get no finding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ctop_py.events import Event, EventLog, recreated
+from ctop_py.model import ContainerRaw, Limits, RawSample
+from ctop_py.thresholds import THRESHOLDS, Thresholds
+
+KINDS = (
+    "oom-killed",
+    "crash-loop",
+    "pids-limit",
+    "cpu-throttled",
+    "memory-high",
+    "memory-pressure",
+    "io-pressure",
+    "cpu-pressure",
+)
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # one of KINDS
+    severity: str  # one of SEVERITIES
+    sentence: str
+    evidence: Mapping[str, Any]
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" or value >= 10 else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 120 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
+def _cores(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.0f}"
+
+
+def _usable(c: ContainerRaw | None) -> bool:
+    return c is not None and c.cgroup is not None and not c.cgroup.gone and bool(c.pids)
+
+
+def _window_pair(
+    samples: Sequence[RawSample], cid: str, index: Sequence[Mapping[str, ContainerRaw]]
+) -> tuple[RawSample, ContainerRaw, RawSample, ContainerRaw] | None:
+    """The first and last sample of the container's current cgroup within the window."""
+    last_index = None
+    for i in range(len(samples) - 1, -1, -1):
+        if _usable(index[i].get(cid)):
+            last_index = i
+            break
+    if last_index is None:
+        return None
+    last_sample = samples[last_index]
+    last = index[last_index][cid]
+    first_sample, first = last_sample, last
+    for i in range(last_index - 1, -1, -1):
+        c = index[i].get(cid)
+        if c is None or not _usable(c) or recreated(c, first):
+            break
+        first_sample, first = samples[i], c
+    if first_sample is last_sample:
+        return None
+    return first_sample, first, last_sample, last
+
+
+def _d(after: int | None, before: int | None) -> int | None:
+    return None if after is None or before is None else max(0, after - before)
+
+
+def _limits_in(index: Sequence[Mapping[str, ContainerRaw]], cid: str) -> Limits:
+    """The latest limits known for the container in the window (it may have no cgroup now)."""
+    for by_id in reversed(index):
+        c = by_id.get(cid)
+        if c is not None and c.cgroup is not None and not c.cgroup.gone:
+            return c.cgroup.limits
+    return Limits()
+
+
+def diagnose(
+    samples: Sequence[RawSample],
+    events: Sequence[Event] = (),
+    t: Thresholds = THRESHOLDS,
+    now: float | None = None,
+) -> dict[str, list[Finding]]:
+    """Findings per container id of the last sample, most severe first."""
+    if not samples:
+        return {}
+    end = samples[-1]
+    now = end.time if now is None else now
+    by_container: dict[str, list[Event]] = {}
+    for e in events:
+        if now - t.lookback_s <= e.time <= now + 1:
+            by_container.setdefault(e.container_id, []).append(e)
+    index = [{c.id: c for c in s.containers} for s in samples]
+    order = {k: i for i, k in enumerate(KINDS)}
+    result: dict[str, list[Finding]] = {}
+    for c in end.containers:
+        findings = _container(samples, index, c, by_container.get(c.id, []), t)
+        findings.sort(key=lambda f: (SEVERITIES.index(f.severity), order[f.kind]))
+        result[c.id] = findings
+    return result
+
+
+def _container(
+    samples: Sequence[RawSample],
+    index: Sequence[Mapping[str, ContainerRaw]],
+    c: ContainerRaw,
+    events: Sequence[Event],
+    t: Thresholds,
+) -> list[Finding]:
+    findings: list[Finding] = []
+    life = c.lifecycle
+    limits = _limits_in(index, c.id)
+    lookback = _span(t.lookback_s)
+
+    # -- OOM kills: the engine's and the kernel's count the same kills; take the larger.
+    engine_kills = sum(1 for e in events if e.kind == "oom-kill" and e.source == "engine")
+    kernel_kills = sum(
+        int(e.numbers.get("kills") or 1)
+        for e in events
+        if e.kind == "oom-kill" and e.source == "kernel"
+    )
+    kills = max(engine_kills, kernel_kills)
+    peaks = [life.memory_peak_bytes] if life else []
+    for by_id in index:  # the peaks the window's samples read
+        seen = by_id.get(c.id)
+        if seen is not None and seen.cgroup is not None and not seen.cgroup.gone:
+            peaks.append(seen.cgroup.memory.peak_bytes)
+    known_peaks = [p for p in peaks if p is not None]
+    peak = max(known_peaks) if known_peaks else None
+    restarting = c.state == "restarting"
+    if kills >= t.oom_critical_kills or (life and life.oom_killed and not c.pids):
+        recent_kills = kills >= t.oom_critical_kills
+        limit = limits.memory_max_bytes
+        if limit is None and life is not None:
+            limit = life.memory_max_bytes  # no cgroup in the window: the engine's setting
+        at = f"at its {_size(limit)} limit" if limit is not None else "with no memory limit"
+        count = f"{kills}× in {lookback}" if recent_kills else "in its last run"
+        sentence = f"OOM-killed {count} {at}"
+        if peak is not None:
+            sentence += f" (peak seen {_size(peak)})"
+        if restarting:
+            sentence += "; restarting"
+        if limit is not None:
+            sentence += "; needs a higher memory limit or less memory"
+        findings.append(
+            Finding(
+                "oom-killed",
+                "critical" if recent_kills else "warning",
+                sentence,
+                {
+                    "oom_kills": kills if recent_kills else (life.oom_kills if life else None),
+                    "oom_kills_total": life.oom_kills if life else None,
+                    "memory_max_bytes": limit,
+                    "memory_peak_bytes": peak,
+                    "window_s": t.lookback_s,
+                },
+            )
+        )
+
+    # -- crash loop: restarts in the look-back (engine restart events, or cgroup
+    # re-creations seen by the kernel when the engine is down).
+    restarts = sum(1 for e in events if e.kind == "restart")
+    if restarts == 0:
+        restarts = sum(1 for e in events if e.kind == "cgroup-recreated")
+    if restarts >= t.crash_loop_restarts:
+        exit_code = life.last_exit_code if life else None
+        code = f"exit code {exit_code}" if exit_code is not None else "exit code unknown"
+        findings.append(
+            Finding(
+                "crash-loop",
+                "critical" if restarts >= t.crash_loop_critical_restarts else "warning",
+                f"crash-looping: {code}, {restarts} restarts in {lookback}"
+                + ("; restarting now" if restarting else ""),
+                {
+                    "restart_count": life.restart_count if life else None,
+                    "last_exit_code": exit_code,
+                    "restarts_in_window": restarts,
+                    "window_s": t.lookback_s,
+                },
+            )
+        )
+
+    pair = _window_pair(samples, c.id, index)
+    refused_events = sum(int(e.numbers.get("refused") or 0) for e in events if e.kind == "pids-max")
+    if pair is None:
+        if refused_events >= t.pids_refused_critical:
+            findings.append(_pids(limits, refused_events, None, t, lookback))
+        return findings
+    s0, c0, s1, c1 = pair
+    assert c0.cgroup is not None and c1.cgroup is not None
+    seconds = (s1.monotonic_ns - s0.monotonic_ns) / 1e9 or (s1.time - s0.time)
+    if seconds <= 0:
+        return findings
+    window = _span(round(seconds))
+    g0, g1 = c0.cgroup, c1.cgroup
+
+    # -- pids limit
+    refused = _d(g1.pids_events.get("max"), g0.pids_events.get("max")) or 0
+    refused = max(refused, refused_events)
+    pids_max = g1.limits.pids_max
+    near = (
+        pids_max is not None
+        and g1.pids_current is not None
+        and g1.pids_current * 100 >= t.pids_near_limit_percent * pids_max
+    )
+    if refused >= t.pids_refused_critical or near:
+        findings.append(_pids(g1.limits, refused, g1.pids_current, t, window))
+
+    # -- CPU throttling
+    periods = _d(g1.cpu.nr_periods, g0.cpu.nr_periods)
+    throttled = _d(g1.cpu.nr_throttled, g0.cpu.nr_throttled)
+    quota = g1.limits.cpu_quota_cores
+    throttled_finding = False
+    if periods and throttled is not None and quota is not None:
+        percent = 100.0 * throttled / periods
+        if percent >= t.throttled_warning_percent:
+            used_ns = _d(g1.cpu.usage_ns, g0.cpu.usage_ns) or 0
+            waited_ns = _d(g1.cpu.throttled_ns, g0.cpu.throttled_ns) or 0
+            used = used_ns / seconds / 1e9
+            needed = math.ceil((used + waited_ns / seconds / 1e9) / t.cores_step) * t.cores_step
+            needed = round(max(needed, quota), 2)
+            throttled_finding = True
+            findings.append(
+                Finding(
+                    "cpu-throttled",
+                    "critical" if percent >= t.throttled_critical_percent else "warning",
+                    f"CPU quota: throttled in {percent:.0f} % of periods, uses "
+                    f"{_cores(used)} of its {_cores(quota)} CPU, needs ~{_cores(needed)}",
+                    {
+                        "throttled_percent": round(percent, 1),
+                        "quota_cores": quota,
+                        "used_cores": round(used, 3),
+                        "needed_cores": needed,
+                        "periods": periods,
+                        "throttled_periods": throttled,
+                        "window_s": round(seconds, 3),
+                    },
+                )
+            )
+
+    # -- pressure (PSI "some" over the window)
+    def pressure(resource: str) -> tuple[float | None, float | None]:
+        a, b = g0.psi.get(resource), g1.psi.get(resource)
+        if a is None or b is None:
+            return None, None
+        some = full = None
+        if a.some and b.some:
+            some = 100.0 * max(0, b.some.total_us - a.some.total_us) / (seconds * 1e6)
+        if a.full and b.full:
+            full = 100.0 * max(0, b.full.total_us - a.full.total_us) / (seconds * 1e6)
+        return some, full
+
+    memory_some, _ = pressure("memory")
+
+    # -- memory.high
+    high = _d(g1.memory.events.get("high"), g0.memory.events.get("high"))
+    memory_high_finding = False
+    if high is not None and high >= t.memory_high_events:
+        memory_high_finding = True
+        press = f", memory pressure {memory_some:.0f} %" if memory_some is not None else ""
+        findings.append(
+            Finding(
+                "memory-high",
+                "critical" if high >= t.memory_high_critical_events else "warning",
+                f"memory.high: reclaimed {high} times in {window}{press}; "
+                f"its memory.high is {_size(g1.limits.memory_high_bytes)}",
+                {
+                    "high_events": high,
+                    "memory_high_bytes": g1.limits.memory_high_bytes,
+                    "memory_pressure_percent": None
+                    if memory_some is None
+                    else round(memory_some, 1),
+                    "window_s": round(seconds, 3),
+                },
+            )
+        )
+
+    for resource, kind, label in (
+        ("memory", "memory-pressure", "memory"),
+        ("io", "io-pressure", "IO"),
+        ("cpu", "cpu-pressure", "CPU"),
+    ):
+        if (kind == "memory-pressure" and memory_high_finding) or (
+            kind == "cpu-pressure" and throttled_finding
+        ):
+            continue
+        some, full = pressure(resource)
+        if some is None or some < t.pressure_warning_percent:
+            continue
+        findings.append(
+            Finding(
+                kind,
+                "critical" if some >= t.pressure_critical_percent else "warning",
+                f"{label} pressure {some:.0f} %"
+                + (f" (all stalled {full:.0f} %)" if full else "")
+                + f" over {window}",
+                {
+                    "some_percent": round(some, 1),
+                    "full_percent": None if full is None else round(full, 1),
+                    "window_s": round(seconds, 3),
+                },
+            )
+        )
+    return findings
+
+
+def _pids(limits: Limits, refused: int, current: int | None, t: Thresholds, span: str) -> Finding:
+    limit = limits.pids_max
+    if refused >= t.pids_refused_critical:
+        sentence = f"pids limit {limit if limit is not None else '?'} reached: "
+        sentence += f"{refused} forks refused in {span}; needs a higher --pids-limit"
+    else:
+        sentence = f"pids {current} of its limit {limit}: near the limit"
+    return Finding(
+        "pids-limit",
+        "critical" if refused >= t.pids_refused_critical else "warning",
+        sentence,
+        {"pids_max": limit, "refused": refused, "pids_current": current},
+    )
+
+
+def summary(findings: Sequence[Finding]) -> str:
+    """The one line of a container: its most severe finding (and how many more)."""
+    if not findings:
+        return ""
+    more = f" (+{len(findings) - 1})" if len(findings) > 1 else ""
+    return findings[0].sentence + more
+
+
+# Events a Diagnosis carries for the screens (the log itself keeps events.LOG_BOUND).
+EVENTS_SHOWN = 1000
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the app shows of the story: findings per container id (most severe first) and
+    the newest events, newest first."""
+
+    findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+
+
+class Diagnoser:
+    """The live app's diagnosis: fed every sample in order, keeps the last `window_s` of
+    samples and the event timeline, and diagnoses the newest sample."""
+
+    def __init__(self, window_s: float = 10.0, t: Thresholds = THRESHOLDS) -> None:
+        self.window_s = window_s
+        self.thresholds = t
+        self.log = EventLog(thresholds=t)
+        self._samples: deque[RawSample] = deque()
+
+    def observe(self, sample: RawSample) -> dict[str, list[Finding]]:
+        self.feed(sample)
+        return self.current()
+
+    def feed(self, sample: RawSample) -> None:
+        """Take a sample into the window and the timeline, without diagnosing."""
+        if self._samples and sample.time <= self._samples[-1].time:
+            if sample is self._samples[-1]:
+                return
+            self.reset()  # time went back (a replay stepped backwards)
+        self.log.observe(sample)
+        self._samples.append(sample)
+        while len(self._samples) > 2 and sample.time - self._samples[0].time > self.window_s:
+            self._samples.popleft()
+
+    def current(self) -> dict[str, list[Finding]]:
+        if not self._samples:
+            return {}
+        since = self._samples[-1].time - self.thresholds.lookback_s
+        return diagnose(list(self._samples), self.log.recent(since=since), self.thresholds)
+
+    def reset(self) -> None:
+        self.log.reset()
+        self._samples.clear()
+
+    def diagnosis(self, findings: Mapping[str, list[Finding]]) -> Diagnosis:
+        return Diagnosis(
+            {cid: tuple(found) for cid, found in findings.items() if found},
+            tuple(self.log.recent(limit=EVENTS_SHOWN)),
+        )

@@ -1,0 +1,57 @@
+"""The live app's ring of recent samples: bounded in time and bytes, decodable, savable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctop_py.demo import raw_samples
+from ctop_py.record import RecordingError, encode_record, read_recording, sample_json
+from ctop_py.ring import MAX_BYTES, WINDOW_S, SampleRing
+
+SAMPLES = raw_samples(400)
+
+
+def test_keeps_the_window_and_decodes_to_the_same_samples() -> None:
+    ring = SampleRing(seconds=120, keyframe_every=30)
+    for s in SAMPLES:
+        ring.append(s)
+    kept = ring.samples()
+    assert len(kept) == len(ring)
+    # At least the window, at most the window plus one segment.
+    assert 120 <= kept[-1].time - kept[0].time < 120 + 30
+    assert [sample_json(s) for s in kept] == [sample_json(s) for s in SAMPLES[-len(kept) :]]
+
+
+def test_bounded_in_bytes() -> None:
+    keyframe = len(encode_record(sample_json(SAMPLES[-1]), b""))
+    bound = 20 * keyframe
+    ring = SampleRing(seconds=10**6, max_bytes=bound, keyframe_every=10)
+    for s in SAMPLES:
+        ring.append(s)
+        # The bound, plus at most the segment being filled past it.
+        assert ring.nbytes <= bound + 2 * keyframe
+    assert len(ring) < len(SAMPLES)
+    assert ring.nbytes == len(ring.as_bytes()) - len(b"CTOPREC2\n")
+    assert len(ring.samples()) == len(ring)
+
+
+def test_defaults_are_what_the_readme_says() -> None:
+    assert WINDOW_S == 15 * 60
+    assert MAX_BYTES == 16 << 20
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "last 15 minutes" in readme and "at most 16 MiB" in readme
+
+
+def test_save_is_a_recording(tmp_path: Path) -> None:
+    ring = SampleRing(seconds=60, keyframe_every=20)
+    for s in SAMPLES[:100]:
+        ring.append(s)
+    path = tmp_path / "flight.ctoprec"
+    assert ring.save(path) == len(ring)
+    recording = read_recording(path)
+    assert not recording.truncated
+    assert [sample_json(s) for s in recording.samples] == [sample_json(s) for s in ring.samples()]
+    with pytest.raises(RecordingError, match="exists"):
+        ring.save(path)
