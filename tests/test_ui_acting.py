@@ -330,7 +330,7 @@ def test_column_chooser_hides_reorders_and_saves(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, ContainersScreen)
         expected = ["name", "state", "cpuq", "thr", "cpu", "spark", "mem", "memp", "net", "io"]
-        expected.append("pids")
+        expected += ["pids", "diagnosis"]
         assert header() == expected
         assert table(app).get_cell(key_of(app, "spinner"), "name").plain == "spinner"
         assert not path.exists()  # enter applies, it does not save
