@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -165,6 +165,7 @@ class LogsView(Vertical):
         self._inbox: deque[LogLine | _End | _Opened] = deque(maxlen=max_lines + 2)
         self._lock = threading.Lock()
         self._stream: Lines | None = None
+        self._generation = 0  # the reader that may fill the inbox (stop() moves it on)
         self._timer: Timer | None = None
         self.loaded_for: str | None = None
         self.following = True
@@ -205,12 +206,21 @@ class LogsView(Vertical):
         self._frozen = None if self.following else []
         self.lines_log.set_rows([], follow=True)
         self._status("connecting…")
-        self._read(self.opener, ref)
+        # A plain daemon thread, not a Textual worker: following never completes, and the
+        # app's workers.wait_for_complete() (tests, the explorer) must not wait for it.
+        threading.Thread(
+            target=self._read,
+            args=(self.opener, ref, self._generation),
+            name="ctop-py logs",
+            daemon=True,
+        ).start()
         if self._timer is None:
             self._timer = self.set_interval(DRAIN_S, self.drain)
 
     def stop(self) -> None:
+        """End the reader: its stream is closed, and what it still reads is not kept."""
         with self._lock:
+            self._generation += 1
             stream, self._stream = self._stream, None
         if stream is not None:
             stream.close()
@@ -218,29 +228,42 @@ class LogsView(Vertical):
     def on_unmount(self) -> None:
         self.stop()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="logs")
-    def _read(self, opener: LogOpener, ref: str) -> None:
+    def _read(self, opener: LogOpener, ref: str, generation: int) -> None:
+        """The reader thread: the stream into the inbox, then why it ended. A reader whose
+        generation is not the view's any more (stopped, or started again) puts nothing in."""
+
+        def current() -> bool:
+            return generation == self._generation
+
         try:
             stream = opener(ref, LogOptions(tail=TAIL, follow=True, timestamps=True))
         except Exception as exc:  # EngineError: one line; anything else said the same way
-            self._inbox.append(_End(str(exc)))
+            if current():
+                self._inbox.append(_End(str(exc)))
             return
         with self._lock:
-            self._stream = stream
+            stale = not current()
+            if not stale:
+                self._stream = stream
+        if stale:  # stopped while it was opening
+            stream.close()
+            return
         source = getattr(stream, "source", None)
         self._inbox.append(_Opened(source if isinstance(source, LogSource) else None))
         reason: str | None = None
         try:
             for line in stream:
+                if not current():
+                    break
                 self._inbox.append(line)
         except Exception as exc:
             reason = str(exc)
         finally:
             with self._lock:
-                closed_by_us = self._stream is not stream
-                self._stream = None
+                if self._stream is stream:
+                    self._stream = None
             stream.close()
-        if not closed_by_us:
+        if current():
             self._inbox.append(_End(reason))
 
     def drain(self) -> None:
