@@ -106,8 +106,10 @@ def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
     (tmp / "data").mkdir()
     tag = uuid.uuid4().hex[:8]
     driver = docker_client.info().get("CgroupDriver", "cgroupfs")
+    (tmp / "daemon.json").write_text("{}\n")  # not the host's /etc/docker/daemon.json
     argv = [
         "dockerd",
+        f"--config-file={tmp}/daemon.json",
         "--data-root=/var/lib/docker",  # tmp/data, bind-mounted there in the namespace
         f"--exec-root={tmp}/exec",
         f"--pidfile={tmp}/dockerd.pid",
