@@ -106,8 +106,10 @@ def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
     (tmp / "data").mkdir()
     tag = uuid.uuid4().hex[:8]
     driver = docker_client.info().get("CgroupDriver", "cgroupfs")
+    (tmp / "daemon.json").write_text("{}\n")  # not the host's /etc/docker/daemon.json
     argv = [
         "dockerd",
+        f"--config-file={tmp}/daemon.json",
         "--data-root=/var/lib/docker",  # tmp/data, bind-mounted there in the namespace
         f"--exec-root={tmp}/exec",
         f"--pidfile={tmp}/dockerd.pid",
@@ -124,7 +126,8 @@ def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
         argv.append(f"--cgroup-parent=/{cgroup_parent}")
     holder = subprocess.Popen(
         ["unshare", "--mount", "--net", "--propagation", "private", "--", "sh", "-c",
-         'mount --bind "$1" /var/lib/docker && ip link set lo up && echo ready'
+         'mount --bind "$1" /var/lib/docker && { ip link set lo up 2>/dev/null; true; }'
+         " && echo ready"
          " && exec sleep 86400",
          "sh", str(tmp / "data")],
         stdout=subprocess.PIPE,

@@ -23,6 +23,7 @@ from ctop_py.model import (
     Psi,
     PsiLine,
     RawSample,
+    Throttling,
 )
 
 S = 1_000_000_000  # ns per s
@@ -118,7 +119,7 @@ def test_every_rate_exactly() -> None:
         (process(ticks=300),), busy=1500, total=5000,
     )  # fmt: skip
     snap = derive(a, b)
-    assert snap.interval_s == 2.0 and snap.time == 12.0 and snap.raw is b
+    assert snap.interval_s == 2.0 and snap.time == 12.0 and snap.raw is b and snap.host is HOST
     assert snap.host_cpu_percent == pytest.approx(50.0)  # 500 busy of 1000 ticks
     (v,) = snap.containers
     assert v.usage.cpu_percent == pytest.approx(50.0)  # 1 s of CPU in 2 s
@@ -133,8 +134,8 @@ def test_every_rate_exactly() -> None:
     assert t.periods_in_window == 20
     assert t.throttled_seconds_per_s == pytest.approx(0.2)  # 0.4 s throttled in 2 s
     assert (t.nr_periods, t.nr_throttled, t.throttled_seconds) == (120, 15, 0.5)
-    assert v.psi["cpu"].some_percent == pytest.approx(25.0)  # 0.5 s stalled in 2 s
-    assert v.psi["cpu"].full_percent == pytest.approx(12.5)
+    assert v.psi["cpu"].some_percent == 25.0  # 0.5 s stalled in 2 s (exactly: µs per s)
+    assert v.psi["cpu"].full_percent == 12.5
     (p,) = v.processes
     assert p.cpu_percent == pytest.approx(50.0)  # 100 ticks in 2 s at 100 Hz
 
@@ -212,7 +213,7 @@ def test_a_gone_cgroup_has_no_rates() -> None:
     (v,) = derive(a, b).containers
     assert v.usage.cpu_percent is None and v.throttling.throttled_percent is None
     (w,) = derive(b, sample(3.0, container(cgroup(usage=3 * S, gone=True)))).containers
-    assert w.usage.cpu_percent is None and w.throttling == type(w.throttling)()
+    assert w.usage.cpu_percent is None and w.throttling == Throttling()
 
 
 def test_reused_pid_and_host_counter_reset() -> None:
@@ -232,7 +233,8 @@ def test_sandbox_without_cgroup_sums_its_processes() -> None:
     assert v.usage.cpu_percent == pytest.approx(100.0)  # 200 ticks in 2 s at 100 Hz
     assert v.usage.memory_used_bytes == 1500 and v.usage.pids_current == 4
     assert v.usage.net_rx_bytes_per_s == 200.0 and v.usage.net_tx_bytes_per_s == 100.0
-    assert v.throttling == type(v.throttling)() and v.psi == {}
+    assert v.throttling == Throttling() and v.psi == {}
+    assert v.raw is b.containers[0] and [u.process for u in v.processes] == [b.processes[0]]
     (first,) = derive(None, b).containers
     assert first.usage.cpu_percent is None and first.usage.net_rx_bytes_per_s is None
     empty = sample(3.0, container(None, pids=()), ())
@@ -250,3 +252,23 @@ def test_psi_capped_at_100_and_missing_lines() -> None:
     c = sample(3.0, replace(container(no_full)))
     (w,) = derive(b, c).containers
     assert w.psi["cpu"].full_percent is None and w.psi["cpu"].some_percent is None  # reset
+
+
+def test_processes_missing_from_the_sample_are_skipped_not_the_rest() -> None:
+    """A pid in cgroup.procs whose process was not read (it exited mid-sample) is skipped;
+    the pids after it still count."""
+    a = sample(1.0, container(cgroup(), pids=(9, 10)), (process(100),))
+    b = sample(2.0, container(cgroup(), pids=(9, 10)), (process(150),))
+    (v,) = derive(a, b).containers
+    assert [(u.process.pid, u.cpu_percent) for u in v.processes] == [(10, 50.0)]
+
+
+def test_absent_throttled_time_and_psi_lines() -> None:
+    bare = replace(
+        cgroup(),
+        cpu=CpuCounters(usage_ns=0),
+        psi={"io": Psi(full=PsiLine(0, 0, 0, 100))},
+    )
+    (v,) = derive(None, sample(1.0, container(bare))).containers
+    assert v.throttling.throttled_seconds is None and v.throttling.nr_periods is None
+    assert v.psi["io"].some_percent is None and v.psi["io"].full_percent is None

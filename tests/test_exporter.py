@@ -177,6 +177,7 @@ def test_prometheus_scrapes_throttling(
         with KernelSeries(pid) as series:
             result = wait_for(scraped, 45, "Prometheus to have the series", interval=0.5)
             mono_minus_wall = time.monotonic() - time.time()
+            time.sleep(0.3)  # kernel reads after the query's time, too
         ratio = float(result[0]["value"][1])
         # The value Prometheus holds was sampled by the exporter (every 0.5 s) and scraped (every
         # 1 s) before the query's time: within 4 s of it. The kernel's cumulative counters then

@@ -73,16 +73,30 @@ def assert_counters_between(b: Bracketed, c: ContainerRaw) -> None:
         assert getattr(b.before, name) <= value <= getattr(b.after, name), name
 
 
+WAKE_THEN_SPIN = [
+    "sh", "-c", "i=0; while [ $i -lt 30 ]; do usleep 100000; i=$((i+1)); done; "
+    "touch /tmp/spinning; while true; do :; done",
+]  # fmt: skip
+
+
 def test_throttled_spinner_equals_the_kernel(run_container: RunContainer) -> None:
     """CPU %, throttled % (Δnr_throttled / Δnr_periods) and throttled seconds per second of a
-    spinner limited to 0.1 CPU, against cpu.stat and cpuacct.usage read around each sample."""
-    ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, mem_limit="48m", pids_limit=50)
+    spinner limited to 0.1 CPU, against cpu.stat and cpuacct.usage read around each sample.
+    For its first 3 s it only wakes every 0.1 s (periods elapse, none throttled), so its
+    lifetime ratio is far from the window's: the rates must be the window's."""
+    ctr = run_container(BASE_IMAGE, WAKE_THEN_SPIN, nano_cpus=100_000_000, mem_limit="48m",
+                        pids_limit=50)  # fmt: skip
     pid = ctr.attrs["State"]["Pid"]
     collector = Collector()
     try:
-        wait_for(lambda: kernel_cpu(pid).nr_throttled > 0, 10, "the spinner to hit its quota")
+
+        def spinning() -> bool:  # the wake-up loop is over (seen through its root)
+            return os.path.exists(f"/proc/{pid}/root/tmp/spinning")
+
+        wait_for(spinning, 30, "the spinner to spin at its quota")
+        wait_for(lambda: kernel_cpu(pid).nr_throttled > 0, 10, "the quota to bite")
         first = bracketed(collector, pid)
-        time.sleep(2.0)  # the measured window
+        time.sleep(deadline_s(2.0))  # the measured window
         second = bracketed(collector, pid)
     finally:
         collector.close()
@@ -115,7 +129,7 @@ def test_cpu_percent_equals_kernel_counters(run_container: RunContainer) -> None
     collector = Collector()
     try:
         first = bracketed(collector, pid)
-        time.sleep(1.5)
+        time.sleep(deadline_s(1.5))  # longer on a slow host, where a sample takes longer too
         second = bracketed(collector, pid)
     finally:
         collector.close()

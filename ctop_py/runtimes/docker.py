@@ -59,8 +59,9 @@ class EngineClient:
 
     When the cache and the kernel disagree (a container listed as running whose cgroup is gone:
     it stopped or is being removed; one listed as created or exited that has a cgroup: it just
-    started), the list is refreshed on every call for `settle_s`, so a removed container does
-    not linger as an "exited" row from the cache for up to `ttl`, and a state shows at once.
+    started), the list is refreshed on every call for up to `settle_s` (a slow host takes
+    seconds to start a container), so a removed container does not linger as an "exited" row
+    from the cache for up to `ttl`, and a state shows at once.
     """
 
     def __init__(
@@ -69,7 +70,7 @@ class EngineClient:
         base_url: str,
         ttl: float = 5.0,
         retry_s: float = 5.0,
-        settle_s: float = 3.0,
+        settle_s: float = 10.0,
     ) -> None:
         self.runtime = runtime
         self.base_url = base_url
