@@ -23,7 +23,7 @@ from ctop_py.host import HostRoot
 from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.runtimes.docker import EngineClient
 from ctop_py.thresholds import THRESHOLDS
-from tests.conftest import BASE_IMAGE, SPIN, RunContainer
+from tests.conftest import BASE_IMAGE, SPIN, RunContainer, deadline_s
 
 pytestmark = pytest.mark.docker
 V2 = detect_layout(HostRoot()).mode == "v2"
@@ -148,12 +148,16 @@ def test_oom_crash_loop_keeps_its_row(
     collector = Collector(watch_engines=True)
     states = []
     try:
-        deadline = time.monotonic() + 12
+        # At least 12 s, and until it has restarted three times (slow hosts scale the deadline).
+        minimum = time.monotonic() + 12
+        deadline = time.monotonic() + deadline_s(30)
         while time.monotonic() < deadline:
             c = find(collector.sample(), ctr.id)
             assert c is not None, "the crash-looping container lost its row"
             assert c.active, f"not in the default view: state {c.state}"
             states.append(c.state)
+            if time.monotonic() >= minimum and inspect(ctr.id)["RestartCount"] >= 3:
+                break
             time.sleep(0.5)
         restarts_before = inspect(ctr.id)["RestartCount"]
         last = find(collector.sample(), ctr.id)
