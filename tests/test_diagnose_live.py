@@ -322,3 +322,31 @@ def test_bad_input_is_one_line_and_exit_2() -> None:
         assert done.returncode == 2, (args, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_config_thresholds_reach_the_cli(
+    run_container: RunContainer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`diagnose` uses the config file's [diagnose] thresholds, as the app does: the same
+    throttled spinner is critical on the defaults and only a warning when the critical
+    threshold is raised past 100 %; a broken file is one line and the defaults."""
+    ctr = run_container(BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none")
+    time.sleep(1.0)
+
+    def severity(*config: str) -> tuple[str, str]:
+        capsys.readouterr()
+        assert cli.main([*config, "diagnose", "--json", ctr.name, "--window", "2"]) == 0
+        out, err = capsys.readouterr()
+        return by_kind(only_container(json.loads(out)))["cpu-throttled"]["severity"], err
+
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    assert severity("--config", str(empty)) == ("critical", "")
+    raised = tmp_path / "config.toml"
+    raised.write_text("[diagnose]\nthrottled_critical_percent = 101.0\n")
+    assert severity("--config", str(raised)) == ("warning", "")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[diagnose]\nno_such_threshold = 1\n")
+    level, err = severity("--config", str(broken))
+    assert level == "critical"
+    assert len(err.strip().splitlines()) == 1 and str(broken) in err

@@ -15,7 +15,7 @@ from ctop_py.diagnose import Finding, diagnose
 from ctop_py.events import EventLog
 from ctop_py.export.json import dumps
 from ctop_py.model import ContainerRaw, RawSample
-from ctop_py.thresholds import THRESHOLDS
+from ctop_py.thresholds import Thresholds
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -37,10 +37,22 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_diagnose)
 
 
+def configured_thresholds(args: argparse.Namespace) -> Thresholds:
+    """The thresholds of the config file's [diagnose] table (--config, else the XDG place), as
+    the app uses them; a broken file is one line on stderr and the defaults."""
+    from ctop_py import config as cfg
+
+    loaded = cfg.load(getattr(args, "config", None))
+    if loaded.problem:
+        print(f"ctop-py: {present.safe(loaded.problem)}", file=sys.stderr)
+    return cfg.thresholds(loaded.config)
+
+
 def cmd_diagnose(args: argparse.Namespace) -> int:
+    thresholds = configured_thresholds(args)
     started = time.time()
     collector = Collector(
-        root_of(args), watch_engines=True, events_since=started - THRESHOLDS.lookback_s
+        root_of(args), watch_engines=True, events_since=started - thresholds.lookback_s
     )
     log = EventLog()
     samples: list[RawSample] = []
@@ -60,7 +72,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     finally:
         collector.close()
     last = samples[-1]
-    findings = diagnose(samples, list(log.events))
+    findings = diagnose(samples, list(log.events), thresholds)
     if wanted:
         chosen = [c for cid in wanted for c in last.containers if c.id == cid]
     else:
