@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.appscript import app_script
 from tests.conftest import (
     BASE_IMAGE,
     LAYERED_IMAGE,
@@ -353,41 +354,21 @@ def test_never_writes_outside_a_temp_dir(
     assert writes(lines, tmp_path) == []
 
 
-APP_AS_NOBODY = """
-import asyncio, sys
-from rich.text import Text
-from textual.widgets import Static
-from ctop_py.host import HostRoot
-from ctop_py.sources import LiveSource
-from ctop_py.launch import AppOptions
-from ctop_py.ui.app import make_app
-from ctop_py.ui.history import container_key
-
-async def main() -> None:
-    source = LiveSource(HostRoot())
-    app = make_app(source, AppOptions(autostart=False))
-    async with app.run_test(size=(200, 50)) as pilot:
-        for _ in range(2):
-            await app.collect().wait()
-            await pilot.pause()
-        header = app.screen.query_one("HostHeader", Static).content
-        print("HEADER", header.plain if isinstance(header, Text) else header)
-        view = next(v for v in app.snapshot.containers if v.id == sys.argv[1])
-        print("ROW", view.name, view.limits.pids_max)
-        app.open_container(container_key(view))
-        await pilot.pause()
-        await pilot.press("5")
-        for _ in range(300):  # the explorer's workers (some replace others: no wait_for_complete)
-            await pilot.pause(0.02)
-            if all(w.is_finished for w in app.workers):
-                break
-        await pilot.pause()
-        head = app.screen.query_one("#pane-layers #lx-head", Static).content
-        print("LAYERS", head.plain if isinstance(head, Text) else head)
-    source.close()
-
-asyncio.run(main())
-"""
+APP_AS_NOBODY = app_script(
+    before="""
+    print("HEADER", plain(app.screen.query_one("HostHeader", Static).content))
+    print("ROW", view.name, view.limits.pids_max)
+    """,
+    after="""
+    await pilot.press("5")
+    for _ in range(300):  # the explorer's workers (some replace others: no wait_for_complete)
+        await pilot.pause(0.02)
+        if all(w.is_finished for w in app.workers):
+            break
+    await pilot.pause()
+    print("LAYERS", plain(app.screen.query_one("#pane-layers #lx-head", Static).content))
+    """,
+)
 
 
 def test_the_app_as_nobody(run_container: RunContainer) -> None:
@@ -408,29 +389,11 @@ def test_the_app_as_nobody(run_container: RunContainer) -> None:
     assert "needs root" in out.split("LAYERS", 1)[1]
 
 
-APP_BRIEFLY = """
-import asyncio, sys
-from ctop_py.host import HostRoot
-from ctop_py.sources import LiveSource
-from ctop_py.launch import AppOptions
-from ctop_py.ui.app import make_app
-from ctop_py.ui.history import container_key
-
-async def main() -> None:
-    source = LiveSource(HostRoot())
-    app = make_app(source, AppOptions(autostart=False))
-    async with app.run_test(size=(200, 50)) as pilot:
-        for _ in range(2):
-            await app.collect().wait()
-            await pilot.pause()
-        view = next(v for v in app.snapshot.containers if v.id == sys.argv[1])
-        app.open_container(container_key(view))
+APP_BRIEFLY = app_script(
+    after="""
+    for key in "123456789":
+        await pilot.press(key)
+        await app.workers.wait_for_complete()
         await pilot.pause()
-        for key in "123456789":
-            await pilot.press(key)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-    source.close()
-
-asyncio.run(main())
-"""
+    """
+)

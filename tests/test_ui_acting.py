@@ -29,6 +29,7 @@ from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.screens.containers import ContainersScreen
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
 from ctop_py.ui.widgets.logs_view import LogLines, LogsView
+from tests.appscript import app_script
 from tests.conftest import BASE_IMAGE, RunContainer
 from tests.test_ui import (
     SNAPSHOTS,
@@ -613,40 +614,21 @@ def test_logs_tab_live(run_container: RunContainer) -> None:
         source.close()
 
 
-APP_AS_NOBODY = """
-import asyncio, sys, time
-from ctop_py.host import HostRoot
-from ctop_py.launch import AppOptions
-from ctop_py.sources import LiveSource
-from ctop_py.ui.app import make_app
-from ctop_py.ui.history import container_key
-from ctop_py.ui.widgets.logs_view import LogsView
-
-async def main() -> None:
-    source = LiveSource(HostRoot())
-    app = make_app(source, AppOptions(autostart=False))
-    async with app.run_test(size=(200, 50)) as pilot:
-        for _ in range(2):
-            await app.collect().wait()
-            await pilot.pause()
-        view = next(v for v in app.snapshot.containers if v.id == sys.argv[1])
-        app.open_container(container_key(view))
-        await pilot.pause()
-        await pilot.press("x")
-        await pilot.pause()
-        print("SCREEN", type(app.screen).__name__)
-        print("ACTIONS", app.last_outcome)
-        await pilot.press("9")
-        logs = app.screen.query_one(LogsView)
-        deadline = time.monotonic() + 20
-        while logs.ended is None and time.monotonic() < deadline:
-            logs.drain()
-            await pilot.pause(0.1)
-        print("LOGS", logs.ended)
-    source.close()
-
-asyncio.run(main())
-"""
+APP_AS_NOBODY = app_script(
+    after="""
+    await pilot.press("x")
+    await pilot.pause()
+    print("SCREEN", type(app.screen).__name__)
+    print("ACTIONS", app.last_outcome)
+    await pilot.press("9")
+    logs = app.screen.query_one(LogsView)
+    deadline = time.monotonic() + 20
+    while logs.ended is None and time.monotonic() < deadline:
+        logs.drain()
+        await pilot.pause(0.1)
+    print("LOGS", logs.ended)
+    """
+)
 
 
 @pytest.mark.docker
