@@ -56,6 +56,7 @@ HOST = HostInfo(
 )
 
 Rate = Callable[[int], float]  # tick -> value
+GUNICORN = ("/usr/bin/python3", "/usr/local/bin/gunicorn", "-w", "4", "api:app")
 
 
 def const(value: float) -> Rate:
@@ -296,49 +297,10 @@ def default_specs() -> list[Spec]:
             net_tx=wave(900_000, 500_000, 7),
             pids=96,
             procs=[
-                Proc(
-                    6101,
-                    6080,
-                    "gunicorn",
-                    ("/usr/bin/python3", "/usr/local/bin/gunicorn", "-w", "4", "api:app"),
-                    1000,
-                    0.1,
-                    80 * MiB,
-                    2,
-                    1,
-                ),
-                Proc(
-                    6120,
-                    6101,
-                    "gunicorn",
-                    ("/usr/bin/python3", "/usr/local/bin/gunicorn", "-w", "4", "api:app"),
-                    1000,
-                    0.3,
-                    85 * MiB,
-                    24,
-                    7,
-                ),
-                Proc(
-                    6121,
-                    6101,
-                    "gunicorn",
-                    ("/usr/bin/python3", "/usr/local/bin/gunicorn", "-w", "4", "api:app"),
-                    1000,
-                    0.3,
-                    85 * MiB,
-                    24,
-                    8,
-                ),
-                Proc(
-                    6122,
-                    6101,
-                    "gunicorn",
-                    ("/usr/bin/python3", "/usr/local/bin/gunicorn", "-w", "4", "api:app"),
-                    1000,
-                    0.3,
-                    85 * MiB,
-                    46,
-                    9,
+                Proc(6101, 6080, "gunicorn", GUNICORN, 1000, 0.1, 80 * MiB, 2, 1),
+                *(  # its three workers: pid, threads and pid inside the container
+                    Proc(pid, 6101, "gunicorn", GUNICORN, 1000, 0.3, 85 * MiB, threads, nspid)
+                    for pid, threads, nspid in ((6120, 24, 7), (6121, 24, 8), (6122, 46, 9))
                 ),
             ],
             namespaces=_ns(6),
