@@ -92,17 +92,49 @@ def docker_events(cid: str, since: float, action: str) -> int:
     return len(out.split())
 
 
-def test_cpu_throttled_spinner(
-    run_container: RunContainer, capsys: pytest.CaptureFixture[str]
-) -> None:
-    ctr = run_container(BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none")
-    time.sleep(1.0)
+def sampled(cid: str) -> ContainerRaw:
+    """The container as one collection sees it (its cgroup path, its counters)."""
     collector = Collector(engines=[])
     try:
-        c = find(collector.sample(), ctr.id)
+        c = find(collector.sample(), cid)
     finally:
         collector.close()
     assert c is not None
+    return c
+
+
+def throttled_spinner(run_container: RunContainer) -> Any:
+    """A spinner held to a tenth of a core, running for a second."""
+    ctr = run_container(BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none")
+    time.sleep(1.0)
+    return ctr
+
+
+# An inner shell forks more sleeps than allowed and dies at the refusal (busybox sh exits on
+# "can't fork"); the outer one, whose own fork always finds the slot the inner freed, starts it
+# again.
+FORKER = 'while :; do sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done" 2>/dev/null; done'
+
+
+def forker(run_container: RunContainer) -> Any:
+    """FORKER under a limit of 8 pids, refused forks already counted."""
+    ctr = run_container(
+        BASE_IMAGE,
+        ["sh", "-c", FORKER],
+        name=name(),
+        pids_limit=8,
+        nano_cpus=200_000_000,
+        network_mode="none",
+    )
+    time.sleep(1.5)
+    return ctr
+
+
+def test_cpu_throttled_spinner(
+    run_container: RunContainer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctr = throttled_spinner(run_container)
+    c = sampled(ctr.id)
     stat = cgroup_dir(c, "cpu") / "cpu.stat"
     before, t0 = keyed(stat), time.monotonic()
     entry = only_container(diagnose_json(capsys, ctr.name, "--window", "3"))
@@ -209,30 +241,11 @@ def test_oom_crash_loop_keeps_its_row(
     assert entry["findings"][0]["kind"] == "oom-killed"
 
 
-# An inner shell forks more sleeps than allowed and dies at the refusal (busybox sh exits on
-# "can't fork"); the outer one, whose own fork always finds the slot the inner freed, starts it
-# again.
-FORKER = 'while :; do sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done" 2>/dev/null; done'
-
-
 def test_pids_limit_refused_forks(
     run_container: RunContainer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ctr = run_container(
-        BASE_IMAGE,
-        ["sh", "-c", FORKER],
-        name=name(),
-        pids_limit=8,
-        nano_cpus=200_000_000,
-        network_mode="none",
-    )
-    time.sleep(1.5)
-    collector = Collector(engines=[])
-    try:
-        c = find(collector.sample(), ctr.id)
-    finally:
-        collector.close()
-    assert c is not None
+    ctr = forker(run_container)
+    c = sampled(ctr.id)
     events_file = cgroup_dir(c, "pids") / "pids.events"
     before = keyed(events_file)["max"]
     entry = only_container(diagnose_json(capsys, ctr.name, "--window", "3"))
@@ -258,12 +271,8 @@ def test_memory_high_through_the_cgroup(
     )
     ctr = run_container(BASE_IMAGE, ["sh", "-c", hog], name=name(), network_mode="none")
     time.sleep(1.0)
-    collector = Collector(engines=[])
-    try:
-        c = find(collector.sample(), ctr.id)
-    finally:
-        collector.close()
-    assert c is not None and c.cgroup is not None
+    c = sampled(ctr.id)
+    assert c.cgroup is not None
     directory = cgroup_dir(c, "memory")
     if not V2:
         assert not (directory / "memory.high").exists()
@@ -281,15 +290,7 @@ def test_memory_high_through_the_cgroup(
 
 
 def test_engine_down_kernel_events_still_come(run_container: RunContainer) -> None:
-    ctr = run_container(
-        BASE_IMAGE,
-        ["sh", "-c", FORKER],
-        name=name(),
-        pids_limit=8,
-        nano_cpus=200_000_000,
-        network_mode="none",
-    )
-    time.sleep(1.5)
+    ctr = forker(run_container)
     env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/ctop-py-i14.sock"}
     done = subprocess.run(
         [sys.executable, "-m", "ctop_py", "events", "--since", "1m", "--json", "--interval", "2"],
@@ -330,8 +331,7 @@ def test_config_thresholds_reach_the_cli(
     """`diagnose` uses the config file's [diagnose] thresholds, as the app does: the same
     throttled spinner is critical on the defaults and only a warning when the critical
     threshold is raised past 100 %; a broken file is one line and the defaults."""
-    ctr = run_container(BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none")
-    time.sleep(1.0)
+    ctr = throttled_spinner(run_container)
 
     def severity(*config: str) -> tuple[str, str]:
         capsys.readouterr()
