@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from ctop_py import present
 from ctop_py.collect import Collector
 from ctop_py.errors import CtopError
 from ctop_py.host import HostRoot
-from ctop_py.model import ContainerRaw, RawSample
+from ctop_py.model import ContainerRaw, EngineStatus, RawSample
 
 
 class CliError(CtopError):
@@ -85,3 +86,13 @@ def sample_and_find(root: HostRoot, ref: str) -> tuple[RawSample, ContainerRaw]:
 def resolve_running(root: HostRoot, ref: str) -> ContainerRaw:
     """The running container that `ref` names (one sample of the host)."""
     return sample_and_find(root, ref)[1]
+
+
+def note_engines_down(status: Mapping[str, EngineStatus], missing: str) -> None:
+    """A note on stderr for each engine that did not answer: its state and what is `missing`."""
+    for runtime, state in status.items():
+        if not state.ok:
+            print(
+                f"note: {runtime} engine {present.safe(state.to_text())}: {missing}",
+                file=sys.stderr,
+            )

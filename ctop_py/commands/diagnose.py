@@ -10,7 +10,7 @@ from typing import Any
 
 from ctop_py import present
 from ctop_py.collect import Collector
-from ctop_py.commands.common import find_container, number_in, root_of
+from ctop_py.commands.common import find_container, note_engines_down, number_in, root_of
 from ctop_py.diagnose import Finding, diagnose
 from ctop_py.events import EventLog
 from ctop_py.export.json import dumps
@@ -87,13 +87,9 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             print(f"{name} ({present.safe(c.state, 12)}): no finding")
         for f in found:
             print(f"{name} ({present.safe(c.state, 12)}): {f.severity}: {f.sentence}")
-    for runtime, status in last.engine_status.items():
-        if not status.ok:
-            print(
-                f"note: {runtime} engine {present.safe(status.to_text())}: restarts and exit codes "
-                "are unknown; kernel counters only",
-                file=sys.stderr,
-            )
+    note_engines_down(
+        last.engine_status, "restarts and exit codes are unknown; kernel counters only"
+    )
     return 0
 
 

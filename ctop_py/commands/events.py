@@ -8,16 +8,14 @@ import json
 import re
 import sys
 import time
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from ctop_py import present
 from ctop_py.collect import Collector
-from ctop_py.commands.common import CliError, find_container, number_in, root_of
+from ctop_py.commands.common import CliError, find_container, note_engines_down, number_in, root_of
 from ctop_py.events import Event, EventLog, format_numbers, from_engine
 from ctop_py.export.json import to_json
-from ctop_py.model import EngineStatus
 from ctop_py.runtimes.engine_events import read_past_events
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -103,7 +101,7 @@ def cmd_events(args: argparse.Namespace) -> int:
             died: set[str] = set()
             names = {c.id: c.name for c in first.containers}
             emit([e for e in (from_engine(x, died, names) for x in past) if e is not None])
-        _engine_notes(first.engine_status)
+        note_engines_down(first.engine_status, "its events are missing; kernel events only")
         emit(log.observe(first))
         while True:
             time.sleep(args.interval)
@@ -117,16 +115,6 @@ def cmd_events(args: argparse.Namespace) -> int:
     finally:
         collector.close()
     return 0
-
-
-def _engine_notes(status: Mapping[str, EngineStatus]) -> None:
-    for runtime, state in status.items():
-        if not state.ok:
-            print(
-                f"note: {runtime} engine {present.safe(state.to_text())}: its events are missing; "
-                "kernel events only",
-                file=sys.stderr,
-            )
 
 
 __all__ = ["CliError", "cmd_events", "parse_since"]
