@@ -75,12 +75,18 @@ class ActingMixin(_Base):
             return True
         return False
 
-    def open_actions(self, view: ContainerView) -> None:
+    def refuse_on(self, view: ContainerView) -> bool:
+        """`refuse()`, or say why no action can run on this container (and return True)."""
         if self.refuse():
-            return
+            return True
         reason = why_not(view)
         if reason:
             self.notify(reason, severity="warning", markup=False)
+            return True
+        return False
+
+    def open_actions(self, view: ContainerView) -> None:
+        if self.refuse_on(view):
             return
         state = view.raw.state
         shell = shlex.join(self.prefs.shell)
@@ -143,11 +149,7 @@ class ActingMixin(_Base):
 
     def run_shell(self, view: ContainerView) -> None:
         """`e`: suspend the app, run the shell in the container on this terminal, come back."""
-        if self.refuse():
-            return
-        reason = why_not(view)
-        if reason:
-            self.notify(reason, severity="warning", markup=False)
+        if self.refuse_on(view):
             return
         runner = self.shell_runner or self._suspended_shell
         name = present.safe(view.name, 60)
