@@ -29,7 +29,7 @@ set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd -P)
 DIR=${CTOP_V2HOST_DIR:-/var/tmp/ctop-py-v2host}
-IMG_VERSION=3                       # bump to force a rebuild when the recipe changes
+IMG_VERSION=4                       # bump to force a rebuild when the recipe changes
 IMG=$DIR/rootfs.img
 KERNEL=$DIR/vmlinuz
 INITRD=$DIR/initrd.img
@@ -39,7 +39,7 @@ IMG_SIZE=8G                         # sparse
 # The last line is the guest's `make deps`: what the live tests need besides the engine.
 PACKAGES="linux-image-amd64 systemd systemd-sysv udev kmod dbus docker.io
  python3 python3-venv python3-pip iproute2 procps ca-certificates zstd
- busybox-static prometheus strace"
+ busybox-static prometheus strace tmux"
 # Guest-local venv: not in the shared checkout (the host has its own .venv there), and under
 # /usr so that tests which bind-mount /usr into a container (test_root_container) see it.
 GUEST_VENV=/usr/local/ctop-py-venv
