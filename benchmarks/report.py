@@ -460,7 +460,9 @@ def screens_block(results: dict[str, Any], json_name: str | None = None) -> str:
         + ". The app in a 200×50 tmux at a 1 s refresh on N containers (one a throttled "
         "spinner, whose container screen is shown); the floor (a bare Python loop reading 8 "
         "cgroup files per container once a second) runs beside it the whole time, and both "
-        "are read from /proc/<pid>/stat over the SAME window, so each ratio comes from one "
+        "are read over the SAME window "
+        "(the app: /proc/<pid>/stat, all threads; the floor, one thread: "
+        "/proc/<pid>/schedstat, in ns), so each ratio comes from one "
         "load. Load average (1 min) at each window's start and end in the last column.",
         "",
     ]

@@ -149,8 +149,9 @@ def test_unknown_is_a_dash_and_no_limit_is_infinity() -> None:
         assert cell(app, spinner, "thr") == present.DASH
         assert cell(app, web, "net") == "– / –"
         assert cell(app, web, "mem").endswith(f"/ {present.NO_LIMIT}")
-        assert cell(app, web, "memp") == present.NO_LIMIT
-        assert cell(app, web, "cpuq") == present.NO_LIMIT
+        # A percentage of no limit is none ("∞" there read as a figure); the limit says ∞.
+        assert cell(app, web, "memp") == present.DASH
+        assert cell(app, web, "cpuq") == present.DASH
         assert cell(app, web, "pids") == f"3 / {present.NO_LIMIT}"
         # A sandbox has no cgroup of its own: its limits are unknown, not unlimited.
         assert cell(app, sandbox, "mem").endswith(f"/ {present.DASH}")

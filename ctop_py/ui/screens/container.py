@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from rich.console import Group
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -109,6 +108,9 @@ class ContainerScreen(LiveScreen):
         self._notice = ""
         self._process_keys: list[str] = []
         self._process_cells: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._shown: dict[
+            str, tuple[str, tuple[object, ...], str]
+        ] = {}  # what _put last showed, per Static
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
@@ -294,8 +296,8 @@ class ContainerScreen(LiveScreen):
     def _throttling(self, view: ContainerView, history: History) -> None:
         sentence = detail.throttle_sentence(view)
         style = fmt.throttle_style(view.throttling.throttled_percent) or "bold"
-        self.query_one("#thr-sentence", Static).update(Text(sentence, style=style))
-        self.query_one("#thr-summary", Static).update(detail.throttle_summary(view))
+        self._put("#thr-sentence", Text(sentence, style=style))
+        self._put("#thr-summary", detail.throttle_summary(view))
         self.query_one("#thr-thr", HistorySpark).show(
             history.throttled(),
             100.0,
@@ -304,11 +306,21 @@ class ContainerScreen(LiveScreen):
         )
         of_quota = [p.cpu_percent_of_quota for p in history.points]
         self.query_one("#thr-cpu", HistorySpark).show(of_quota, 100.0, _latest)
-        self.query_one("#thr-table", Static).update(
-            Group(
-                Text("recent intervals, newest first", style="bold"),
-                detail.intervals_table(history),
-            )
+        table = Text(no_wrap=True, end="")
+        table.append("recent intervals, newest first\n", style="bold")
+        self._put("#thr-table", table.append_text(detail.intervals_text(history)))
+
+    def _put(self, selector: str, text: Text) -> None:
+        """Show `text` in a Static, only if it changed, with a layout pass only where its
+        height changed (a layout pass of the screen measures every widget in it)."""
+        key = (text.plain, tuple(text.spans), str(text.style))
+        old = self._shown.get(selector)
+        if old == key:
+            return
+        self._shown[selector] = key
+        lines = text.plain.count("\n")
+        self.query_one(selector, Static).update(
+            text, layout=old is None or old[0].count("\n") != lines
         )
 
     def _processes(self, view: ContainerView) -> None:
