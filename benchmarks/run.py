@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--skip",
         default="",
-        help="comma list: live,peers,glances,app,screens,fake,layers,explore",
+        help="comma list: live,peers,glances,app,screens,snapshot,fake,layers,explore",
     )
     p.add_argument(
         "--screens-only",
@@ -272,6 +272,14 @@ class Run:
                     functools.partial(
                         screen_costs, fleet, n, self.workdir, self.args.screen_seconds, wanted
                     ),
+                )
+            if "snapshot" not in self.skip and fleet.containers:
+                from benchmarks.screens import floor_files
+                from benchmarks.snapshotbench import snapshot_vs_bare
+
+                self.results["snapshot_cmd"] = self.step(
+                    f"snapshot --json at {len(fleet.containers)} containers vs a bare script",
+                    lambda: snapshot_vs_bare(floor_files(fleet.ids()), self.workdir),
                 )
         finally:
             log("removing the per-screen benchmark's containers …")
