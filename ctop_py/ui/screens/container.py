@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -74,6 +76,19 @@ def _latest_size(values: Sequence[float | None]) -> str:
     return f"now {present.size(known[-1])}  max {present.size(max(known))}"
 
 
+def _shape(renderable: RenderableType) -> object:
+    """What a table's height follows from (its rows; a Group's parts'; a Text's lines), or
+    None when not known (then the screen is laid out again)."""
+    if isinstance(renderable, Table):
+        return ("table", renderable.row_count)
+    if isinstance(renderable, Text):
+        return ("text", renderable.plain.count("\n"))
+    if isinstance(renderable, Group):
+        parts = tuple(_shape(r) for r in renderable.renderables)
+        return None if None in parts else parts
+    return None
+
+
 class ContainerScreen(LiveScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
@@ -108,9 +123,9 @@ class ContainerScreen(LiveScreen):
         self._notice = ""
         self._process_keys: list[str] = []
         self._process_cells: dict[str, tuple[tuple[str, str], ...]] = {}
-        self._shown: dict[
-            str, tuple[str, tuple[object, ...], str]
-        ] = {}  # what _put last showed, per Static
+        # What _put last showed, and the rows of what _put_table last showed, per Static.
+        self._shown: dict[str, tuple[str, tuple[object, ...], str]] = {}
+        self._table_rows: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
@@ -203,11 +218,13 @@ class ContainerScreen(LiveScreen):
             banner.update(Text(notice, style="bold"))
             banner.display = bool(notice)
         if self.view is None:
-            self.query_one("#title", Static).update(Text(present.safe(self.key), style="bold"))
+            self._put("#title", Text(present.safe(self.key), style="bold"))
             return
-        self.query_one("#title", Static).update(detail.title_text(self.view, self.exited))
+        # Unchanged lines are not set again: each Static.update() is a layout pass of the
+        # whole screen (every widget measured), whatever tab is shown.
+        self._put("#title", detail.title_text(self.view, self.exited))
         findings = self.state.diagnosis.findings.get(self.view.id, ())
-        self.query_one("#diagnosis", Static).update(findings_text(findings))
+        self._put("#diagnosis", findings_text(findings))
         self._show_tab(self.active_tab)
 
     def _show_tab(self, tab: str) -> None:
@@ -226,7 +243,7 @@ class ContainerScreen(LiveScreen):
         elif tab == "namespaces":
             snapshot = self.state.snapshot
             host = snapshot.host.namespaces if snapshot else {}
-            self.query_one("#ns-table", Static).update(detail.namespaces_table(view, host))
+            self._put_table("#ns-table", detail.namespaces_table(view, host))
         elif tab == "layers" and self._explorer() is not None:
             self._open_layers(view)
         else:
@@ -249,7 +266,7 @@ class ContainerScreen(LiveScreen):
         explorer.open(view.id, chain, force=force)
 
     def _overview(self, view: ContainerView, history: History) -> None:
-        self.query_one("#ov-limits", Static).update(detail.limits_table(view))
+        self._put_table("#ov-limits", detail.limits_table(view))
         quota = view.limits.cpu_quota_cores
         cpu_top = None if quota is None else quota * 100
         self.query_one("#ov-cpu", HistorySpark).show(history.cpu(), cpu_top, _latest)
@@ -267,9 +284,9 @@ class ContainerScreen(LiveScreen):
             _latest_size,
             fmt.memory_style(view.usage.memory_percent_of_limit) or "cyan",
         )
-        self.query_one("#ov-psi", Static).update(detail.psi_table(view))
-        self.query_one("#ov-events", Static).update(detail.events_text(view, history))
-        self.query_one("#ov-labels", Static).update(detail.labels_text(view))
+        self._put_table("#ov-psi", detail.psi_table(view))
+        self._put("#ov-events", detail.events_text(view, history))
+        self._put("#ov-labels", detail.labels_text(view))
 
     def _events(self, view: ContainerView) -> None:
         count = self.query_one("#ev-table", EventsTable).show(self.state.diagnosis.events, view.id)
@@ -291,7 +308,7 @@ class ContainerScreen(LiveScreen):
         missing = engine_note(snapshot.raw.engine_status) if snapshot else ""
         if missing:
             note.append("\n" + missing, style=fmt.WARN)
-        self.query_one("#ev-note", Static).update(note)
+        self._put("#ev-note", note)
 
     def _throttling(self, view: ContainerView, history: History) -> None:
         sentence = detail.throttle_sentence(view)
@@ -309,6 +326,14 @@ class ContainerScreen(LiveScreen):
         table = Text(no_wrap=True, end="")
         table.append("recent intervals, newest first\n", style="bold")
         self._put("#thr-table", table.append_text(detail.intervals_text(history)))
+
+    def _put_table(self, selector: str, table: RenderableType) -> None:
+        """A table whose values change every second: drawn again, but measured again (a
+        layout pass of the screen) only when its number of rows changed."""
+        rows = _shape(table)
+        layout = rows is None or self._table_rows.get(selector) != rows
+        self._table_rows[selector] = rows
+        self.query_one(selector, Static).update(table, layout=layout)
 
     def _put(self, selector: str, text: Text) -> None:
         """Show `text` in a Static, only if it changed, with a layout pass only where its
