@@ -55,8 +55,9 @@ test: install images lint typecheck pytest
 stress: install images
 	CTOP_STRESS_SECONDS=60 $(BIN)/pytest -q tests/test_churn.py
 
+# BENCH_ARGS: e.g. "--screens-only" (the app per screen alone), "--skip peers,glances"
 bench: install images
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 # Mutation testing (mutmut) of the modules whose numbers users trust, against the fast suite
 # (no Docker); slow, so not in `make test`. Modules: [tool.mutmut] in pyproject.toml; the score

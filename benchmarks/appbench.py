@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks.dockerenv import PREFIX
 from benchmarks.util import DaemonWindow, log, proc_cpu_s, proc_status_kib, spread
 
 REPO = Path(__file__).resolve().parent.parent
@@ -207,7 +208,7 @@ def app_idle(
         result.update(
             {
                 "containers_shown": rec.get("containers"),
-                "screen_shows_containers": "ctop-bench-" in screen,
+                "screen_shows_containers": PREFIX in screen,
                 "window_s": daemons["window_s"],
                 "cpu_s": round(cpu1 - cpu0, 3),
                 "cpu_percent": round(100 * (cpu1 - cpu0) / daemons["window_s"], 3),

@@ -7,6 +7,7 @@ Each run labels its containers `ctop-py-bench=<run id>` and names them
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,8 @@ from benchmarks.util import log
 
 IMAGE = "ctop-test-base:1"
 LABEL = "ctop-py-bench"
+# Names start with this (a shared engine: each user of it may be given a prefix of its own).
+PREFIX = os.environ.get("CTOP_BENCH_NAME_PREFIX", "ctop-bench-")
 LEFTOVER_AGE_S = 1200  # a whole run takes under 15 minutes
 
 
@@ -54,7 +57,7 @@ class Fleet:
         return self.client.containers.run(
             IMAGE,
             ["sleep", "86400"],
-            name=f"ctop-bench-{self.run_id}-{index:04d}",
+            name=f"{PREFIX}{self.run_id}-{index:04d}",
             labels={LABEL: self.run_id},
             detach=True,
             network_mode="bridge",

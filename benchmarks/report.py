@@ -437,3 +437,123 @@ def update_markdown(path: Path, results: dict[str, Any], json_name: str) -> None
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+# -- the app per screen (benchmarks/screens.py): its own block, so a `--screens-only` run
+# rewrites it and leaves the other results as they were.
+
+SCREENS_BEGIN = "<!-- BEGIN SCREENS: written by `make bench`; edit outside these markers -->"
+SCREENS_END = "<!-- END SCREENS -->"
+GOAL_LIST_X = 4.0  # the list, at 32 containers: ≤ 4× the floor
+GOAL_TAB_X = 6.0  # any tab of the container screen, at 32 containers: ≤ 6× the floor
+GOAL_LIST_100_PCT = 2.0
+
+
+def screens_block(results: dict[str, Any], json_name: str | None = None) -> str:
+    meta = results.get("meta", {})
+    screens = results.get("screens") or {}
+    counts = sorted(screens, key=int)
+    lines = [
+        f"Run of {meta.get('date')}, ctop-py {meta.get('commit')}, {meta.get('cores')} cores, "
+        f"cgroup {meta.get('cgroup_mode')}"
+        + (f" (`benchmarks/{json_name}`, key `screens`)" if json_name else "")
+        + ". The app in a 200×50 tmux at a 1 s refresh on N containers (one a throttled "
+        "spinner, whose container screen is shown); the floor (a bare Python loop reading 8 "
+        "cgroup files per container once a second) runs beside it the whole time, and both "
+        "are read over the SAME window "
+        "(the app: /proc/<pid>/stat, all threads; the floor, one thread: "
+        "/proc/<pid>/schedstat, in ns), so each ratio comes from one "
+        "load. Load average (1 min) at each window's start and end in the last column.",
+        "",
+    ]
+    if not counts:
+        return "\n".join([*lines, "not measured in this run"]) + "\n"
+    head = (
+        "| screen | "
+        + " | ".join(f"{n}: app % / floor % (×), peak RSS" for n in counts)
+        + " | load |"
+    )
+    lines += [head, "|---|" + "---:|" * len(counts) + "---|"]
+    keys: list[str] = []
+    for n in counts:
+        for key in _get(screens, n, "screens") or {}:
+            if key not in keys:
+                keys.append(key)
+    for key in keys:
+        cells, label, loads = [], key, []
+        for n in counts:
+            r = _get(screens, n, "screens", key)
+            if not isinstance(r, dict) or "app_cpu_percent" not in r:
+                cells.append("–" if r is None else str(r.get("error", "–")))
+                continue
+            label = r.get("label", key)
+            ratio = "–" if r.get("ratio") is None else f"{r['ratio']:.1f}×"
+            mark = "" if r.get("shown", True) else " (not shown?)"
+            cells.append(
+                f"{r['app_cpu_percent']:.2f} / {r['floor_cpu_percent']:.2f} ({ratio}), "
+                f"{_f(r.get('peak_rss_mib'), '.1f')} MiB{mark}"
+            )
+            la = r.get("loadavg") or []
+            if len(la) == 2:
+                loads.append(f"{la[0][0]:.1f}→{la[1][0]:.1f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {', '.join(loads)} |")
+    for n in counts:
+        pending = _get(screens, n, "pending")
+        if pending:
+            lines.append(f"\n{n} containers: pending: {pending}")
+    snap = results.get("snapshot_cmd")
+    if isinstance(snap, dict) and "ratio_median" in snap:
+        a, b = snap["snapshot_cpu_s"], snap["bare_cpu_s"]
+        lines += [
+            "",
+            f"`ctop-py snapshot --json --interval 1` beside a bare script reading the same "
+            f"{snap['files']} cgroup files twice a second apart, alternating, {snap['rounds']} "
+            f"rounds each, whole-process CPU from wait4: {a['median']:.3f} s (median; "
+            f"{a['min']:.3f}–{a['max']:.3f}) against {b['median']:.3f} s ({b['min']:.3f}–"
+            f"{b['max']:.3f}): {snap['ratio_median']:.1f}×.",
+        ]
+    lines += ["", "| goal | this run | met |", "|---|---|:---:|"]
+    for goal, figure, met in screen_goals(results):
+        lines.append(
+            f"| {goal} | {figure} | {'yes' if met else 'pending' if met is None else '**no**'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def screen_goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    found: list[tuple[str, str, bool | None]] = []
+    at32 = _get(results, "screens", "32", "screens") or {}
+    for key, r in at32.items():
+        if not isinstance(r, dict) or r.get("ratio") is None:
+            continue
+        goal = GOAL_LIST_X if key == "list" else GOAL_TAB_X
+        found.append(
+            (
+                f"{r.get('label', key)} ≤ {goal:g}× the floor at 32 containers",
+                f"{r['ratio']:.1f}× ({r['app_cpu_percent']:.2f} %)",
+                r["ratio"] <= goal,
+            )
+        )
+    snap = results.get("snapshot_cmd")
+    if isinstance(snap, dict) and snap.get("ratio_median") is not None:
+        r = snap["ratio_median"]
+        found.append(("`snapshot --json --interval 1` ≤ 3× a bare script", f"{r:.1f}×", r <= 3.0))
+    r100 = _get(results, "screens", "100", "screens", "list")
+    if isinstance(r100, dict) and "app_cpu_percent" in r100:
+        pct = r100["app_cpu_percent"]
+        found.append(
+            ("the list ≤ 2 % of a core at 100 containers", f"{pct:.2f} %", pct <= GOAL_LIST_100_PCT)
+        )
+    return found
+
+
+def update_screens_markdown(path: Path, results: dict[str, Any], json_name: str) -> None:
+    block = f"{SCREENS_BEGIN}\n\n{screens_block(results, json_name)}\n{SCREENS_END}"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if SCREENS_BEGIN in text and SCREENS_END in text:
+        head, rest = text.split(SCREENS_BEGIN, 1)
+        _, tail = rest.split(SCREENS_END, 1)
+        text = head + block + tail
+    else:
+        text = text.rstrip("\n") + "\n\n## The app per screen\n\n" + block + "\n"
+    path.write_text(text)

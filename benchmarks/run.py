@@ -44,13 +44,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--app-seconds", type=float, default=60.0)
     p.add_argument("--before", metavar="GIT_REF", help="also measure ctop_py at this revision")
     p.add_argument(
-        "--skip", default="", help="comma list: live,peers,glances,app,fake,layers,explore"
+        "--skip",
+        default="",
+        help="comma list: live,peers,glances,app,screens,snapshot,fake,layers,explore",
+    )
+    p.add_argument(
+        "--screens-only",
+        action="store_true",
+        help="only the app per screen (writes only its block of BENCHMARKS.md)",
+    )
+    p.add_argument(
+        "--screen-counts", default="10,32", help="container counts for the app per screen"
+    )
+    p.add_argument("--screen-seconds", type=float, default=20.0, help="window per screen")
+    p.add_argument(
+        "--screens",
+        default="",
+        help="comma list of screens to measure (default all): "
+        "list,overview,throttling,processes,namespaces,layers,network,stacks,events",
     )
     p.add_argument("--no-write", action="store_true", help="do not write JSON or BENCHMARKS.md")
     args = p.parse_args(argv)
     if args.quick:
         args.live, args.fake, args.layers, args.app_seconds = "3", "200", "2000", 10.0
         args.explore = "5000"
+        args.screen_counts, args.screen_seconds = "3", 5.0
     return args
 
 
@@ -72,6 +90,7 @@ class Run:
             "fake": {},
             "layers": {},
             "explore": {},
+            "screens": {},
             "errors": {},
         }
 
@@ -236,6 +255,37 @@ class Run:
             fleet.remove_all()
             fleet.close()
 
+    def screens(self) -> None:
+        """The app per screen beside the floor (benchmarks/screens.py), on its own fleet."""
+        from benchmarks.dockerenv import Fleet
+        from benchmarks.screens import SCREEN_KEYS, screen_costs
+
+        fleet = self.step("screens: docker connect", Fleet.connect, optional=False)
+        if fleet is None:
+            return
+        fleet.run_id = self.run_id + "s"
+        wanted = tuple(s for s in self.args.screens.split(",") if s.strip()) or SCREEN_KEYS
+        try:
+            for n in _ints(self.args.screen_counts):
+                self.results["screens"][str(n)] = self.step(
+                    f"screens {n}: the app per screen",
+                    functools.partial(
+                        screen_costs, fleet, n, self.workdir, self.args.screen_seconds, wanted
+                    ),
+                )
+            if "snapshot" not in self.skip and fleet.containers:
+                from benchmarks.screens import floor_files
+                from benchmarks.snapshotbench import snapshot_vs_bare
+
+                self.results["snapshot_cmd"] = self.step(
+                    f"snapshot --json at {len(fleet.containers)} containers vs a bare script",
+                    lambda: snapshot_vs_bare(floor_files(fleet.ids()), self.workdir),
+                )
+        finally:
+            log("removing the per-screen benchmark's containers …")
+            fleet.remove_all()
+            fleet.close()
+
     def fake(self) -> None:
         from benchmarks.fakehost import FakeV2Host
         from benchmarks.tick import bench_collector, no_engines
@@ -293,6 +343,13 @@ class Run:
             self.results["meta"] = self.meta()
             qemu = bool(self.results["meta"]["qemu_running_at_start"])
             log(f"run {self.run_id}; qemu running: {qemu}")
+            if "screens" not in self.skip:
+                started = time.monotonic()
+                self.screens()
+                # The per-screen table (about 7 minutes) does not eat the other steps' budget.
+                self.t0 += time.monotonic() - started
+            if self.args.screens_only:
+                return self.results
             if "live" not in self.skip:
                 self.live()
             if "fake" not in self.skip:
@@ -371,11 +428,15 @@ def main(argv: list[str] | None = None) -> int:
         text = json.dumps(results, indent=1, sort_keys=True, default=str)
         (OUT / "results.json").write_text(text + "\n")
         date = datetime.now(UTC).strftime("%Y-%m-%d")
-        dated = REPO / "benchmarks" / f"results-{date}.json"
+        suffix = "-screens" if args.screens_only else ""  # not over a whole run's figures
+        dated = REPO / "benchmarks" / f"results-{date}{suffix}.json"
         dated.write_text(text + "\n")
-        report.update_markdown(REPO / "BENCHMARKS.md", results, dated.name)
+        if not args.screens_only:
+            report.update_markdown(REPO / "BENCHMARKS.md", results, dated.name)
+        if results.get("screens"):
+            report.update_screens_markdown(REPO / "BENCHMARKS.md", results, dated.name)
         log(f"wrote {OUT / 'results.json'}, {dated.relative_to(REPO)} and BENCHMARKS.md")
-    print(report.summary(results))
+    print(report.screens_block(results) if args.screens_only else report.summary(results))
     failed = [k for k, v in results["errors"].items() if not str(v).startswith("skipped")]
     return 1 if failed else 0
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctop_py import present
 from ctop_py.collect import Collector
-from ctop_py.commands import COMMAND_MODULES
+from ctop_py.commands import COMMAND_MODULES, OPTIONAL_COMMANDS
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
 from ctop_py.errors import CtopError
@@ -79,7 +79,9 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given the arguments, a parser for `snapshot` or `ns` without the
+    optional subcommands' modules (nor what they import), when no argument names one."""
     common: Any = _common()
     parser = _Parser(
         prog="ctop-py",
@@ -133,8 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     ns.add_argument("--type", choices=sorted(_NS_TYPES), help="only this namespace type")
     ns.set_defaults(func=cmd_ns)
 
-    _register_optional(sub, common)
+    if argv is None or _needs_optional(argv):
+        _register_optional(sub, common)
     return parser
+
+
+def _needs_optional(argv: Sequence[str]) -> bool:
+    names = [a for a in argv if a in OPTIONAL_COMMANDS or a in _OWN_COMMANDS]
+    return not names or names[0] not in _OWN_COMMANDS or any(a in OPTIONAL_COMMANDS for a in argv)
+
+
+_OWN_COMMANDS = frozenset({"snapshot", "ns"})
 
 
 _NS_TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
@@ -304,8 +315,9 @@ def run_app(source: SnapshotSource | Recorded, options: AppOptions) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
     default = cmd_app
     if getattr(args, "demo", False):
         from ctop_py.commands.record import cmd_demo

@@ -149,8 +149,9 @@ def test_unknown_is_a_dash_and_no_limit_is_infinity() -> None:
         assert cell(app, spinner, "thr") == present.DASH
         assert cell(app, web, "net") == "– / –"
         assert cell(app, web, "mem").endswith(f"/ {present.NO_LIMIT}")
-        assert cell(app, web, "memp") == present.NO_LIMIT
-        assert cell(app, web, "cpuq") == present.NO_LIMIT
+        # A percentage of no limit is none ("∞" there read as a figure); the limit says ∞.
+        assert cell(app, web, "memp") == present.DASH
+        assert cell(app, web, "cpuq") == present.DASH
         assert cell(app, web, "pids") == f"3 / {present.NO_LIMIT}"
         # A sandbox has no cgroup of its own: its limits are unknown, not unlimited.
         assert cell(app, sandbox, "mem").endswith(f"/ {present.DASH}")
@@ -541,5 +542,51 @@ def test_a_failing_source_is_reported_and_sampling_goes_on() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.generation == 1
+
+    drive(app, scenario)
+
+
+def test_container_screen_tabs_cost_no_layout_pass_per_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In steady state (the history full) a tick redraws what changed on the shown tab and lays
+    nothing out again: every Static.update() with a layout pass measured the whole screen,
+    which was most of the Throttling tab's 11 % of a core (BENCHMARKS.md, the app per screen).
+    """
+    from textual.scrollbar import ScrollBar
+    from textual.widget import Widget
+
+    from ctop_py.ui.history import HISTORY_LENGTH
+
+    app = make_app(demo.snapshots(HISTORY_LENGTH + 12))
+    layouts: list[str] = []
+    refresh = Widget.refresh
+
+    def counting(self: Widget, *regions: Any, **kw: Any) -> Any:
+        if kw.get("layout") and not isinstance(self, ScrollBar):
+            layouts.append(f"{type(self).__name__}#{self.id}")
+        return refresh(self, *regions, **kw)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, HISTORY_LENGTH + 2)
+        table(app).select_key(key_of(app, "spinner"))
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        for tab in ("1", "2", "4", "8"):
+            await pilot.press(tab)
+            await step(app, pilot, 2)  # the tab's first frames may lay out
+            layouts.clear()
+            monkeypatch.setattr(Widget, "refresh", counting)
+            await step(app, pilot, 3)
+            monkeypatch.setattr(Widget, "refresh", refresh)
+            assert layouts == [], (screen.active_tab, layouts)
+        # …and the throttling table still shows the newest interval first.
+        await pilot.press("2")
+        await step(app, pilot)
+        lines = static_text(app, "#thr-table").splitlines()
+        assert lines[0] == "recent intervals, newest first"
+        assert lines[1].split()[0] == "AGE" and lines[2].split()[0] == "now"
+        assert len(lines) == 2 + 60
 
     drive(app, scenario)

@@ -163,8 +163,23 @@ def test_quota_free_usage_shows_no_limit() -> None:
     assert web.limits == Limits()
     rendered = cols.cells(cols.RowInput(unlimited, History()))
     by_key = {c.key: cell[0] for c, cell in zip(cols.COLUMNS, rendered, strict=True)}
-    assert by_key["cpuq"] == "∞"
+    # A percentage of no limit is none: "–", not "∞" (which read as a figure); the limit
+    # itself still says ∞.
+    assert by_key["cpuq"] == "–"
+    assert by_key["memp"] == "–"
     assert by_key["mem"] == "– / ∞"
+
+
+def test_state_column_fits_every_docker_state() -> None:
+    """ "restarting" (the longest state Docker reports) is not cut to "restarti"."""
+    states = ("created", "running", "paused", "restarting", "removing", "exited", "dead")
+    by_key = {c.key: c for c in cols.COLUMNS}
+    width = by_key["state"].width
+    assert width is not None and width >= max(len(s) for s in states)
+    for state in states:
+        v = replace(view("web"), raw=replace(view("web").raw, state=state))
+        cell = by_key["state"].cell(cols.RowInput(v, History()))
+        assert cell[0] == state
 
 
 def test_screenshots_script_writes_svgs(tmp_path: Path) -> None:
@@ -187,3 +202,22 @@ def test_screenshots_script_writes_svgs(tmp_path: Path) -> None:
     for path in written:
         text = path.read_text(encoding="utf-8")
         assert text.startswith("<svg") and "ctop-py" in text
+
+
+def test_scrollbar_thumb_is_whole_cells() -> None:
+    """The "▆▆" / "▁▁" seen at the right edge of the Throttling and Layers tabs were the
+    vertical scrollbar thumb's eighth-cell ends (two cells wide), moving as the content grew:
+    the app draws whole-cell thumbs, so no block glyph is ever left at the edge."""
+    from textual.scrollbar import ScrollBar
+
+    import ctop_py.ui.app  # noqa: F401  (installs the app's scrollbar renderer)
+
+    blocks = set("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")
+    for position in range(0, 33):
+        for vertical in (True, False):
+            segments = ScrollBar.renderer.render_bar(
+                size=43, virtual_size=76, window_size=43, position=position,
+                thickness=2, vertical=vertical,
+            )  # fmt: skip
+            text = "".join(s.text for s in segments.segments)
+            assert not blocks & set(text), (position, vertical, text)

@@ -17,3 +17,9 @@ COMMAND_MODULES = (
     "ctop_py.commands.events",
     "ctop_py.commands.diagnose",
 )
+# The subcommand names those modules register (tests/test_cli_lazy.py checks the two agree):
+# `ctop-py snapshot` and `ctop-py ns` import none of the modules when no argument names one,
+# so a one-shot command does not pay for layers, stacks, net or record at start-up.
+OPTIONAL_COMMANDS = frozenset(
+    {"layers", "net", "stacks", "record", "replay", "exporter", "events", "diagnose"}
+)

@@ -25,6 +25,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.timer import Timer
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
@@ -89,6 +90,20 @@ from ctop_py.ui.widgets.logs_view import LogsView
 
 def _action(binding: BindingType) -> str:
     return binding.action.split("(", 1)[0] if isinstance(binding, Binding) else ""
+
+
+class WholeCellScrollBar(ScrollBarRender):
+    """A scrollbar thumb of whole cells. Textual draws the thumb's ends with eighth-cell
+    blocks (▁ … ▇, two cells wide on a vertical bar); on a tab whose content grows by a row a
+    second (the Throttling intervals, the explorer's list) the thumb's end moved every frame,
+    and outside a colour terminal (a screen capture, a screen reader, `tmux capture-pane`)
+    those cells read as "▆▆", "▁▁" left over at the right edge of the screen."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
+ScrollBar.renderer = WholeCellScrollBar
 
 
 class CtopApp(ActingMixin, App[int]):

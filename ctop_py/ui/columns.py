@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ctop_py import present
 from ctop_py.diagnose import Finding
 from ctop_py.model import HOST_NAMESPACE, ContainerView
-from ctop_py.present import DASH, NO_LIMIT
+from ctop_py.present import DASH
 from ctop_py.ui import fmt
 from ctop_py.ui.history import History
 
@@ -103,8 +103,8 @@ def _cpu(r: RowInput) -> Cell:
 
 def _cpu_of_quota(r: RowInput) -> Cell:
     value = r.view.usage.cpu_percent_of_quota
-    if r.view.limits.cpu_quota_cores is None:
-        return (NO_LIMIT, fmt.DIM) if _has_cgroup(r) else (DASH, "")
+    if r.view.limits.cpu_quota_cores is None:  # a % of no limit: none (∞ read as a figure)
+        return DASH, fmt.DIM if _has_cgroup(r) else ""
     style = fmt.WARN if value is not None and value >= 90 else ""
     return fmt.pct(value), style
 
@@ -137,8 +137,8 @@ def _memory(r: RowInput) -> Cell:
 
 def _memory_percent(r: RowInput) -> Cell:
     value = r.view.usage.memory_percent_of_limit
-    if r.view.limits.memory_max_bytes is None:
-        return (NO_LIMIT, fmt.DIM) if _has_cgroup(r) else (DASH, "")
+    if r.view.limits.memory_max_bytes is None:  # a % of no limit: none (as the CLI prints)
+        return DASH, fmt.DIM if _has_cgroup(r) else ""
     return fmt.pct(value), fmt.memory_style(value)
 
 
@@ -182,7 +182,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         "image",
     ),
-    Column("state", "STATE", 8, False, _state, lambda r: r.view.raw.state, "S", False, "state"),
+    Column("state", "STATE", 10, False, _state, lambda r: r.view.raw.state, "S", False, "state"),
     Column("cpu", "CPU %", 6, True, _cpu, lambda r: r.view.usage.cpu_percent, "C", title="CPU %"),
     Column(
         "cpuq",

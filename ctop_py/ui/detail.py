@@ -267,41 +267,61 @@ def throttle_summary(view: ContainerView) -> Text:
     return text
 
 
-def intervals_table(history: History, rows: int = 60) -> Table:
-    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
-    for header in (
-        "AGE",
-        "PERIODS",
-        "THROTTLED",
-        "THR %",
-        "CPU USED",
-        "QUOTA",
-        "OF QUOTA",
-        "THR s/s",
-    ):
-        table.add_column(header, justify="right")
+INTERVAL_HEADERS = (
+    "AGE",
+    "PERIODS",
+    "THROTTLED",
+    "THR %",
+    "CPU USED",
+    "QUOTA",
+    "OF QUOTA",
+    "THR s/s",
+)
+
+
+def intervals_text(history: History, rows: int = 60) -> Text:
+    """The recent intervals, newest first, as right-aligned columns two spaces apart.
+
+    Plain text with one style per THR % cell, not a rich Table: the tab shows it every second,
+    and a Table of 60 rows measured every column of every row twice per frame (for the height,
+    then to draw), 11 % of a core in all (BENCHMARKS.md, the app per screen)."""
     points = list(history.points)
     throttled = history.throttled_periods()
-    if not points:
-        return table
-    now = points[-1].time
-    for point, count in list(zip(points, throttled, strict=True))[::-1][:rows]:
-        used = None if point.cpu_percent is None else point.cpu_percent / 100
-        table.add_row(
-            "now" if point.time == now else f"-{now - point.time:.0f} s",
-            present.count(point.periods),
-            present.count(count),
-            Text(
-                fmt.pct(point.throttled_percent), style=fmt.throttle_style(point.throttled_percent)
-            ),
-            fmt.cores(used),
-            NO_LIMIT if point.quota_cores is None else f"{point.quota_cores:.2f}",
-            fmt.pct(point.cpu_percent_of_quota),
-            DASH
-            if point.throttled_seconds_per_s is None
-            else f"{point.throttled_seconds_per_s:.2f}",
-        )
-    return table
+    cells: list[tuple[str, ...]] = []
+    styles: list[str] = []
+    if points:
+        now = points[-1].time
+        for point, count in list(zip(points, throttled, strict=True))[::-1][:rows]:
+            used = None if point.cpu_percent is None else point.cpu_percent / 100
+            cells.append(
+                (
+                    "now" if point.time == now else f"-{now - point.time:.0f} s",
+                    present.count(point.periods),
+                    present.count(count),
+                    fmt.pct(point.throttled_percent),
+                    fmt.cores(used),
+                    NO_LIMIT if point.quota_cores is None else f"{point.quota_cores:.2f}",
+                    fmt.pct(point.cpu_percent_of_quota),
+                    DASH
+                    if point.throttled_seconds_per_s is None
+                    else f"{point.throttled_seconds_per_s:.2f}",
+                )
+            )
+            styles.append(fmt.throttle_style(point.throttled_percent))
+    widths = [
+        max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)
+        for i, h in enumerate(INTERVAL_HEADERS)
+    ]
+    text = Text(no_wrap=True, end="")
+    text.append(
+        "  ".join(h.rjust(w) for h, w in zip(INTERVAL_HEADERS, widths, strict=True)), "bold"
+    )
+    for row, style in zip(cells, styles, strict=True):
+        text.append("\n" + "  ".join(c.rjust(w) for c, w in zip(row[:3], widths, strict=False)))
+        text.append("  ")
+        text.append(row[3].rjust(widths[3]), style or "")
+        text.append("  " + "  ".join(c.rjust(w) for c, w in zip(row[4:], widths[4:], strict=True)))
+    return text
 
 
 # ---------------------------------------------------------------------------------------------

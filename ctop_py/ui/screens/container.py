@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -92,6 +93,19 @@ LOGS_UNAVAILABLE = {
 }
 
 
+def _shape(renderable: RenderableType) -> object:
+    """What a table's height follows from (its rows; a Group's parts'; a Text's lines), or
+    None when not known (then the screen is laid out again)."""
+    if isinstance(renderable, Table):
+        return ("table", renderable.row_count)
+    if isinstance(renderable, Text):
+        return ("text", renderable.plain.count("\n"))
+    if isinstance(renderable, Group):
+        parts = tuple(_shape(r) for r in renderable.renderables)
+        return None if None in parts else parts
+    return None
+
+
 class ContainerScreen(LiveScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *ACTING_BINDINGS,
@@ -133,6 +147,9 @@ class ContainerScreen(LiveScreen):
         self._notice = ""
         self._process_keys: list[str] = []
         self._process_cells: dict[str, tuple[tuple[str, str], ...]] = {}
+        # What _put last showed, and the rows of what _put_table last showed, per Static.
+        self._shown: dict[str, tuple[str, tuple[object, ...], str]] = {}
+        self._table_rows: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
@@ -245,11 +262,13 @@ class ContainerScreen(LiveScreen):
             banner.update(Text(notice, style="bold"))
             banner.display = bool(notice)
         if self.view is None:
-            self.query_one("#title", Static).update(Text(present.safe(self.key), style="bold"))
+            self._put("#title", Text(present.safe(self.key), style="bold"))
             return
-        self.query_one("#title", Static).update(detail.title_text(self.view, self.exited))
+        # Unchanged lines are not set again: each Static.update() is a layout pass of the
+        # whole screen (every widget measured), whatever tab is shown.
+        self._put("#title", detail.title_text(self.view, self.exited))
         findings = self.state.diagnosis.findings.get(self.view.id, ())
-        self.query_one("#diagnosis", Static).update(findings_text(findings))
+        self._put("#diagnosis", findings_text(findings))
         self._show_tab(self.active_tab)
 
     def _show_tab(self, tab: str) -> None:
@@ -268,7 +287,7 @@ class ContainerScreen(LiveScreen):
         elif tab == "namespaces":
             snapshot = self.state.snapshot
             host = snapshot.host.namespaces if snapshot else {}
-            self.query_one("#ns-table", Static).update(detail.namespaces_table(view, host))
+            self._put_table("#ns-table", detail.namespaces_table(view, host))
         elif tab == "logs":
             self._logs(view)
         elif tab == "layers" and self._explorer() is not None:
@@ -293,7 +312,7 @@ class ContainerScreen(LiveScreen):
         explorer.open(view.id, chain, force=force)
 
     def _overview(self, view: ContainerView, history: History) -> None:
-        self.query_one("#ov-limits", Static).update(detail.limits_table(view))
+        self._put_table("#ov-limits", detail.limits_table(view))
         quota = view.limits.cpu_quota_cores
         cpu_top = None if quota is None else quota * 100
         self.query_one("#ov-cpu", HistorySpark).show(history.cpu(), cpu_top, _latest)
@@ -311,9 +330,9 @@ class ContainerScreen(LiveScreen):
             _latest_size,
             fmt.memory_style(view.usage.memory_percent_of_limit) or "cyan",
         )
-        self.query_one("#ov-psi", Static).update(detail.psi_table(view))
-        self.query_one("#ov-events", Static).update(detail.events_text(view, history))
-        self.query_one("#ov-labels", Static).update(detail.labels_text(view))
+        self._put_table("#ov-psi", detail.psi_table(view))
+        self._put("#ov-events", detail.events_text(view, history))
+        self._put("#ov-labels", detail.labels_text(view))
 
     def _events(self, view: ContainerView) -> None:
         count = self.query_one("#ev-table", EventsTable).show(self.state.diagnosis.events, view.id)
@@ -335,13 +354,13 @@ class ContainerScreen(LiveScreen):
         missing = engine_note(snapshot.raw.engine_status) if snapshot else ""
         if missing:
             note.append("\n" + missing, style=fmt.WARN)
-        self.query_one("#ev-note", Static).update(note)
+        self._put("#ev-note", note)
 
     def _throttling(self, view: ContainerView, history: History) -> None:
         sentence = detail.throttle_sentence(view)
         style = fmt.throttle_style(view.throttling.throttled_percent) or "bold"
-        self.query_one("#thr-sentence", Static).update(Text(sentence, style=style))
-        self.query_one("#thr-summary", Static).update(detail.throttle_summary(view))
+        self._put("#thr-sentence", Text(sentence, style=style))
+        self._put("#thr-summary", detail.throttle_summary(view))
         self.query_one("#thr-thr", HistorySpark).show(
             history.throttled(),
             100.0,
@@ -350,11 +369,29 @@ class ContainerScreen(LiveScreen):
         )
         of_quota = [p.cpu_percent_of_quota for p in history.points]
         self.query_one("#thr-cpu", HistorySpark).show(of_quota, 100.0, _latest)
-        self.query_one("#thr-table", Static).update(
-            Group(
-                Text("recent intervals, newest first", style="bold"),
-                detail.intervals_table(history),
-            )
+        table = Text(no_wrap=True, end="")
+        table.append("recent intervals, newest first\n", style="bold")
+        self._put("#thr-table", table.append_text(detail.intervals_text(history)))
+
+    def _put_table(self, selector: str, table: RenderableType) -> None:
+        """A table whose values change every second: drawn again, but measured again (a
+        layout pass of the screen) only when its number of rows changed."""
+        rows = _shape(table)
+        layout = rows is None or self._table_rows.get(selector) != rows
+        self._table_rows[selector] = rows
+        self.query_one(selector, Static).update(table, layout=layout)
+
+    def _put(self, selector: str, text: Text) -> None:
+        """Show `text` in a Static, only if it changed, with a layout pass only where its
+        height changed (a layout pass of the screen measures every widget in it)."""
+        key = (text.plain, tuple(text.spans), str(text.style))
+        old = self._shown.get(selector)
+        if old == key:
+            return
+        self._shown[selector] = key
+        lines = text.plain.count("\n")
+        self.query_one(selector, Static).update(
+            text, layout=old is None or old[0].count("\n") != lines
         )
 
     def _processes(self, view: ContainerView) -> None:

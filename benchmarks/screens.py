@@ -1,0 +1,237 @@
+"""The app's cost per screen: the containers list and each tab of the container screen, beside
+the floor, in the same windows.
+
+N live containers on the engine (N-1 idle, one throttled spinner: `--cpus 0.25` running a busy
+loop), the app in a detached 200x50 tmux at a 1 s refresh (benchmarks.app_runner), and beside
+it, for the whole run, the floor: a bare Python loop that reads the same 8 cgroup files per
+container once a second. The app is moved from screen to screen with tmux send-keys; over each
+screen's window the CPU of BOTH processes is read from /proc/<pid>/stat (utime + stime, all
+threads: the kernel's count), so the app/floor ratio of a row comes from one window on a
+machine under one load (the floor, one thread at ~0.1 % of a core, from
+/proc/<pid>/schedstat: the same count in nanoseconds, not 10 ms ticks). Peak RSS is the
+app's VmHWM at the end of each window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.appbench import AppRun, app_importable
+from benchmarks.dockerenv import IMAGE, LABEL, PREFIX, Fleet
+from benchmarks.util import loadavg, log, proc_cpu_s, proc_status_kib
+
+# (key, label, keys to send from the previous screen, a word the screen shows once there)
+SCREENS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("list", "containers list", (), "NAME"),
+    ("overview", "container: Overview", (), "history"),
+    ("throttling", "container: Throttling", ("2",), "recent intervals"),
+    ("processes", "container: Processes", ("3",), "PID"),
+    ("namespaces", "container: Namespaces", ("4",), "mnt"),
+    ("layers", "container: Layers (explorer)", ("5",), "layer"),
+    ("network", "container: Network", ("6",), "eth0"),
+    ("stacks", "container: Stacks", ("7",), "stack"),
+    ("events", "container: Events", ("8",), "events of this container"),
+)
+SCREEN_KEYS = tuple(s[0] for s in SCREENS)
+
+FLOOR_SCRIPT = """
+import sys, time
+files = [line.strip() for line in open(sys.argv[1]) if line.strip()]
+while True:
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                fh.read()
+        except OSError:
+            pass
+    time.sleep(1)
+"""
+
+V1_FILES = (
+    ("cpu,cpuacct", ("cpuacct.usage", "cpu.stat", "cpu.cfs_quota_us")),
+    ("memory", ("memory.usage_in_bytes", "memory.stat", "memory.limit_in_bytes")),
+    ("pids", ("pids.current",)),
+    ("blkio", ("blkio.throttle.io_service_bytes",)),
+)
+V2_FILES = (
+    "cpu.stat",
+    "cpu.max",
+    "memory.current",
+    "memory.stat",
+    "memory.max",
+    "pids.current",
+    "io.stat",
+    "memory.events",
+)
+
+
+def floor_files(ids: list[str]) -> list[str]:
+    """The 8 cgroup files per container a list needs (cgroup v1 or v2 docker paths)."""
+    files: list[str] = []
+    for cid in ids:
+        v1 = Path(f"/sys/fs/cgroup/memory/docker/{cid}")
+        if v1.is_dir():
+            for sub, names in V1_FILES:
+                files += [f"/sys/fs/cgroup/{sub}/docker/{cid}/{n}" for n in names]
+        else:
+            base = f"/sys/fs/cgroup/system.slice/docker-{cid}.scope"
+            files += [f"{base}/{n}" for n in V2_FILES]
+    return files
+
+
+def _start_spinner(fleet: Fleet) -> Any:
+    return fleet.client.containers.run(
+        IMAGE,
+        ["sh", "-c", "while :; do :; done"],
+        name=f"{PREFIX}{fleet.run_id}-spinner",
+        labels={LABEL: fleet.run_id},
+        detach=True,
+        nano_cpus=250_000_000,
+        network_mode="bridge",
+    )
+
+
+def sched_cpu_s(pid: int) -> float | None:
+    """Nanoseconds on CPU of a process's main thread (/proc/<pid>/schedstat), in seconds: the
+    floor is one thread, and its ~0.1 % of a core is a tick or two of /proc/<pid>/stat in a
+    window; this is the same count without the 10 ms rounding."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _send(run: AppRun, *keys: str) -> None:
+    if run.tmux:
+        subprocess.run([run.tmux, "send-keys", "-t", run.session, *keys], timeout=10, check=False)
+
+
+def screen_costs(
+    fleet: Fleet,
+    count: int,
+    workdir: Path,
+    seconds: float = 20.0,
+    screens: tuple[str, ...] = SCREEN_KEYS,
+    settle_s: float = 3.0,
+) -> dict[str, Any]:
+    """The app per screen and the floor, at `count` containers (one a throttled spinner)."""
+    reason = app_importable()
+    if reason is not None:
+        return {"pending": f"ctop_py.ui.app is not importable yet: {reason}"}
+    spinner_name = f"{PREFIX}{fleet.run_id}-spinner"
+    if not any(c.name == spinner_name for c in fleet.containers):
+        fleet.containers.append(_start_spinner(fleet))
+    fleet.grow_to(count)  # the spinner and count - 1 idle ones
+    ids = fleet.ids()[:count]
+    list_file = workdir / f"floor-files-{count}.txt"
+    list_file.write_text("\n".join(floor_files(ids)) + "\n")
+    floor = subprocess.Popen(
+        [sys.executable, "-c", FLOOR_SCRIPT, str(list_file)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    run = AppRun(workdir)
+    result: dict[str, Any] = {
+        "containers": count,
+        "mode": run.mode,
+        "window_s": seconds,
+        "floor": "python loop, 8 cgroup files per container, once a second",
+        "screens": {},
+    }
+    try:
+        run.start()
+        rec = run.wait_first_frame()
+        if "first_frame" not in rec:
+            return {"pending": "the app did not show a frame: " + str(rec.get("error"))[-600:]}
+        pid = int(rec["pid"])
+        time.sleep(settle_s)
+        for key, label, keys, marker in SCREENS:
+            if key == "overview":  # open the spinner's container screen from the list
+                _send(run, "/")
+                time.sleep(0.5)
+                _send(run, spinner_name, "Enter")
+                time.sleep(1.0)
+                _send(run, "Enter")
+            elif keys:
+                _send(run, *keys)
+            if key not in screens:
+                continue
+            time.sleep(settle_s)
+            screen = run.screen_text()
+            load0 = loadavg()
+            f0, a0, t0 = sched_cpu_s(floor.pid), proc_cpu_s(pid), time.monotonic()
+            time.sleep(seconds)
+            f1, a1, t1 = sched_cpu_s(floor.pid), proc_cpu_s(pid), time.monotonic()
+            if None in (f0, f1, a0, a1):
+                result["screens"][key] = {"error": "the app or the floor exited"}
+                break
+            assert f0 is not None and f1 is not None and a0 is not None and a1 is not None
+            window = t1 - t0
+            app_pct = 100 * (a1 - a0) / window
+            floor_pct = 100 * (f1 - f0) / window
+            hwm = proc_status_kib(pid, "VmHWM")
+            result["screens"][key] = {
+                "label": label,
+                "window_s": round(window, 2),
+                "app_cpu_percent": round(app_pct, 3),
+                "floor_cpu_percent": round(floor_pct, 3),
+                "ratio": round(app_pct / floor_pct, 2) if floor_pct > 0 else None,
+                "peak_rss_mib": None if hwm is None else round(hwm / 1024, 1),
+                "shown": marker.lower() in screen.lower(),
+                "screen_head": [line.rstrip()[:160] for line in screen.splitlines()[:4]],
+                "loadavg": [load0, loadavg()],
+            }
+            r = result["screens"][key]
+            log(
+                f"  {count} containers, {label}: app {app_pct:.2f} % floor {floor_pct:.2f} % "
+                f"({r['ratio']}×) RSS {r['peak_rss_mib']} MiB"
+                + ("" if r["shown"] else f"  [screen does not show {marker!r}]")
+            )
+        floor_rss = proc_status_kib(floor.pid, "VmHWM")
+        result["floor_peak_rss_mib"] = None if floor_rss is None else round(floor_rss / 1024, 1)
+    finally:
+        run.stop()
+        floor.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            floor.wait(timeout=10)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks.screens [N,...] [SECONDS]`: the table alone, printed (no write)."""
+    import argparse
+    import json
+    import shutil
+    import uuid
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.screens")
+    p.add_argument("counts", nargs="?", default="10,32")
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--screens", default=",".join(SCREEN_KEYS))
+    args = p.parse_args(argv)
+    workdir = Path(f"/tmp/ctop-bench-{uuid.uuid4().hex[:8]}")
+    workdir.mkdir(parents=True)
+    fleet = Fleet.connect()
+    out: dict[str, Any] = {}
+    try:
+        for n in (int(x) for x in args.counts.split(",")):
+            out[str(n)] = screen_costs(
+                fleet, n, workdir, args.seconds, tuple(args.screens.split(","))
+            )
+    finally:
+        fleet.remove_all()
+        fleet.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""`ctop-py snapshot --json --interval 1` beside a bare Python script that reads the same cgroup
+files twice, one second apart: whole-process CPU (user + system of the child, from wait4's
+rusage: every thread, as the kernel counts it), alternating the two, on the containers running.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.util import spread
+
+REPO = Path(__file__).resolve().parent.parent
+
+BARE = """
+import sys, time
+files = [line.strip() for line in open(sys.argv[1]) if line.strip()]
+for _ in range(2):
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                fh.read()
+        except OSError:
+            pass
+    time.sleep(1)
+"""
+
+
+def _child_cpu(cmd: list[str]) -> tuple[float, float, int]:
+    """(CPU seconds, wall seconds, exit status) of one run of `cmd`."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime, time.monotonic() - t0, proc.returncode
+
+
+def snapshot_vs_bare(files: list[str], workdir: Path, rounds: int = 5) -> dict[str, Any]:
+    listing = workdir / "snapshot-floor-files.txt"
+    listing.write_text("\n".join(files) + "\n")
+    ours = [sys.executable, "-m", "ctop_py", "snapshot", "--json", "--interval", "1"]
+    bare = [sys.executable, "-c", BARE, str(listing)]
+    app_cpu: list[float] = []
+    bare_cpu: list[float] = []
+    statuses: list[int] = []
+    for _ in range(rounds):  # alternating, so both see the same load
+        cpu, _, status = _child_cpu(ours)
+        app_cpu.append(cpu)
+        statuses.append(status)
+        cpu, _, _ = _child_cpu(bare)
+        bare_cpu.append(cpu)
+    app_s, bare_s = spread(app_cpu), spread(bare_cpu)
+    return {
+        "files": len(files),
+        "rounds": rounds,
+        "snapshot_cpu_s": app_s,
+        "bare_cpu_s": bare_s,
+        "ratio_median": round(app_s["median"] / bare_s["median"], 2) if bare_s["median"] else None,
+        "exit_statuses": sorted(set(statuses)),
+    }
