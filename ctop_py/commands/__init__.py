@@ -21,5 +21,5 @@ COMMAND_MODULES = (
 # `ctop-py snapshot` and `ctop-py ns` import none of the modules when no argument names one,
 # so a one-shot command does not pay for layers, stacks, net or record at start-up.
 OPTIONAL_COMMANDS = frozenset(
-    {"layers", "net", "stacks", "record", "replay", "exporter", "events", "diagnose"}
+    {"layers", "net", "stacks", "record", "replay", "exporter", "events", "diagnose", "logs"}
 )
