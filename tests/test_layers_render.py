@@ -10,15 +10,17 @@ from ctop_py.export.json import to_json
 from ctop_py.layers import (
     MountStack,
     compute_changes,
-    format_changes,
-    format_listing,
-    format_provenance,
-    format_stack,
     list_merged,
     provenance,
     read_stack,
 )
 from ctop_py.mounts import fsencode
+from ctop_py.present.layerstack import (
+    format_changes,
+    format_listing,
+    format_provenance,
+    format_stack,
+)
 from tests.test_layers_support import WHITEOUT, FakeDocker, Layout, build_docker_root
 
 EVIL = "/bin/sh -c echo \x1b[2J\u202e\x07\nRUN fake"

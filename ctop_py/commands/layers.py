@@ -12,12 +12,13 @@ from ctop_py import layers, present
 from ctop_py.commands.common import CliError, number_in, resolve_running, root_of
 from ctop_py.export.json import dumps, to_json
 from ctop_py.host import Gone, HostRoot, NoAccess
-from ctop_py.layers import fsutil, treefmt
+from ctop_py.layers import fsutil
 from ctop_py.layers.efficiency import Efficiency, compute_efficiency
 from ctop_py.layers.image import ImageNotFound, LayerChain, chain_of_stack, image_chain
 from ctop_py.layers.stack import layer_dir
 from ctop_py.layers.tree import walk_tree
 from ctop_py.model import ContainerRaw
+from ctop_py.present import layerstack, layertree
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -101,11 +102,11 @@ def cmd_layers(args: argparse.Namespace) -> int:
         print(dumps(layers_json(container, stack, changes, found)))
         return 0
     if found is not None:
-        print(layers.format_provenance(found))
+        print(layerstack.format_provenance(found))
     elif args.changes and changes is not None:
-        print(layers.format_changes(changes))
+        print(layerstack.format_changes(changes))
     else:
-        print(layers.format_stack(stack, changes))
+        print(layerstack.format_stack(stack, changes))
     return 0
 
 
@@ -142,12 +143,12 @@ def cmd_image(args: argparse.Namespace) -> int:
             doc = {**to_json(chain), "provenance": to_json(found)}
             print(dumps(doc))
         else:
-            print(layers.format_provenance(found))
+            print(layerstack.format_provenance(found))
         return 0
     if args.json:
         print(dumps(chain))
     else:
-        print(treefmt.format_chain(chain))
+        print(layertree.format_chain(chain))
     return 0
 
 
@@ -174,12 +175,12 @@ def explore_chain(args: argparse.Namespace, chain: LayerChain) -> int:
         if not walk.exists:
             raise CliError(f"{present.safe(walk.path)} is not a directory in layer {index}")
         data["tree"] = to_json(walk)
-        text.append(treefmt.format_tree(walk, chain))
+        text.append(layertree.format_tree(walk, chain))
     eff = None
     if args.efficiency or _gates(args):
         eff = compute_efficiency(root, chain)
         data.update(to_json(eff))
-        text.append(treefmt.format_efficiency(eff, chain))
+        text.append(layertree.format_efficiency(eff, chain))
     if args.json:
         data["layers"] = to_json(chain)["layers"]
         print(dumps(data))

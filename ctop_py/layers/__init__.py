@@ -6,9 +6,8 @@ Public entry points (all read through a HostRoot, none needs the Docker daemon):
     compute_changes(root, stack, *, progress=None, max_changes=None) -> Changes
     provenance(root, stack, path) -> Provenance
     list_layer / list_merged / walk_layer      per-directory browsing, bounded
-    format_stack / format_changes / format_provenance / format_listing      plain text
-
-Their JSON is ctop_py.export.layers (overrides of the one encoder, ctop_py.export.json).
+Their plain text is ctop_py.present.layerstack / layertree (shared by the CLI and the app),
+their JSON ctop_py.export.layers (overrides of the one encoder, ctop_py.export.json).
 """
 
 from ctop_py.layers.changes import Change, ChangeKind, Changes, compute_changes, diff_dirs
@@ -30,12 +29,6 @@ from ctop_py.layers.provenance import (
     layers_provenance,
     provenance,
 )
-from ctop_py.layers.render import (
-    format_changes,
-    format_listing,
-    format_provenance,
-    format_stack,
-)
 from ctop_py.layers.stack import Layer, LayerRole, MountStack, read_stack
 
 __all__ = [
@@ -55,10 +48,6 @@ __all__ = [
     "Walk",
     "compute_changes",
     "diff_dirs",
-    "format_changes",
-    "format_listing",
-    "format_provenance",
-    "format_stack",
     "layers_provenance",
     "list_dir",
     "list_layer",
