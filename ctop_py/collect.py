@@ -12,8 +12,9 @@ import time
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
+from types import MappingProxyType
 
 from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
@@ -228,7 +229,10 @@ class Collector:
         containers += self._not_running(metadata, {(c.runtime, c.id) for c in containers})
         started = {k: v.init_start for k, v in self._known.items()}
         started.update(self._sandbox_started)
-        containers = _mark_shared(containers, self.host.namespaces, started, self._host_shared)
+        containers = _mark_shared(containers, started, self._host_shared)
+        if len(self._host_shared) > len(containers):  # forget the containers that are gone
+            here = {(c.runtime, c.id) for c in containers}
+            self._host_shared = {k: v for k, v in self._host_shared.items() if k in here}
         engine_events = tuple(e for w in self.watchers for e in w.drain())
         containers = self.lifecycle.update(containers, engine_events, wall)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
@@ -381,6 +385,7 @@ class Collector:
                 # every container found at once re-read its limits in the same tick.
                 read_at -= self.limits_s * (zlib.crc32(c.id.encode()) % 1024) / 1024
             known.limits, known.limits_at = stats.limits, read_at
+        namespaces = dict(known.namespaces)
         return ContainerRaw(
             id=c.id,
             runtime=c.runtime,
@@ -391,11 +396,26 @@ class Collector:
             cgroup_path=c.cgroup_path,
             init_pid=known.init_pid,
             pids=group.pids,
-            namespaces=dict(known.namespaces),
-            shared_namespaces={},
+            namespaces=namespaces,
+            shared_namespaces=self._host_entries((c.runtime, c.id), namespaces),
             cgroup=stats,
             net=self._net(known.init_pid, known.namespaces, notes),
         )
+
+    def _host_entries(
+        self, key: tuple[str, str], namespaces: Mapping[str, int]
+    ) -> Mapping[str, SharedNamespace]:
+        """Which of a container's namespaces are the host's: its record's final
+        `shared_namespaces` unless it shares another with a container (`_mark_shared` then
+        makes a new record). Kept between ticks: they change only with its namespaces."""
+        entry = self._host_shared.get(key)
+        if entry is None or entry[0] != namespaces:
+            host = self.host.namespaces
+            host_part = {t: HOST_NAMESPACE for t, i in namespaces.items() if host.get(t) == i}
+            non_host = tuple(i for i in namespaces.items() if i[0] not in host_part)
+            entry = (namespaces, MappingProxyType(host_part), non_host)
+            self._host_shared[key] = entry
+        return entry[1]
 
     def _sandbox_containers(self, process: Callable[[int], Process | None]) -> list[ContainerRaw]:
         result = []
@@ -405,6 +425,7 @@ class Collector:
                 continue
             first = group_root(members)
             self._sandbox_started[("sandbox", sandbox_id(key))] = first.start_ticks
+            namespaces = dict(first.namespaces)
             result.append(
                 ContainerRaw(
                     id=sandbox_id(key),
@@ -416,8 +437,8 @@ class Collector:
                     cgroup_path=cgroupfs.container_cgroup_path(self.layout, first.cgroups),
                     init_pid=first.pid,
                     pids=tuple(sorted(p.pid for p in members)),
-                    namespaces=dict(first.namespaces),
-                    shared_namespaces={},
+                    namespaces=namespaces,
+                    shared_namespaces=self._host_entries(("sandbox", sandbox_id(key)), namespaces),
                     cgroup=None,  # its cgroup is usually shared with host processes
                     net=self._net(first.pid, first.namespaces, set()),
                 )
@@ -440,7 +461,7 @@ class Collector:
                 init_pid=None,
                 pids=(),
                 namespaces={},
-                shared_namespaces={},
+                shared_namespaces=_NONE_SHARED,
                 cgroup=None,
                 net=None,
             )
@@ -471,41 +492,29 @@ def _init_process(processes: list[Process]) -> Process:
 
 
 # A container's namespaces, its "host" entries, and its other namespaces' (type, inode).
-_HostShared = tuple[Mapping[str, int], dict[str, SharedNamespace], tuple[tuple[str, int], ...]]
+_HostShared = tuple[Mapping[str, int], Mapping[str, SharedNamespace], tuple[tuple[str, int], ...]]
+_NONE_SHARED: Mapping[str, SharedNamespace] = MappingProxyType({})
 
 
 def _mark_shared(
     containers: list[ContainerRaw],
-    host: Mapping[str, int],
     started: Mapping[tuple[str, str], int],
-    memo: dict[tuple[str, str], _HostShared] | None = None,
+    host_entries: Mapping[tuple[str, str], _HostShared],
 ) -> list[ContainerRaw]:
-    """Say which namespaces are the host's or another container's.
+    """Say which namespaces are another container's.
 
     A namespace held by several containers (`--net=container:X`, a pod) belongs to the one
     whose init process started first: X must run before anything can join it, and a pod's
     pause container starts first. The others get "container:<owner>"; the owner gets
     "shared-with:<the others>".
 
-    The containers must have been made by this tick with an empty `shared_namespaces` dict of
-    their own: it is filled in place (this runs for every container on every tick). `memo`
-    keeps each container's "host" entries between ticks (they change only with its
-    namespaces); it is replaced by the entries of these containers."""
-    previous = memo.copy() if memo is not None else {}
-    if memo is not None:
-        memo.clear()
-    own: list[tuple[tuple[str, int], ...]] = []  # each container's non-host namespaces
-    for c in containers:
-        key = (c.runtime, c.id)
-        entry = previous.get(key)
-        if entry is None or entry[0] != c.namespaces:
-            host_part = {t: HOST_NAMESPACE for t, i in c.namespaces.items() if host.get(t) == i}
-            non_host = tuple(i for i in c.namespaces.items() if i[0] not in host_part)
-            entry = (c.namespaces, host_part, non_host)
-        if memo is not None:
-            memo[key] = entry
-        _shared_dict(c).update(entry[1])
-        own.append(entry[2])
+    The containers come with their "host" entries (`Collector._host_entries`, whose
+    `host_entries` give each one's other namespaces); the few that share one with another
+    container are replaced by a new record, their mapping built once, never changed after."""
+    own = [
+        entry[2] if (entry := host_entries.get((c.runtime, c.id))) is not None else ()
+        for c in containers
+    ]
     # Namespaces held by more than one container are rare: look for them in C first.
     flat = list(chain.from_iterable(own))
     if len(set(flat)) == len(flat):
@@ -530,20 +539,15 @@ def _mark_shared(
             else:
                 value = SharedNamespace(Sharing.JOINED, (owner.name,))
             sharing.setdefault(id(c), {})[ns_type] = value
-    for c in containers:
+    result = list(containers)
+    for i, c in enumerate(containers):
         entries = sharing.get(id(c))
         if entries is not None:  # keep the namespaces' order, as one pass over them gives
-            shared = _shared_dict(c)
-            host_ones = dict(shared)
-            shared.clear()
-            for ns_type in c.namespaces:
-                found = host_ones.get(ns_type) or entries.get(ns_type)
-                if found is not None:
-                    shared[ns_type] = found
-    return containers
-
-
-def _shared_dict(c: ContainerRaw) -> dict[str, SharedNamespace]:
-    shared = c.shared_namespaces
-    assert isinstance(shared, dict)
-    return shared
+            host_ones = c.shared_namespaces
+            shared = {
+                t: found
+                for t in c.namespaces
+                if (found := host_ones.get(t) or entries.get(t)) is not None
+            }
+            result[i] = replace(c, shared_namespaces=MappingProxyType(shared))
+    return result

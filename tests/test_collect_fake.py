@@ -167,6 +167,12 @@ def test_shared_namespaces_between_containers(tmp_path: Path) -> None:
     assert by_id[ID2].shared_namespaces["pid"] == HOST_NAMESPACE
     assert by_id[ID].shared_namespaces["net"] == SharedNamespace(Sharing.OWNER, (ID2[:12],))
     assert "pid" not in by_id[ID].shared_namespaces
+    # Built with their final values, read-only: no tick fills a record's mapping later.
+    for c in sample.containers:
+        with pytest.raises(TypeError):
+            c.shared_namespaces["user"] = HOST_NAMESPACE  # type: ignore[index]
+        shared = c.shared_namespaces
+        assert list(shared) == [t for t in c.namespaces if t in shared]  # in namespace order
 
 
 def test_rates_from_two_samples(tmp_path: Path) -> None:

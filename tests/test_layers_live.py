@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from ctop_py.export.json import to_json
 from ctop_py.host import HostRoot
-from ctop_py.layers import compute_changes, provenance, read_stack, stack_to_dict
+from ctop_py.layers import compute_changes, provenance, read_stack
 from tests.conftest import LAYERED_IMAGE, REPO, SLEEP, DockerClient, RunContainer
 
 pytestmark = pytest.mark.docker
@@ -129,11 +130,12 @@ def test_disk_only_code_path(run_container: RunContainer) -> None:
     script = (
         "import json, sys\n"
         "from ctop_py.host import HostRoot\n"
-        "from ctop_py.layers import compute_changes, read_stack, stack_to_dict\n"
+        "from ctop_py.export.json import to_json\n"
+        "from ctop_py.layers import compute_changes, read_stack\n"
         f"stack = read_stack(HostRoot(), {container.attrs['State']['Pid']}, None)\n"
         "changes = compute_changes(HostRoot(), stack)\n"
         "assert 'docker' not in sys.modules and 'requests' not in sys.modules\n"
-        "print(json.dumps({'stack': stack_to_dict(stack),"
+        "print(json.dumps({'stack': to_json(stack),"
         " 'changes': [[c.path, c.kind.letter] for c in changes.changes]}))\n"
     )
     done = subprocess.run(
@@ -141,7 +143,7 @@ def test_disk_only_code_path(run_container: RunContainer) -> None:
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    here = stack_to_dict(read_stack(HostRoot(), container.attrs["State"]["Pid"], container.id))
+    here = to_json(read_stack(HostRoot(), container.attrs["State"]["Pid"], container.id))
     assert result["stack"] == json.loads(json.dumps(here))
     assert result["stack"]["container_id"] == container.id
     assert [layer["instruction"] for layer in result["stack"]["layers"]][-1] == "Imported from -"

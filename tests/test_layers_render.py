@@ -6,22 +6,21 @@ import json
 import os
 from pathlib import Path
 
+from ctop_py.export.json import to_json
 from ctop_py.layers import (
     MountStack,
-    changes_to_dict,
     compute_changes,
+    list_merged,
+    provenance,
+    read_stack,
+)
+from ctop_py.mounts import fsencode
+from ctop_py.present.layerstack import (
     format_changes,
     format_listing,
     format_provenance,
     format_stack,
-    list_merged,
-    listing_to_dict,
-    provenance,
-    provenance_to_dict,
-    read_stack,
-    stack_to_dict,
 )
-from ctop_py.mounts import fsencode
 from tests.test_layers_support import WHITEOUT, FakeDocker, Layout, build_docker_root
 
 EVIL = "/bin/sh -c echo \x1b[2J\u202e\x07\nRUN fake"
@@ -85,7 +84,7 @@ def test_text_escapes_untrusted_strings(tmp_path: Path) -> None:
 
 def test_json_keeps_exact_strings(tmp_path: Path) -> None:
     fake, stack = build(tmp_path)
-    data = json.loads(json.dumps(stack_to_dict(stack)))
+    data = json.loads(json.dumps(to_json(stack)))
     assert [layer["label"] for layer in data["layers"]] == [
         "upper",
         "init",
@@ -100,14 +99,14 @@ def test_json_keeps_exact_strings(tmp_path: Path) -> None:
     assert data["overlay"]["upperdir"].endswith("/diff")
     assert {m["target"]: m["kind"] for m in data["mounts"]}["/data"] == "volume"
 
-    changes = json.loads(json.dumps(changes_to_dict(compute_changes(fake.root, stack))))
+    changes = json.loads(json.dumps(to_json(compute_changes(fake.root, stack))))
     paths = {c["path"]: (c["kind"], c["kind_code"]) for c in changes["changes"]}
     assert paths["/app/a"] == ("D", 2) and paths["/new"] == ("A", 1)
     assert paths["/app"] == ("C", 0)
     bad = next(p for p in paths if p.startswith("/name"))
     assert fsencode(bad) == b"/" + BAD_NAME  # round-trips to the exact bytes
 
-    found = json.loads(json.dumps(provenance_to_dict(provenance(fake.root, stack, "/app/a"))))
+    found = json.loads(json.dumps(to_json(provenance(fake.root, stack, "/app/a"))))
     assert found["exists"] is False and found["hits"][0]["state"] == "whiteout"
-    listing = json.loads(json.dumps(listing_to_dict(list_merged(fake.root, stack, "/"))))
+    listing = json.loads(json.dumps(to_json(list_merged(fake.root, stack, "/"))))
     assert b"/" + BAD_NAME in {b"/" + fsencode(e["name"]) for e in listing["entries"]}

@@ -16,7 +16,7 @@ from ctop_py.layers.efficiency import compute_efficiency
 from ctop_py.layers.image import ImageNotFound, LayerChain, image_chain
 from ctop_py.layers.stack import Layer, LayerRole
 from ctop_py.layers.tree import LayerOutOfRange, Mark, list_tree, walk_tree
-from ctop_py.layers.treefmt import format_tree
+from ctop_py.present.layertree import format_tree
 from tests.test_layers_support import DIR, OPAQUE, WHITEOUT, Layout, build_docker_root, populate
 
 

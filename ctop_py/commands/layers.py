@@ -10,14 +10,15 @@ from typing import Any
 
 from ctop_py import layers, present
 from ctop_py.commands.common import CliError, number_in, resolve_running, root_of
-from ctop_py.export.json import dumps
+from ctop_py.export.json import dumps, to_json
 from ctop_py.host import Gone, HostRoot, NoAccess
-from ctop_py.layers import fsutil, treefmt
+from ctop_py.layers import fsutil
 from ctop_py.layers.efficiency import Efficiency, compute_efficiency
 from ctop_py.layers.image import ImageNotFound, LayerChain, chain_of_stack, image_chain
 from ctop_py.layers.stack import layer_dir
 from ctop_py.layers.tree import walk_tree
 from ctop_py.model import ContainerRaw
+from ctop_py.present import layerstack, layertree
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -101,11 +102,11 @@ def cmd_layers(args: argparse.Namespace) -> int:
         print(dumps(layers_json(container, stack, changes, found)))
         return 0
     if found is not None:
-        print(layers.format_provenance(found))
+        print(layerstack.format_provenance(found))
     elif args.changes and changes is not None:
-        print(layers.format_changes(changes))
+        print(layerstack.format_changes(changes))
     else:
-        print(layers.format_stack(stack, changes))
+        print(layerstack.format_stack(stack, changes))
     return 0
 
 
@@ -139,15 +140,15 @@ def cmd_image(args: argparse.Namespace) -> int:
     if args.path:
         found = chain_provenance(root, chain, args.path)
         if args.json:
-            doc = {**treefmt.chain_to_dict(chain), "provenance": layers.provenance_to_dict(found)}
+            doc = {**to_json(chain), "provenance": to_json(found)}
             print(dumps(doc))
         else:
-            print(layers.format_provenance(found))
+            print(layerstack.format_provenance(found))
         return 0
     if args.json:
-        print(dumps(treefmt.chain_to_dict(chain)))
+        print(dumps(chain))
     else:
-        print(treefmt.format_chain(chain))
+        print(layertree.format_chain(chain))
     return 0
 
 
@@ -173,15 +174,15 @@ def explore_chain(args: argparse.Namespace, chain: LayerChain) -> int:
         walk = walk_tree(root, chain, index, args.under, merged=args.merged)
         if not walk.exists:
             raise CliError(f"{present.safe(walk.path)} is not a directory in layer {index}")
-        data["tree"] = treefmt.walk_to_dict(walk)
-        text.append(treefmt.format_tree(walk, chain))
+        data["tree"] = to_json(walk)
+        text.append(layertree.format_tree(walk, chain))
     eff = None
     if args.efficiency or _gates(args):
         eff = compute_efficiency(root, chain)
-        data.update(eff.to_dict())
-        text.append(treefmt.format_efficiency(eff, chain))
+        data.update(to_json(eff))
+        text.append(layertree.format_efficiency(eff, chain))
     if args.json:
-        data["layers"] = treefmt.chain_to_dict(chain)["layers"]
+        data["layers"] = to_json(chain)["layers"]
         print(dumps(data))
     else:
         print("\n\n".join(text))
@@ -219,7 +220,7 @@ def layers_json(
     """The stack as the issue's schema: lowers from the base layer (first) to the top."""
 
     def layer(item: layers.Layer) -> dict[str, Any]:
-        data = layers.layer_to_dict(item)
+        data: dict[str, Any] = to_json(item)
         data["size_bytes"] = data.pop("size")
         return data
 
@@ -243,7 +244,7 @@ def layers_json(
                         }
                         for c in changes.changes
                     ],
-                    "skipped": [{"path": x.path, "reason": x.reason} for x in changes.skipped],
+                    "skipped": to_json(changes.skipped),
                 }
             )
         else:
@@ -259,9 +260,9 @@ def layers_json(
         "init": None if stack.init is None else layer(stack.init),
         "lowers": [layer(item) for item in sorted(stack.lowers, key=lambda x: x.position or 0)],
         "data_layers": [layer(item) for item in stack.data_layers],
-        "mounts": [layers.mount_to_dict(m) for m in stack.mounts],
+        "mounts": to_json(stack.mounts),
         "warnings": list(stack.warnings),
     }
     if found is not None:
-        data["provenance"] = layers.provenance_to_dict(found)
+        data["provenance"] = to_json(found)
     return data

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ctop_py.codec import Encode, Override, encode, fields_of
+from ctop_py.export import layers as _layers
 from ctop_py.model import ContainerView, Lifecycle, Limits, ProcessUsage, PsiRates, Snapshot
 from ctop_py.net import ContainerNet, Link, LinkRates
 
@@ -126,6 +127,7 @@ OVERRIDES: Mapping[type, Override] = {
     ProcessUsage: _process,
     ContainerNet: _container_net,
     Link: _link,
+    **_layers.OVERRIDES,
 }
 
 

@@ -6,8 +6,8 @@ Public entry points (all read through a HostRoot, none needs the Docker daemon):
     compute_changes(root, stack, *, progress=None, max_changes=None) -> Changes
     provenance(root, stack, path) -> Provenance
     list_layer / list_merged / walk_layer      per-directory browsing, bounded
-    stack_to_dict / changes_to_dict / provenance_to_dict / listing_to_dict   JSON-able
-    format_stack / format_changes / format_provenance / format_listing      plain text
+Their plain text is ctop_py.present.layerstack / layertree (shared by the CLI and the app),
+their JSON ctop_py.export.layers (overrides of the one encoder, ctop_py.export.json).
 """
 
 from ctop_py.layers.changes import Change, ChangeKind, Changes, compute_changes, diff_dirs
@@ -29,19 +29,6 @@ from ctop_py.layers.provenance import (
     layers_provenance,
     provenance,
 )
-from ctop_py.layers.render import (
-    changes_to_dict,
-    format_changes,
-    format_listing,
-    format_provenance,
-    format_stack,
-    layer_to_dict,
-    listing_to_dict,
-    mount_to_dict,
-    provenance_to_dict,
-    stack_to_dict,
-    walk_to_dict,
-)
 from ctop_py.layers.stack import Layer, LayerRole, MountStack, read_stack
 
 __all__ = [
@@ -59,25 +46,14 @@ __all__ = [
     "Provenance",
     "Skipped",
     "Walk",
-    "changes_to_dict",
     "compute_changes",
     "diff_dirs",
-    "format_changes",
-    "format_listing",
-    "format_provenance",
-    "format_stack",
-    "layer_to_dict",
     "layers_provenance",
     "list_dir",
     "list_layer",
     "list_merged",
-    "listing_to_dict",
-    "mount_to_dict",
     "provenance",
-    "provenance_to_dict",
     "read_stack",
-    "stack_to_dict",
     "walk_dir",
     "walk_layer",
-    "walk_to_dict",
 ]

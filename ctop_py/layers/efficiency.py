@@ -66,27 +66,6 @@ class Efficiency:
     truncated: bool
     skipped: tuple[Skipped, ...]
 
-    def to_dict(self, top: int | None = None) -> dict[str, object]:
-        """The issue's schema (efficiency, wasted_bytes, user_size_bytes, wasted) and a few
-        more facts; `top` limits the wasted list."""
-        wasted = self.wasted if top is None else self.wasted[:top]
-        return {
-            "efficiency": self.efficiency,
-            "wasted_bytes": self.wasted_bytes,
-            "user_size_bytes": self.user_size_bytes,
-            "size_bytes": self.size_bytes,
-            "wasted_user_fraction": (
-                self.wasted_bytes / self.user_size_bytes if self.user_size_bytes else None
-            ),
-            "layer_sizes": list(self.layer_sizes),
-            "paths": self.paths,
-            "truncated": self.truncated,
-            "wasted": [
-                {"path": w.path, "bytes": w.bytes, "layers": list(w.layers)} for w in wasted
-            ],
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-        }
-
 
 class _Stop(Exception):
     pass

@@ -1,7 +1,8 @@
 """Units, formatting and string sanitising shared by the UI and the CLI's text output.
 
 The package holds every plain-text renderer the CLI and the app share (no Textual, no Rich):
-`containers` (the snapshot table), `namespaces`, `net`, `stacks`, `layers`. It imports the
+`containers` (the snapshot table), `namespaces`, `net`, `stacks`, `layers` (the app's pane),
+`layerstack` and `layertree` (`ctop-py layers` and the explorer). It imports the
 model and the readers' records, never `commands` or `ui`."""
 
 from __future__ import annotations

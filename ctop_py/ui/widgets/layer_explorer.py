@@ -30,7 +30,7 @@ from ctop_py.layers.fsutil import FileType
 from ctop_py.layers.image import LayerChain
 from ctop_py.layers.tree import Mark, TreeListing, TreeWalk
 from ctop_py.layers.tree import Node as FileNode
-from ctop_py.layers.treefmt import (
+from ctop_py.present.layertree import (
     efficiency_summary,
     layer_name,
     mounts_text,

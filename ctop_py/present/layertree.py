@@ -1,4 +1,5 @@
-"""Plain text and JSON-able dicts for the explorer: a chain's layers, a tree, efficiency.
+"""Plain text for the explorer: a chain's layers, a tree, efficiency (their JSON is
+`ctop_py.export.layers`, through the one encoder).
 
 Names, targets and instructions come from images and containers: every one is escaped
 (present.safe) before it reaches a terminal.
@@ -7,7 +8,6 @@ Names, targets and instructions come from images and containers: every one is es
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ctop_py import present
 from ctop_py.layers.efficiency import Efficiency
@@ -15,7 +15,7 @@ from ctop_py.layers.fsutil import FileType
 from ctop_py.layers.image import LayerChain
 from ctop_py.layers.provenance import Provenance
 from ctop_py.layers.stack import Layer, LayerRole
-from ctop_py.layers.tree import Mark, Node, TreeListing, TreeWalk
+from ctop_py.layers.tree import Mark, Node, TreeWalk
 
 _WHAT = 60
 
@@ -32,31 +32,6 @@ def layer_name(layer: Layer) -> str:
 def short_id(layer: Layer) -> str:
     ident = layer.diff_id or layer.layer_id or ""
     return ident.removeprefix("sha256:")[:12]
-
-
-def chain_to_dict(chain: LayerChain) -> dict[str, Any]:
-    return {
-        "name": chain.name,
-        "image_id": chain.image_id,
-        "container_id": chain.container_id,
-        "layers": [
-            {
-                "index": i,
-                "label": layer.label,
-                "role": layer.role.value,
-                "instruction": layer.instruction,
-                "created_by": layer.created_by,
-                "size_bytes": layer.size,
-                "diff_id": layer.diff_id,
-                "chain_id": layer.chain_id,
-                "cache_id": layer.layer_id,
-                "path": layer.path,
-                "exists": layer.exists,
-            }
-            for i, layer in enumerate(chain.layers)
-        ],
-        "warnings": list(chain.warnings),
-    }
 
 
 def format_chain(chain: LayerChain) -> str:
@@ -79,51 +54,6 @@ def _table(rows: list[list[str]]) -> list[str]:
         ).rstrip()
         for row in rows
     ]
-
-
-def node_to_dict(node: Node) -> dict[str, Any]:
-    return {
-        "path": node.path,
-        "type": node.file_type.value,
-        "mark": node.mark.value,
-        "size_bytes": node.size,
-        "layer": node.layer,
-        "opaque": node.opaque,
-        "symlink_target": node.symlink_target,
-        "mode": f"{node.mode & 0o7777:04o}",
-        "depth": node.depth,
-    }
-
-
-def walk_to_dict(walk: TreeWalk) -> dict[str, Any]:
-    counts = walk.counts()
-    return {
-        "path": walk.path,
-        "layer": walk.layer,
-        "merged": walk.merged,
-        "exists": walk.exists,
-        "files": walk.files,
-        "dirs": walk.dirs,
-        "size_bytes": walk.size,
-        "removed_bytes": walk.removed_size,
-        "counts": {mark.value: n for mark, n in counts.items()},
-        "truncated": walk.truncated,
-        "nodes": [node_to_dict(n) for n in walk.nodes],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in walk.skipped],
-    }
-
-
-def listing_to_dict(listing: TreeListing) -> dict[str, Any]:
-    return {
-        "path": listing.path,
-        "layer": listing.layer,
-        "merged": listing.merged,
-        "exists": listing.exists,
-        "total": listing.total,
-        "truncated": listing.truncated,
-        "nodes": [node_to_dict(n) for n in listing.entries],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in listing.skipped],
-    }
 
 
 def node_label(node: Node) -> str:

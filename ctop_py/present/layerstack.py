@@ -1,172 +1,21 @@
-"""JSON-able dicts and plain-text tables for stacks, changes, provenance and listings.
+"""Plain-text tables for stacks, changes, provenance and listings (their JSON is
+`ctop_py.export.layers`, through the one encoder).
 
-Dicts keep exact strings (file names are surrogateescape'd str: serialise them with
-json.dumps' default ensure_ascii=True, which writes lone surrogates as \\udcXX escapes).
 Text output escapes control characters, because names and history are untrusted.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ctop_py import present
 from ctop_py.layers.changes import Changes
-from ctop_py.layers.listing import Entry, Listing, Walk
-from ctop_py.layers.provenance import LayerHit, Provenance
+from ctop_py.layers.listing import Listing
+from ctop_py.layers.provenance import Provenance
 from ctop_py.layers.stack import Layer, LayerRole, MountStack
-from ctop_py.mounts import MountInfo
 
 _WHAT_WIDTH = 48
 _INIT_SHOWN = 3
-
-
-def layer_to_dict(layer: Layer) -> dict[str, Any]:
-    return {
-        "label": layer.label,
-        "role": layer.role.value,
-        "position": layer.position,
-        "path": layer.path,
-        "mount_path": layer.mount_path,
-        "read_only": layer.read_only,
-        "exists": layer.exists,
-        "layer_id": layer.layer_id,
-        "chain_id": layer.chain_id,
-        "diff_id": layer.diff_id,
-        "size": layer.size,
-        "created_by": layer.created_by,
-        "created": layer.created,
-        "comment": layer.comment,
-        "instruction": layer.instruction,
-        "contents": list(layer.contents),
-    }
-
-
-def mount_to_dict(mount: MountInfo) -> dict[str, Any]:
-    return {
-        "mount_id": mount.mount_id,
-        "parent_id": mount.parent_id,
-        "device": f"{mount.major}:{mount.minor}",
-        "target": mount.mount_point,
-        "root": mount.root,
-        "source": mount.source,
-        "fstype": mount.fstype,
-        "kind": mount.kind,
-        "read_only": mount.read_only,
-        "mount_options": list(mount.mount_options),
-        "optional_fields": list(mount.optional_fields),
-        "super_options": list(mount.super_options),
-    }
-
-
-def stack_to_dict(stack: MountStack) -> dict[str, Any]:
-    overlay = stack.overlay
-    return {
-        "pid": stack.pid,
-        "container_id": stack.container_id,
-        "runtime": stack.runtime,
-        "image_id": stack.image_id,
-        "merged": {"path": "/", "host_path": stack.merged_path},
-        "overlay": None
-        if overlay is None
-        else {
-            "lowerdirs": list(overlay.lowerdirs),
-            "datadirs": list(overlay.datadirs),
-            "upperdir": overlay.upperdir,
-            "workdir": overlay.workdir,
-            "options": list(overlay.other),
-        },
-        "layers": [layer_to_dict(layer) for layer in stack.layers],
-        "data_layers": [layer_to_dict(layer) for layer in stack.data_layers],
-        "root_mount": mount_to_dict(stack.root_mount),
-        "mounts": [mount_to_dict(m) for m in stack.mounts],
-        "warnings": list(stack.warnings),
-    }
-
-
-def changes_to_dict(changes: Changes) -> dict[str, Any]:
-    return {
-        "added": changes.added,
-        "modified": changes.modified,
-        "deleted": changes.deleted,
-        "upper_size": changes.upper_size,
-        "truncated": changes.truncated,
-        "changes": [
-            {
-                "path": c.path,
-                "kind": c.kind.letter,
-                "kind_code": c.kind.value,
-                "type": c.file_type.value,
-                "size": c.size,
-            }
-            for c in changes.changes
-        ],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in changes.skipped],
-    }
-
-
-def _hit_to_dict(hit: LayerHit) -> dict[str, Any]:
-    return {
-        "layer": hit.layer.label,
-        "layer_path": hit.layer.path,
-        "instruction": hit.layer.instruction,
-        "state": hit.state.value,
-        "type": hit.file_type.value,
-        "size": hit.size,
-        "mode": f"{hit.mode & 0o7777:04o}",
-        "symlink_target": hit.symlink_target,
-        "opaque": hit.opaque,
-    }
-
-
-def provenance_to_dict(found: Provenance) -> dict[str, Any]:
-    return {
-        "path": found.path,
-        "exists": found.exists,
-        "type": found.file_type.value if found.file_type else None,
-        "provider": _hit_to_dict(found.provider) if found.provider else None,
-        "hits": [_hit_to_dict(h) for h in found.hits],
-        "hidden_by": found.hidden_by,
-        "skipped": [{"path": s.path, "reason": s.reason} for s in found.skipped],
-    }
-
-
-def entry_to_dict(entry: Entry) -> dict[str, Any]:
-    return {
-        "name": entry.name,
-        "type": entry.file_type.value,
-        "size": entry.size,
-        "mode": f"{entry.mode & 0o7777:04o}",
-        "uid": entry.uid,
-        "gid": entry.gid,
-        "mtime_ns": entry.mtime_ns,
-        "symlink_target": entry.symlink_target,
-        "opaque": entry.opaque,
-        "layer": entry.layer,
-    }
-
-
-def listing_to_dict(listing: Listing) -> dict[str, Any]:
-    return {
-        "path": listing.path,
-        "exists": listing.exists,
-        "total": listing.total,
-        "truncated": listing.truncated,
-        "entries": [entry_to_dict(e) for e in listing.entries],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in listing.skipped],
-    }
-
-
-def walk_to_dict(walk: Walk) -> dict[str, Any]:
-    return {
-        "path": walk.path,
-        "files": walk.files,
-        "dirs": walk.dirs,
-        "total_size": walk.total_size,
-        "truncated": walk.truncated,
-        "entries": [{"path": w.path, **entry_to_dict(w.entry)} for w in walk.entries],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in walk.skipped],
-    }
 
 
 def _clip(text: str, limit: int = _WHAT_WIDTH) -> str:
