@@ -74,11 +74,25 @@ class KernelSeries:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            start = time.monotonic_ns()
-            counters = kernel_cpu(self.pid)
-            self.reads.append((start, time.monotonic_ns(), counters))
-            time.sleep(0.005)
+        try:
+            while not self._stop.is_set():
+                start = time.monotonic_ns()
+                counters = kernel_cpu(self.pid)
+                self.reads.append((start, time.monotonic_ns(), counters))
+                time.sleep(0.005)
+        except BaseException as exc:  # said by wait_past, not lost with the thread
+            self.error = exc
+
+    error: BaseException | None = None
+
+    def wait_past(self, t: int, timeout_s: float) -> None:
+        """Until a read has started after monotonic time t (a loaded host may starve the
+        reading thread for a while: wait for it rather than for a fixed time)."""
+        until = time.monotonic() + timeout_s
+        while not (self.reads and self.reads[-1][0] > t):
+            assert self.error is None, f"the kernel reads stopped: {self.error!r}"
+            assert time.monotonic() < until, "no kernel read after the sample"
+            time.sleep(0.01)
 
     def __enter__(self) -> KernelSeries:
         self._thread.start()

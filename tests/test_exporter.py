@@ -177,12 +177,12 @@ def test_prometheus_scrapes_throttling(
         with KernelSeries(pid) as series:
             result = wait_for(scraped, 45, "Prometheus to have the series", interval=0.5)
             mono_minus_wall = time.monotonic() - time.time()
-            time.sleep(0.3)  # kernel reads after the query's time, too
+            asked = int((float(result[0]["value"][0]) + mono_minus_wall) * 1e9)
+            series.wait_past(asked, deadline_s(10))  # kernel reads after the query's time, too
         ratio = float(result[0]["value"][1])
         # The value Prometheus holds was sampled by the exporter (every 0.5 s) and scraped (every
         # 1 s) before the query's time: within 4 s of it. The kernel's cumulative counters then
         # bound the ratio of the two counters.
-        asked = int((float(result[0]["value"][0]) + mono_minus_wall) * 1e9)
         early, late = series.at_most(asked - int(deadline_s(4) * 1e9)), series.at_least(asked)
         assert early.nr_throttled / late.nr_periods <= ratio <= late.nr_throttled / early.nr_periods
         labels = result[0]["metric"]
