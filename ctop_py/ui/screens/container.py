@@ -21,7 +21,6 @@ from ctop_py.layers.image import LayerChain
 from ctop_py.logs import LogOpener
 from ctop_py.model import ContainerView
 from ctop_py.ui import detail, fmt
-from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.history import History, container_key
 from ctop_py.ui.messages import (
     ActOn,
@@ -30,7 +29,12 @@ from ctop_py.ui.messages import (
     ShellIn,
     StackTargetPicked,
 )
-from ctop_py.ui.screens.containers import ACTING_BINDINGS, REFUSING_BINDINGS, why_not
+from ctop_py.ui.screens.containers import (
+    ACTING_BINDINGS,
+    REFUSING_BINDINGS,
+    ActingScreen,
+    why_not,
+)
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.detail_pane import DetailPane, Loader
 from ctop_py.ui.widgets.events_table import EventsTable, engine_note, findings_text
@@ -106,7 +110,7 @@ def _shape(renderable: RenderableType) -> object:
     return None
 
 
-class ContainerScreen(LiveScreen):
+class ContainerScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *ACTING_BINDINGS,
         *REFUSING_BINDINGS,
@@ -203,18 +207,6 @@ class ContainerScreen(LiveScreen):
                 opener = None if unavailable else self.open_logs
                 yield LogsView(opener, self.log_lines, unavailable=unavailable, id="pane-logs")
         yield Footer()
-
-    @classmethod
-    def bindings_for_help(cls, acting: bool) -> list[BindingType]:
-        refusing = {id(b) for b in (REFUSING_BINDINGS if acting else ACTING_BINDINGS)}
-        return [b for b in cls.BINDINGS if id(b) not in refusing]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("actions_menu", "shell"):
-            return self.state.acting
-        if action == "refuse":
-            return not self.state.acting
-        return True
 
     def on_mount(self) -> None:
         self.query_one("#exited").display = False

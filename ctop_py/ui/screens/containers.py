@@ -58,13 +58,31 @@ REFUSING_BINDINGS: list[BindingType] = [
     Binding("e", "refuse", "Shell (off)", show=False),
 ]
 
+
+class ActingScreen(LiveScreen):
+    """A screen with both sets of x / e bindings: the live ones when the app may act, the ones
+    that only say why not otherwise (read-only, a replay)."""
+
+    @classmethod
+    def bindings_for_help(cls, acting: bool) -> list[BindingType]:
+        refusing = {id(b) for b in (REFUSING_BINDINGS if acting else ACTING_BINDINGS)}
+        return [b for b in cls.BINDINGS if id(b) not in refusing]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("actions_menu", "shell"):
+            return self.state.acting
+        if action == "refuse":
+            return not self.state.acting
+        return True
+
+
 EMPTY_HOST = (
     "No containers on this host. Start one (docker run …), or see ctop-py on a recorded host: "
     "ctop-py --demo"
 )
 
 
-class ContainersScreen(LiveScreen):
+class ContainersScreen(ActingScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *ACTING_BINDINGS,
         *REFUSING_BINDINGS,
@@ -97,18 +115,6 @@ class ContainersScreen(LiveScreen):
         self.filter_text = ""
         self._title_plain = ""
         self._empty = ""
-
-    @classmethod
-    def bindings_for_help(cls, acting: bool) -> list[BindingType]:
-        refusing = {id(b) for b in (REFUSING_BINDINGS if acting else ACTING_BINDINGS)}
-        return [b for b in cls.BINDINGS if id(b) not in refusing]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("actions_menu", "shell"):
-            return self.state.acting
-        if action == "refuse":
-            return not self.state.acting
-        return True
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
