@@ -52,7 +52,10 @@ if [ "$given_path" = 0 ]; then
 fi
 step "CI=true pytest -m docker $*"
 # CI=true: a missing engine or tool fails instead of skipping (tests/conftest.py).
-CI=true "$VENV/bin/python" -m pytest -m docker -p no:cacheprovider -v --durations=8 "$@"
+# Per-test timeout scaled like every deadline (the strace test runs each command traced: slow
+# under TCG).
+CI=true "$VENV/bin/python" -m pytest -m docker -p no:cacheprovider -v --durations=8 \
+  --timeout "$((300 * ${CTOP_TEST_SLOWNESS:-4}))" "$@"
 rc=$?
 [ "$rc" = 5 ] && echo "v2host guest: pytest collected no docker test"
 step "pytest exit status $rc"
