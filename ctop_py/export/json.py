@@ -7,12 +7,12 @@ the JSON too (tests/test_json_schema.py checks every field of every record)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from ctop_py.codec import Encode, Override, encode, fields_of
-from ctop_py.export import layers as _layers
 from ctop_py.model import ContainerView, Lifecycle, Limits, ProcessUsage, PsiRates, Snapshot
 from ctop_py.net import ContainerNet, Link, LinkRates
 
@@ -127,13 +127,21 @@ OVERRIDES: Mapping[type, Override] = {
     ProcessUsage: _process,
     ContainerNet: _container_net,
     Link: _link,
-    **_layers.OVERRIDES,
 }
+
+
+@functools.cache
+def all_overrides() -> Mapping[type, Override]:
+    """OVERRIDES and the layer records' (ctop_py.export.layers), imported on first use so that
+    `snapshot` and `ns` do not load the layers package at start-up."""
+    from ctop_py.export import layers
+
+    return {**OVERRIDES, **layers.OVERRIDES}
 
 
 def to_json(value: Any) -> Any:
     """Any record (or mapping, sequence, enum of them) as the documented JSON data."""
-    return encode(value, OVERRIDES)
+    return encode(value, all_overrides())
 
 
 def dumps(value: Any) -> str:
