@@ -100,7 +100,8 @@ class KernelSeries:
 
     def __exit__(self, *_: object) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
 
     def at_most(self, t: int) -> KernelCpu:
         """Counters read wholly before t: no greater than the kernel's at t."""

@@ -127,6 +127,9 @@ def private_dockerd(docker_client: Any) -> Iterator[PrivateDockerd]:
     holder = subprocess.Popen(
         ["unshare", "--mount", "--net", "--propagation", "private", "--", "sh", "-c",
          'mount --bind "$1" /var/lib/docker && { ip link set lo up 2>/dev/null; true; }'
+         # A system containerd (a service on the v2 guest) would be used by dockerd, and its
+         # runc would not see this namespace's mounts: hidden, so dockerd starts its own.
+         " && { [ ! -d /run/containerd ] || mount -t tmpfs tmpfs /run/containerd; }"
          " && echo ready"
          " && exec sleep 86400",
          "sh", str(tmp / "data")],

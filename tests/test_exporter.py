@@ -149,6 +149,11 @@ def test_prometheus_scrapes_throttling(
         f"scrape_configs:\n  - job_name: ctop\n    static_configs:\n"
         f"      - targets: ['{exporter_url}']\n"
     )
+    pid = ctr.attrs["State"]["Pid"]
+    # The kernel's counters read from before Prometheus starts: whatever it holds was sampled by
+    # the exporter after the first of these reads (its interval is shorter than the pause).
+    series = KernelSeries(pid).__enter__()
+    time.sleep(deadline_s(1))
     prom = subprocess.Popen(
         [
             prometheus_bin,
@@ -163,7 +168,6 @@ def test_prometheus_scrapes_throttling(
         f'container_cpu_cfs_throttled_periods_total{{name="{ctr.name}"}}'
         f' / container_cpu_cfs_periods_total{{name="{ctr.name}"}}'
     )
-    pid = ctr.attrs["State"]["Pid"]
     try:
         url = f"http://{web}/api/v1/query?query=" + urllib.parse.quote(query)
 
@@ -174,16 +178,17 @@ def test_prometheus_scrapes_throttling(
                 return None
             return found if found and float(found[0]["value"][1]) > 0 else None
 
-        with KernelSeries(pid) as series:
-            result = wait_for(scraped, 45, "Prometheus to have the series", interval=0.5)
-            mono_minus_wall = time.monotonic() - time.time()
-            asked = int((float(result[0]["value"][0]) + mono_minus_wall) * 1e9)
-            series.wait_past(asked, deadline_s(10))  # kernel reads after the query's time, too
+        result = wait_for(scraped, 45, "Prometheus to have the series", interval=0.5)
+        mono_minus_wall = time.monotonic() - time.time()
+        asked = int((float(result[0]["value"][0]) + mono_minus_wall) * 1e9)
+        series.wait_past(asked, deadline_s(10))  # kernel reads after the query's time, too
+        series.__exit__()
         ratio = float(result[0]["value"][1])
         # The value Prometheus holds was sampled by the exporter (every 0.5 s) and scraped (every
         # 1 s) before the query's time: within 4 s of it. The kernel's cumulative counters then
         # bound the ratio of the two counters.
-        early, late = series.at_most(asked - int(deadline_s(4) * 1e9)), series.at_least(asked)
+        sampled_after = max(asked - int(deadline_s(4) * 1e9), series.reads[0][1])
+        early, late = series.at_most(sampled_after), series.at_least(asked)
         assert early.nr_throttled / late.nr_periods <= ratio <= late.nr_throttled / early.nr_periods
         labels = result[0]["metric"]
         assert labels["id"] == ctr.id and labels["image"] == BASE_IMAGE
@@ -194,5 +199,6 @@ def test_prometheus_scrapes_throttling(
         )["data"]["result"]
         assert float(quota[0]["value"][1]) == 10000
     finally:
+        series.__exit__()
         prom.terminate()
         prom.wait(timeout=10)
