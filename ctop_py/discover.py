@@ -119,6 +119,11 @@ class Discovery:
                         parents.add(directory)
                 elif depth < MAX_DEPTH:
                     stack.append((child, depth + 1))
+                    if depth == 0:
+                        # The top level (/docker, system.slice, machine.slice, …) is listed
+                        # every tick even when it holds no container yet: the first container
+                        # started on a quiet host shows at once, not at the next walk.
+                        parents.add(child)
         self.found = found
         self.parents = parents
         self._claims = claims
