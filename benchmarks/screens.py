@@ -39,10 +39,13 @@ SCREENS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )
 SCREEN_KEYS = tuple(s[0] for s in SCREENS)
 
+# The floor: read every file listed in argv[1], then sleep a second; argv[2] rounds (default:
+# forever). Shared with benchmarks/snapshotbench.py.
 FLOOR_SCRIPT = """
-import sys, time
+import itertools, sys, time
 files = [line.strip() for line in open(sys.argv[1]) if line.strip()]
-while True:
+rounds = range(int(sys.argv[2])) if len(sys.argv) > 2 else itertools.count()
+for _ in rounds:
     for f in files:
         try:
             with open(f, "rb") as fh:

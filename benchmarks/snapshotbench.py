@@ -12,22 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.screens import FLOOR_SCRIPT
 from benchmarks.util import spread
 
 REPO = Path(__file__).resolve().parent.parent
-
-BARE = """
-import sys, time
-files = [line.strip() for line in open(sys.argv[1]) if line.strip()]
-for _ in range(2):
-    for f in files:
-        try:
-            with open(f, "rb") as fh:
-                fh.read()
-        except OSError:
-            pass
-    time.sleep(1)
-"""
 
 
 def _child_cpu(cmd: list[str]) -> tuple[float, float, int]:
@@ -46,7 +34,7 @@ def snapshot_vs_bare(files: list[str], workdir: Path, rounds: int = 5) -> dict[s
     listing = workdir / "snapshot-floor-files.txt"
     listing.write_text("\n".join(files) + "\n")
     ours = [sys.executable, "-m", "ctop_py", "snapshot", "--json", "--interval", "1"]
-    bare = [sys.executable, "-c", BARE, str(listing)]
+    bare = [sys.executable, "-c", FLOOR_SCRIPT, str(listing), "2"]
     app_cpu: list[float] = []
     bare_cpu: list[float] = []
     statuses: list[int] = []
