@@ -114,7 +114,8 @@ def start_watchers(
     engines: Sequence[EngineClient], since: float | None = None
 ) -> list[EngineEventWatcher]:
     watchers = [EngineEventWatcher(e.runtime, e.base_url, since) for e in engines]
-    for watcher in watchers:
+    for engine, watcher in zip(engines, watchers, strict=True):
+        engine.follow(watcher)  # names and states from the events, not a list every 5 s
         watcher.start()
     return watchers
 
@@ -214,6 +215,9 @@ class Collector:
         if walk:
             self._last_walk = now
             self._sandboxes = self._find_sandboxes(everyone)
+        engine_events = tuple(e for w in self.watchers for e in w.drain())
+        for engine in self.engines:
+            engine.apply(engine_events)
         metadata = self._metadata(g.claim for g in groups.values())
         containers = []
         for key, group in groups.items():
@@ -233,7 +237,6 @@ class Collector:
         if len(self._host_shared) > len(containers):  # forget the containers that are gone
             here = {(c.runtime, c.id) for c in containers}
             self._host_shared = {k: v for k, v in self._host_shared.items() if k in here}
-        engine_events = tuple(e for w in self.watchers for e in w.drain())
         containers = self.lifecycle.update(containers, engine_events, wall)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
         self._known = {k: v for k, v in self._known.items() if k in groups}

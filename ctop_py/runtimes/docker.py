@@ -1,6 +1,6 @@
 """Docker: cgroupfs driver `/docker/<id>` (or `<cgroup-parent>/<id>`), systemd driver
-`…/docker-<id>.scope`. Names, images and labels from the Engine API, or from the daemon's own
-files on disk when it does not answer."""
+`…/docker-<id>.scope`. Names, images and labels from the Engine API (kept current by its
+events), or from the daemon's own files on disk when it does not answer."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ import json
 import re
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Protocol
 
 from ctop_py.host import HostError, HostRoot, read_bytes
+from ctop_py.model import EngineEvent
+from ctop_py.runtimes import engine_api
 from ctop_py.runtimes.base import HEX64, Claim, Meta, components, prefix_through
 
 _SCOPE = re.compile(rf"^docker-({HEX64})\.scope$")
@@ -34,15 +37,8 @@ class DockerRuntime:
         return None
 
 
-def _reason(exc: Exception, base_url: str) -> str:
-    text = str(exc)
-    if "Permission denied" in text or isinstance(exc, PermissionError):
-        return f"needs root or the docker group: permission denied on {base_url}"
-    if "No such file" in text or "FileNotFoundError" in text:
-        return f"no socket at {base_url}"
-    if "Connection refused" in text:
-        return f"is the daemon running? connection refused at {base_url}"
-    return type(exc).__name__
+def _reason(exc: BaseException, base_url: str) -> str:
+    return engine_api.reason(exc, base_url)
 
 
 def _short_name(names: Iterable[str]) -> str:
@@ -51,17 +47,48 @@ def _short_name(names: Iterable[str]) -> str:
     return ""
 
 
-class EngineClient:
-    """Container names from a Docker-compatible Engine API (Docker, or Podman's socket).
+def _labels(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
-    Listing is cached: refreshed when an unknown id shows up or every `ttl` seconds, and retried
-    at most every `retry_s` while the engine is unreachable. Never used for statistics.
+
+# What an event says a container's state is now ("kill" and "oom" change none: a "die" follows).
+# Podman's compatible socket says "died" and "remove" where Docker says "die" and "destroy".
+_EVENT_STATES = {
+    "start": "running",
+    "restart": "running",
+    "unpause": "running",
+    "pause": "paused",
+    "die": "exited",
+    "died": "exited",
+    "stop": "exited",
+}
+_GONE = frozenset({"destroy", "remove"})
+
+
+class EngineEventSource(Protocol):
+    """What the cache needs of an event watcher (runtimes/engine_events.py)."""
+
+    status: str
+    connections: int
+
+
+class EngineClient:
+    """Container names and states from a Docker-compatible Engine API (Docker, or Podman's
+    socket), over engine_api's stdlib client. Never used for statistics.
+
+    The list is read once, then kept current by the engine's events when the collector follows
+    them (`follow(watcher)`, and `apply(events)` every tick): start/die/pause/unpause/rename/
+    destroy change the cache; a "create" (its labels are the engine's to say) has the list read
+    again once, at the next call. The list is read again too when an unknown id shows up in the
+    kernel, after the event stream reconnected (events may have been missed while it was down),
+    and every `ttl` seconds while no event stream is followed or it is down. While the engine
+    is unreachable it is retried at most every `retry_s`.
 
     When the cache and the kernel disagree (a container listed as running whose cgroup is gone:
     it stopped or is being removed; one listed as created or exited that has a cgroup: it just
     started), the list is refreshed on every call for up to `settle_s` (a slow host takes
     seconds to start a container), so a removed container does not linger as an "exited" row
-    from the cache for up to `ttl`, and a state shows at once.
+    from the cache, and a state shows at once.
     """
 
     def __init__(
@@ -79,24 +106,58 @@ class EngineClient:
         self.settle_s = settle_s
         self._changing: dict[str, float] = {}  # id -> when the cache first disagreed
         self.status = "not contacted"
-        self._client: Any = None
+        self._api: engine_api.EngineAPI | None = None
         self._meta: dict[str, Meta] = {}
         self._listed_at = float("-inf")
+        self._listed_wall = float("-inf")  # events from before the list are in it already
         self._failed_at = float("-inf")
+        self._events: EngineEventSource | None = None
+        self._connections_seen = 0
+        self._relist = False  # an event asks for the list again
+        self.lists = 0  # how many times the list was read (for the tests and benchmarks)
 
-    def _connect(self) -> Any:
-        if self._client is None:
-            import docker
+    def follow(self, events: EngineEventSource) -> None:
+        """Keep the cache current from this watcher's events (given to `apply`) instead of
+        listing every `ttl` seconds."""
+        self._events = events
 
-            self._client = docker.DockerClient(base_url=self.base_url, timeout=3)
-        return self._client
+    def apply(self, events: Iterable[EngineEvent]) -> None:
+        """The engine's events since the last call, in order (those of other runtimes are
+        ignored)."""
+        for event in events:
+            if event.runtime != self.runtime or event.time < self._listed_wall:
+                continue
+            cid = event.container_id
+            meta = self._meta.get(cid)
+            if event.action in _GONE:
+                self._meta.pop(cid, None)
+                self._changing.pop(cid, None)
+            elif meta is None:
+                self._relist = True  # a container the cache does not know: read its entry
+            elif event.action == "rename":
+                name = event.attributes.get("name", "").lstrip("/")
+                if name:
+                    self._meta[cid] = replace(meta, name=name)
+            elif (state := _EVENT_STATES.get(event.action)) is not None:
+                self._meta[cid] = replace(meta, state=state)
+
+    def _following(self) -> bool:
+        events = self._events
+        if events is None or events.status != "ok":
+            return False
+        if events.connections != self._connections_seen:
+            if self._connections_seen:  # reconnected: what happened meanwhile may be lost
+                self._relist = True
+            self._connections_seen = events.connections
+        return True
 
     def metadata(self, wanted_ids: Iterable[str]) -> Mapping[str, Meta]:
         """`wanted_ids`: the ids of every live cgroup of this runtime."""
         now = time.monotonic()
         wanted = set(wanted_ids)
         unknown = any(i not in self._meta for i in wanted)
-        stale = now - self._listed_at > self.ttl
+        following = self._following()  # first: it may ask for the list again
+        stale = self._relist or (not following and now - self._listed_at > self.ttl)
         for cid, meta in self._meta.items():
             if (meta.state in _HAS_PROCESSES) != (cid in wanted) and meta.state != "restarting":
                 self._changing.setdefault(cid, now)  # the cache and the kernel disagree
@@ -109,37 +170,47 @@ class EngineClient:
         return self._meta
 
     def _list(self, now: float) -> None:
+        wall = time.time()
         try:
-            client = self._connect()
-            listed = client.api.containers(all=True)
-        except Exception as exc:  # the SDK raises many types; any failure means "unreachable"
+            if self._api is None:
+                self._api = engine_api.EngineAPI(self.base_url, timeout=3.0)
+            listed = self._api.containers()
+        except Exception as exc:  # any failure means "unreachable"
             self._failed_at = now
-            self._client = None
+            self.close()
             self.status = f"unreachable ({_reason(exc, self.base_url)})"
             return
         meta = {}
         for item in listed:
             cid = str(item.get("Id", ""))
+            image = item.get("Image")
             meta[cid] = Meta(
                 id=cid,
                 runtime=self.runtime,
                 name=_short_name(item.get("Names") or ()),
-                image=item.get("Image"),
+                image=None if image is None else str(image),
                 state=str(item.get("State", "unknown")),
-                labels=dict(item.get("Labels") or {}),
+                labels=_labels(item.get("Labels")),
             )
         self._meta = meta
         self._listed_at = now
+        # The engine stamps an event after the change it tells: one stamped before the request
+        # is in the list (a little slack for an engine on another clock: applied twice, an
+        # event does no harm).
+        self._listed_wall = wall - 0.05
+        self._relist = False
+        self.lists += 1
         self.status = "ok"
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._api is not None:
+            self._api.close()
+            self._api = None
 
     def expire(self) -> None:
         """Names and states are listed again on the next sample (after an action of ours)."""
         self._listed_at = float("-inf")
+        self._relist = True
 
 
 class DockerDiskMeta:

@@ -1,16 +1,15 @@
 """A Docker-compatible engine's event stream and per-container state (inspect), for the story
 of a container across its restarts. Never used for statistics.
 
-`EngineEventWatcher` follows `GET /events` in a daemon thread (the docker SDK's `events()`,
-from `since` so the engine's buffered past comes first) into a bounded queue that the
-collector drains once a tick. While the engine does not answer it retries every `retry_s`.
+`EngineEventWatcher` follows `GET /events` in a daemon thread (engine_api's stream, from
+`since` so the engine's buffered past comes first) into a bounded queue that the collector
+drains once a tick. While the engine does not answer it retries every `retry_s`.
 `EngineInspector` caches `GET /containers/<id>/json` per container: read when a container is
 first seen and again after any event about it, at most `per_tick` a tick.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import deque
@@ -20,15 +19,12 @@ from datetime import datetime
 from typing import Any
 
 from ctop_py.model import EngineEvent
+from ctop_py.runtimes import engine_api
 
 # Events kept while nobody drains them (the oldest are dropped first).
 QUEUE_BOUND = 4096
-
-
-def _client(base_url: str) -> Any:
-    import docker
-
-    return docker.DockerClient(base_url=base_url, timeout=5)
+# Only containers' events: the others (networks, images, volumes) are not read at all.
+CONTAINER_EVENTS = {"type": ["container"]}
 
 
 def _api_time(when: float) -> str:
@@ -77,9 +73,10 @@ class EngineEventWatcher:
         self._queue: deque[EngineEvent] = deque(maxlen=bound)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._stream: Any = None
+        self._stream: engine_api.EventStream | None = None
         self._thread: threading.Thread | None = None
         self.dropped = 0
+        self.connections = 0  # how many times the stream was opened (a new one: reconnected)
 
     def start(self) -> None:
         if self._thread is None:
@@ -96,13 +93,17 @@ class EngineEventWatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            client = None
             try:
-                client = _client(self.base_url)
                 # The past the engine still buffers first, then live; resumed from the last
                 # event seen after a reconnection.
-                stream = client.events(since=_api_time(self._since), decode=True)
+                stream = engine_api.EngineAPI(self.base_url, timeout=5.0).events(
+                    since=_api_time(self._since), filters=CONTAINER_EVENTS
+                )
                 self._stream = stream
+                if self._stop.is_set():  # closed while connecting
+                    stream.close()
+                    break
+                self.connections += 1
                 self.status = "ok"
                 for item in stream:
                     if self._stop.is_set():
@@ -117,40 +118,37 @@ class EngineEventWatcher:
                         if len(self._queue) == self._queue.maxlen:
                             self.dropped += 1
                         self._queue.append(event)
-            except Exception as exc:  # the SDK raises many types: any failure means "down"
-                self.status = f"unreachable ({type(exc).__name__})"
+                self.status = "disconnected"  # the engine ended the stream (it stopped)
+            except Exception as exc:  # any failure means "down"
+                self.status = f"unreachable ({engine_api.reason(exc, self.base_url)})"
             finally:
-                self._stream = None
-                if client is not None:
-                    with contextlib.suppress(Exception):  # closing a broken connection may fail too
-                        client.close()
+                opened, self._stream = self._stream, None
+                if opened is not None:
+                    opened.close()
             if not self._stop.is_set():
-                self.status = self.status if self.status != "ok" else "disconnected"
                 self._stop.wait(self.retry_s)
 
     def close(self) -> None:
         self._stop.set()
         stream = self._stream
         if stream is not None:
-            with contextlib.suppress(Exception):  # the stream may already be broken
-                stream.close()
+            stream.shutdown()  # its thread, woken, closes it
 
 
 def read_past_events(runtime: str, base_url: str, since: float) -> list[EngineEvent]:
     """The events the engine still buffers from `since` until now, read once (no thread).
-    Raises whatever the SDK raises when the engine does not answer."""
-    client = _client(base_url)
-    try:
-        events = []
-        now = time.time()
-        for item in client.events(since=_api_time(since), until=_api_time(now), decode=True):
-            if isinstance(item, Mapping):
-                event = parse_event(runtime, item)
-                if event is not None and event.time >= since:
-                    events.append(event)
-        return events
-    finally:
-        client.close()
+    Raises OSError or engine_api.EngineError when the engine does not answer."""
+    events = []
+    now = time.time()
+    stream = engine_api.EngineAPI(base_url, timeout=5.0).events(
+        since=_api_time(since), until=_api_time(now), filters=CONTAINER_EVENTS
+    )
+    for item in stream:
+        if isinstance(item, Mapping):
+            event = parse_event(runtime, item)
+            if event is not None and event.time >= since:
+                events.append(event)
+    return events
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,7 +222,8 @@ class EngineInspector:
         self.base_url = base_url
         self.per_tick = per_tick  # inspects per call at most,
         self.budget_s = budget_s  # and for at most this long (a host with many containers)
-        self._client: Any = None
+        self._api: engine_api.EngineAPI | None = None
+        self.inspects = 0  # how many were asked (for the tests and benchmarks)
         self._cache: dict[str, Inspected | None] = {}
         self._stale: set[str] = set()
         self._failed_at = float("-inf")
@@ -252,27 +251,27 @@ class EngineInspector:
         return {cid: found for cid in wanted if (found := self._cache.get(cid)) is not None}
 
     def _refresh(self, cid: str) -> None:
+        self.inspects += 1
         try:
-            if self._client is None:
-                self._client = _client(self.base_url)
-            data = self._client.api.inspect_container(cid)
-        except Exception as exc:  # NotFound: removed; anything else: the engine is down
-            if type(exc).__name__ == "NotFound":
-                self._cache[cid] = None
-                self._stale.discard(cid)
-            else:
-                self._failed_at = time.monotonic()
-                self.close()
+            if self._api is None:
+                self._api = engine_api.EngineAPI(self.base_url, timeout=5.0)
+            data = self._api.inspect(cid)
+        except engine_api.NotFound:  # removed
+            self._cache[cid] = None
+            self._stale.discard(cid)
+            return
+        except Exception:  # anything else: the engine is down
+            self._failed_at = time.monotonic()
+            self.close()
             return
         self._stale.discard(cid)
-        self._cache[cid] = parse_inspect(data) if isinstance(data, Mapping) else None
+        self._cache[cid] = parse_inspect(data)
 
     def forget_except(self, ids: set[str]) -> None:
         for cid in [c for c in self._cache if c not in ids]:
             del self._cache[cid]
 
     def close(self) -> None:
-        if self._client is not None:
-            with contextlib.suppress(Exception):  # a broken connection
-                self._client.close()
-            self._client = None
+        if self._api is not None:
+            self._api.close()
+            self._api = None
