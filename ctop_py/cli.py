@@ -16,14 +16,14 @@ from ctop_py.commands import COMMAND_MODULES, OPTIONAL_COMMANDS
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
 from ctop_py.errors import CtopError
-from ctop_py.export.json import dumps, snapshot_to_dict
+from ctop_py.export.json import dumps, dumps_data, snapshot_to_dict
 from ctop_py.host import HostRoot
-from ctop_py.launch import AppOptions, Launch, Recorded
 from ctop_py.model import ContainerView, Snapshot
-from ctop_py.present.containers import containers_table, engine_notes
-from ctop_py.present.namespaces import namespaces_table
 
+# Imported where they are used: `snapshot --json` and `ns` need none of them (the app's options
+# and the config file, the tables; see tests/test_cli_lazy.py).
 if TYPE_CHECKING:
+    from ctop_py.launch import AppOptions, Launch, Recorded
     from ctop_py.ui.source import SnapshotSource
 
 EXIT_USAGE = 2
@@ -60,6 +60,24 @@ def apply_config(args: argparse.Namespace) -> argparse.Namespace:
             "config_path": loaded.path,
         }
     )
+
+
+class _Version(argparse.Action):
+    """--version, whose number is looked up only when asked (importlib.metadata is slow to
+    import, and every command would pay for it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(f"ctop-py {version()}")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -100,7 +118,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="replay the recording of real containers that ships with ctop-py",
     )
-    parser.add_argument("--version", action="version", version=f"ctop-py {version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -212,8 +230,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         data = snapshot_to_dict(snapshot)
         ids = {v.id for v in views}
         data["containers"] = [c for c in data["containers"] if c["id"] in ids]
-        print(dumps(data))
+        print(dumps_data(data))
     else:
+        from ctop_py.present.containers import containers_table, engine_notes
+
         print(containers_table(views))
         for note in (*engine_notes(snapshot), *snapshot.raw.notes):
             print(f"note: {present.safe(note)}", file=sys.stderr)
@@ -265,6 +285,8 @@ def cmd_ns(args: argparse.Namespace) -> int:
     if args.json:
         print(dumps(namespaces))
         return 0
+    from ctop_py.present.namespaces import namespaces_table
+
     print(namespaces_table(namespaces, {p.pid: p.comm for p in everyone}))
     return 0
 
@@ -286,6 +308,7 @@ def cmd_app(args: argparse.Namespace) -> int | Launch:
                 }
             )
         )
+    from ctop_py.launch import AppOptions
     from ctop_py.sources import LiveSource
 
     options = AppOptions(
@@ -300,6 +323,7 @@ def cmd_app(args: argparse.Namespace) -> int | Launch:
 
 def run_app(source: SnapshotSource | Recorded, options: AppOptions) -> int:
     """Start the app (the only place that does) and close its source when it ends."""
+    from ctop_py.launch import Recorded
     from ctop_py.ui.app import make_app
 
     try:
@@ -326,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int | Launch] = getattr(args, "func", default)
     try:
         status = func(args)
-        if isinstance(status, Launch):
+        if not isinstance(status, int):  # a Launch: the app, started here
             status = run_app(status.source, status.options)
         return status
     except CtopError as exc:  # every error of ours: one line

@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctop_py.codec import Encode, Override, encode, fields_of
 from ctop_py.model import ContainerView, Lifecycle, Limits, ProcessUsage, PsiRates, Snapshot
-from ctop_py.net import ContainerNet, Link, LinkRates
+
+if TYPE_CHECKING:  # imported on first use: `snapshot` does not load pyroute2's side of things
+    from ctop_py.net import ContainerNet, Link, LinkRates
 
 
 def _limits(limits: Limits, enc: Encode) -> dict[str, Any]:
@@ -119,24 +121,31 @@ def _container_net(reading: ContainerNet, enc: Encode) -> dict[str, Any]:
     }
 
 
-OVERRIDES: Mapping[type, Override] = {
+# The overrides of the records a snapshot holds (the net and layer records' are added by
+# `all_overrides`).
+SNAPSHOT_OVERRIDES: Mapping[type, Override] = {
     Snapshot: _snapshot,
     ContainerView: _container,
     Limits: _limits,
     Lifecycle: _lifecycle,
     ProcessUsage: _process,
-    ContainerNet: _container_net,
-    Link: _link,
 }
 
 
 @functools.cache
 def all_overrides() -> Mapping[type, Override]:
-    """OVERRIDES and the layer records' (ctop_py.export.layers), imported on first use so that
-    `snapshot` and `ns` do not load the layers package at start-up."""
+    """Every override: the snapshot's, the net records' (ctop_py.net) and the layer records'
+    (ctop_py.export.layers), imported on first use so that `snapshot` and `ns` load neither
+    at start-up."""
     from ctop_py.export import layers
+    from ctop_py.net import ContainerNet, Link
 
-    return {**OVERRIDES, **layers.OVERRIDES}
+    return {
+        **SNAPSHOT_OVERRIDES,
+        ContainerNet: _container_net,
+        Link: _link,
+        **layers.OVERRIDES,
+    }
 
 
 def to_json(value: Any) -> Any:
@@ -146,16 +155,22 @@ def to_json(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """What `--json` prints."""
-    return json.dumps(to_json(value), indent=2)
+    return dumps_data(to_json(value))
+
+
+def dumps_data(data: Any) -> str:
+    """What `--json` prints, of data already made JSON-able (by `to_json`)."""
+    return json.dumps(data, indent=2)
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
-    data: dict[str, Any] = to_json(snapshot)
+    # A snapshot holds no net nor layer record: their overrides (and modules) are not needed.
+    data: dict[str, Any] = encode(snapshot, SNAPSHOT_OVERRIDES)
     return data
 
 
 def container_to_dict(view: ContainerView) -> dict[str, Any]:
-    data: dict[str, Any] = to_json(view)
+    data: dict[str, Any] = encode(view, SNAPSHOT_OVERRIDES)
     return data
 
 

@@ -1,6 +1,6 @@
 """The `layers ... --json` schema: overrides of the one encoder for the layer records whose
 documented JSON differs from their fields (renamed keys, a file mode in octal, an enum's
-letter, derived counts). Registered in `ctop_py.export.json.OVERRIDES`."""
+letter, derived counts). Registered in `ctop_py.export.json.all_overrides`."""
 
 from __future__ import annotations
 

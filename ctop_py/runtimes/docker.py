@@ -9,12 +9,14 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ctop_py.host import HostError, HostRoot, read_bytes
-from ctop_py.model import EngineEvent
 from ctop_py.runtimes import engine_api
 from ctop_py.runtimes.base import HEX64, Claim, Meta, components, prefix_through
+
+if TYPE_CHECKING:
+    from ctop_py.model import EngineEvent
 
 _SCOPE = re.compile(rf"^docker-({HEX64})\.scope$")
 _BARE = re.compile(rf"^({HEX64})$")

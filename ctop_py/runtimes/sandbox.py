@@ -4,7 +4,6 @@ host's."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 
 from ctop_py.model import Process
@@ -27,6 +26,8 @@ def sandbox_key(process: Process, host: Mapping[str, int]) -> tuple[tuple[str, i
 
 
 def sandbox_id(key: tuple[tuple[str, int], ...]) -> str:
+    import hashlib  # here: a host without sandboxes never needs it
+
     text = ",".join(f"{t}:{i}" for t, i in key)
     return "sandbox-" + hashlib.sha1(text.encode()).hexdigest()[:12]
 
