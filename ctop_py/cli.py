@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ctop_py import present
 from ctop_py.collect import Collector
-from ctop_py.commands import COMMAND_MODULES, OPTIONAL_COMMANDS
+from ctop_py.commands import COMMAND_MODULE_OF, COMMAND_MODULES, OPTIONAL_COMMANDS
 from ctop_py.commands.common import CliError, find_container, number_in, root_of
 from ctop_py.derive import derive
 from ctop_py.errors import CtopError
-from ctop_py.export.json import dumps, dumps_data, snapshot_to_dict
+from ctop_py.export.json import core_to_json, dumps_data, snapshot_to_dict
 from ctop_py.host import HostRoot
 from ctop_py.model import ContainerView, Snapshot
 
@@ -154,7 +154,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     ns.set_defaults(func=cmd_ns)
 
     if argv is None or _needs_optional(argv):
-        _register_optional(sub, common)
+        _register_optional(sub, common, _optional_modules(argv or ()))
     return parser
 
 
@@ -169,11 +169,24 @@ _OWN_COMMANDS = frozenset({"snapshot", "ns"})
 _NS_TYPES = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}
 
 
-def _register_optional(sub: Any, common: argparse.ArgumentParser) -> None:
+def _optional_modules(argv: Sequence[str]) -> tuple[str, ...]:
+    """The modules of the optional subcommands named in `argv`; all of them when it names
+    none (the app, --help, a mistyped command: the parser then lists every choice). A word
+    that only looks like a command (an option's value, a container's name) costs an import,
+    never a parse: the modules of every command word are registered."""
+    named = [a for a in argv if a in OPTIONAL_COMMANDS]
+    if not named and not any(a in _OWN_COMMANDS for a in argv):
+        return COMMAND_MODULES
+    return tuple(dict.fromkeys(COMMAND_MODULE_OF[name] for name in named))
+
+
+def _register_optional(
+    sub: Any, common: argparse.ArgumentParser, modules: Sequence[str] = COMMAND_MODULES
+) -> None:
     """Subcommands in ctop_py/commands register themselves."""
     import importlib
 
-    for module in COMMAND_MODULES:
+    for module in modules:
         importlib.import_module(module).register(sub, common)
 
 
@@ -283,7 +296,7 @@ def cmd_ns(args: argparse.Namespace) -> int:
     if args.type:
         namespaces = [n for n in namespaces if n.type == args.type]
     if args.json:
-        print(dumps(namespaces))
+        print(dumps_data(core_to_json(namespaces)))
         return 0
     from ctop_py.present.namespaces import namespaces_table
 

@@ -16,7 +16,7 @@ import pytest
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
 from ctop_py.model import RawSample
-from tests.conftest import BASE_IMAGE, SLEEP, TEST_LABEL
+from tests.conftest import BASE_IMAGE, NAME_PREFIX, SLEEP, TEST_LABEL
 
 pytestmark = pytest.mark.docker
 
@@ -24,7 +24,10 @@ SECONDS = float(os.environ.get("CTOP_STRESS_SECONDS", "8"))
 TICK = 0.25
 
 
-def test_churn(docker_client: Any) -> None:
+@pytest.mark.parametrize("events", [False, True], ids=["listing", "events"])
+def test_churn(docker_client: Any, events: bool) -> None:
+    """`events`: names and states kept by the engine's event stream (as the app, snapshot and
+    record do), else listed every 5 s (ns, net, the exporter)."""
     run_id = uuid.uuid4().hex[:8]
     label = {TEST_LABEL: "1", "ctop-churn": run_id}
     removed_at: dict[str, float] = {}  # after `docker rm -f` returned
@@ -43,7 +46,7 @@ def test_churn(docker_client: Any) -> None:
                     SLEEP,
                     detach=True,
                     labels=label,
-                    name=f"ctop-churn-{uuid.uuid4().hex[:10]}",
+                    name=f"{NAME_PREFIX}churn-{uuid.uuid4().hex[:10]}",
                 )
                 started_at[c.id] = time.monotonic()
                 started.append(c.id)
@@ -61,7 +64,7 @@ def test_churn(docker_client: Any) -> None:
             errors.append(exc)
 
     worker = threading.Thread(target=churn)
-    collector = Collector()
+    collector = Collector(watch_engines=events)
     samples: list[tuple[float, float, RawSample]] = []  # (began, ended, sample)
     prev = None
     try:

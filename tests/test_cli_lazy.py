@@ -1,13 +1,19 @@
-"""`ctop-py snapshot` and `ctop-py ns` import none of the optional subcommands' modules; every
-other invocation registers all of them, and the names the lazy path knows are theirs."""
+"""`ctop-py snapshot` and `ctop-py ns` import none of the optional subcommands' modules; a
+one-shot optional command imports its own; the app and --help register all of them, and the
+names the lazy path knows are theirs. `snapshot --json` reads the engine without the docker SDK
+(nor requests, http.client, Textual or Rich)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+import pytest
+
 from ctop_py import cli
-from ctop_py.commands import OPTIONAL_COMMANDS
+from ctop_py.commands import COMMAND_MODULE_OF, COMMAND_MODULES, OPTIONAL_COMMANDS
+from tests.conftest import BASE_IMAGE, REPO, SLEEP, RunContainer
 
 
 def test_optional_command_names_are_the_registered_ones() -> None:
@@ -40,3 +46,70 @@ def test_snapshot_parser_imports_no_optional_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == ""
+
+
+def test_a_one_shot_command_registers_only_its_module() -> None:
+    assert set(COMMAND_MODULE_OF) == set(OPTIONAL_COMMANDS)
+    assert set(COMMAND_MODULE_OF.values()) == set(COMMAND_MODULES)
+    assert cli._optional_modules(["diagnose", "web"]) == ("ctop_py.commands.diagnose",)
+    assert cli._optional_modules(["replay", "x.rec"]) == ("ctop_py.commands.record",)
+    # A command word given as an option's value: both modules, so the parse is the same.
+    assert set(cli._optional_modules(["--config", "events", "diagnose"])) == {
+        "ctop_py.commands.events",
+        "ctop_py.commands.diagnose",
+    }
+    assert cli._optional_modules([]) == COMMAND_MODULES  # the app
+    assert cli._optional_modules(["-h"]) == COMMAND_MODULES
+    assert cli._optional_modules(["diagnos"]) == COMMAND_MODULES  # a typo: every choice listed
+    parser = cli.build_parser(["--config", "events", "diagnose", "web"])
+    args = parser.parse_args(["--config", "events", "diagnose", "web"])
+    assert (args.config, args.command, args.containers) == ("events", "diagnose", ["web"])
+
+
+# Run as `python -m ctop_py ARGS`; the modules loaded by the end are printed to stderr.
+_MODULES_AT_EXIT = (
+    "import atexit, runpy, sys\n"
+    "say = lambda: sys.stderr.write('MODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\n"
+    "atexit.register(say)\n"
+    "sys.argv = ['ctop-py', *sys.argv[1:]]\n"
+    "runpy.run_module('ctop_py', run_name='__main__', alter_sys=True)\n"
+)
+HEAVY = ("docker", "requests", "urllib3", "http.client", "ssl", "textual", "rich")
+
+
+def _loaded(*args: str) -> tuple[set[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _MODULES_AT_EXIT, *args],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:]), done.stdout
+
+
+@pytest.mark.docker
+def test_snapshot_json_reads_the_engine_without_the_sdk(run_container: RunContainer) -> None:
+    ctr = run_container(BASE_IMAGE, SLEEP)
+    modules, out = _loaded("snapshot", "--json", "--interval", "0.2")
+    data = json.loads(out)
+    # It did read the engine: its status, and the container's name and lifecycle from it.
+    assert data["engines"]["docker"] == "ok"
+    mine = next(c for c in data["containers"] if c["id"] == ctr.id)
+    assert mine["name"] == ctr.name
+    assert mine["lifecycle"]["restart_count"] == ctr.attrs["RestartCount"]
+    assert "ctop_py.runtimes.engine_api" in modules
+    assert sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY) == []
+    optional = [m for m in modules if m.startswith(("ctop_py.commands.", "ctop_py.layers"))]
+    assert optional == ["ctop_py.commands.common"]
+
+
+@pytest.mark.docker
+def test_one_shot_commands_load_no_sdk_nor_ui(docker_client: object) -> None:
+    for args in (("ns", "--json"), ("diagnose", "--window", "1"), ("events", "--since", "1m")):
+        modules, _ = _loaded(*args)
+        heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)
+        assert heavy == [], args
+        others = {m for m in modules if m.startswith("ctop_py.commands.")} - {
+            "ctop_py.commands.common"
+        }
+        assert others <= {f"ctop_py.commands.{args[0]}"}, args

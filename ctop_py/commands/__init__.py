@@ -23,3 +23,7 @@ COMMAND_MODULES = (
 OPTIONAL_COMMANDS = frozenset(
     {"layers", "net", "stacks", "record", "replay", "exporter", "events", "diagnose", "logs"}
 )
+# The module that registers each: a one-shot `events` or `diagnose` imports only its own.
+COMMAND_MODULE_OF = {
+    name: f"ctop_py.commands.{'record' if name == 'replay' else name}" for name in OPTIONAL_COMMANDS
+}

@@ -13,7 +13,7 @@ from ctop_py.collect import Collector
 from ctop_py.commands.common import find_container, note_engines_down, number_in, root_of
 from ctop_py.diagnose import Finding, diagnose
 from ctop_py.events import EventLog
-from ctop_py.export.json import dumps
+from ctop_py.export.json import core_to_json, dumps_data
 from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.thresholds import Thresholds
 
@@ -78,7 +78,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     else:
         chosen = [c for c in last.containers if c.active]
     if args.json:
-        print(dumps(diagnosis_json(last.time, args.window, chosen, findings)))
+        print(dumps_data(core_to_json(diagnosis_json(last.time, args.window, chosen, findings))))
         return 0
     for c in chosen:
         found = findings.get(c.id, [])

@@ -15,7 +15,7 @@ from ctop_py import present
 from ctop_py.collect import Collector
 from ctop_py.commands.common import CliError, find_container, note_engines_down, number_in, root_of
 from ctop_py.events import Event, EventLog, format_numbers, from_engine
-from ctop_py.export.json import to_json
+from ctop_py.export.json import core_to_json
 from ctop_py.runtimes.engine_events import read_past_events
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -69,7 +69,7 @@ def _line(event: Event) -> str:
 
 
 def _print(event: Event, as_json: bool) -> None:
-    text = json.dumps(to_json(event), separators=(",", ":")) if as_json else _line(event)
+    text = json.dumps(core_to_json(event), separators=(",", ":")) if as_json else _line(event)
     print(text, flush=True)
 
 

@@ -158,19 +158,24 @@ def dumps(value: Any) -> str:
     return dumps_data(to_json(value))
 
 
+def core_to_json(value: Any) -> Any:
+    """`to_json` of records that hold no net nor layer record (a snapshot, namespaces, events,
+    findings), without importing those modules."""
+    return encode(value, SNAPSHOT_OVERRIDES)
+
+
 def dumps_data(data: Any) -> str:
     """What `--json` prints, of data already made JSON-able (by `to_json`)."""
     return json.dumps(data, indent=2)
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
-    # A snapshot holds no net nor layer record: their overrides (and modules) are not needed.
-    data: dict[str, Any] = encode(snapshot, SNAPSHOT_OVERRIDES)
+    data: dict[str, Any] = core_to_json(snapshot)
     return data
 
 
 def container_to_dict(view: ContainerView) -> dict[str, Any]:
-    data: dict[str, Any] = encode(view, SNAPSHOT_OVERRIDES)
+    data: dict[str, Any] = core_to_json(view)
     return data
 
 

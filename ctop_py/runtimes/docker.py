@@ -159,7 +159,11 @@ class EngineClient:
         wanted = set(wanted_ids)
         unknown = any(i not in self._meta for i in wanted)
         following = self._following()  # first: it may ask for the list again
-        stale = self._relist or (not following and now - self._listed_at > self.ttl)
+        stale = (
+            self._relist
+            or self.status != "ok"  # never listed yet, or the engine was unreachable
+            or (not following and now - self._listed_at > self.ttl)
+        )
         for cid, meta in self._meta.items():
             if (meta.state in _HAS_PROCESSES) != (cid in wanted) and meta.state != "restarting":
                 self._changing.setdefault(cid, now)  # the cache and the kernel disagree
