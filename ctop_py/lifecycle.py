@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ctop_py.cgroupfs import CgroupLayout, parse_flat_keyed
@@ -57,6 +57,9 @@ class LifecycleTracker:
     ) -> None:
         self.layout = layout
         self.inspectors = dict(inspectors or {})
+        # Whose inspect is worth reading (None: every container's): `snapshot` without --all
+        # prints only the active ones.
+        self.inspect_wanted: Callable[[ContainerRaw], bool] | None = None
         self._lives: dict[tuple[str, str], _Life] = defaultdict(_Life)
         self._parents: dict[str, int] = {}  # v2 parent dir -> its oom_kill counter
 
@@ -121,7 +124,7 @@ class LifecycleTracker:
         wanted: dict[str, list[str]] = defaultdict(list)
         for c in containers:
             inspector = self.inspectors.get(c.runtime)
-            if inspector is not None:
+            if inspector is not None and (self.inspect_wanted is None or self.inspect_wanted(c)):
                 wanted[c.runtime].append(c.id)
                 cached = inspector.cached(c.id)
                 # It said running, but it has no processes: it died (its event may not have
