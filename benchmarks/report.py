@@ -510,7 +510,7 @@ def screens_block(results: dict[str, Any], json_name: str | None = None) -> str:
             f"{snap['files']} cgroup files twice a second apart, alternating, {snap['rounds']} "
             f"rounds each, whole-process CPU from wait4: {a['median']:.3f} s (median; "
             f"{a['min']:.3f}–{a['max']:.3f}) against {b['median']:.3f} s ({b['min']:.3f}–"
-            f"{b['max']:.3f}): {snap['ratio_median']:.1f}×.",
+            f"{b['max']:.3f}): {snap['ratio_median']:.1f}×" + _snapshot_conditions(snap) + ".",
         ]
     lines += ["", "| goal | this run | met |", "|---|---|:---:|"]
     for goal, figure, met in screen_goals(results):
@@ -518,6 +518,15 @@ def screens_block(results: dict[str, Any], json_name: str | None = None) -> str:
             f"| {goal} | {figure} | {'yes' if met else 'pending' if met is None else '**no**'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _snapshot_conditions(snap: dict[str, Any]) -> str:
+    said = []
+    if snap.get("containers_printed") is not None:
+        said.append(f"the snapshot printed {snap['containers_printed']} containers")
+    if snap.get("bytecode"):
+        said.append("ctop-py compiled to bytecode first, as installed")
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def screen_goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
