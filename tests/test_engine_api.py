@@ -90,6 +90,13 @@ def test_json_stream_across_chunk_boundaries() -> None:
     assert list(json_stream(iter([b'{"a":1}{"b":2}']))) == [{"a": 1}, {"b": 2}]
     with pytest.raises(EngineError, match="inside a JSON value"):
         list(json_stream(iter([b'{"a":1}\n{"b":'])))
+    # Bytes that are not UTF-8 (a container's name is the container's to choose) are U+FFFD.
+    assert list(json_stream(iter([b'{"name":"a\xff', b'b"}']))) == [{"name": "a\ufffdb"}]
+
+
+def test_no_body_whatever_the_headers_say() -> None:
+    r = response(b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n")
+    assert r.read() == b"" and r.reusable
 
 
 def test_error_status_is_said_with_the_engines_message() -> None:

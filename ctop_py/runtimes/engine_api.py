@@ -13,8 +13,10 @@ engine answers them with its own API version, as the SDK's "auto" version did).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
+import re
 import socket
 from collections.abc import Iterator, Mapping
 from io import BufferedReader
@@ -24,6 +26,7 @@ from urllib.parse import quote, urlsplit
 # Headers and chunk-size lines longer than this are a broken peer, not an engine.
 _MAX_LINE = 65536
 _MAX_HEADERS = 100
+_SPACE = re.compile(r"\s*")
 
 
 class EngineError(Exception):
@@ -52,15 +55,16 @@ def reason(exc: BaseException, base_url: str) -> str:
     return type(exc).__name__
 
 
-def _address(base_url: str) -> tuple[int, str | tuple[str, int]]:
-    """(address family, address) of `unix:///path`, `tcp://host:port` or `http://host:port`."""
+def _address(base_url: str) -> str | tuple[str, int]:
+    """The socket path of `unix:///path`, or (host, port) of `tcp://host:port` (plain HTTP, as
+    the SDK spoke it without TLS settings)."""
     if base_url.startswith("unix://"):
-        return socket.AF_UNIX, base_url[len("unix://") :]
+        return base_url[len("unix://") :]
     if base_url.startswith("/"):
-        return socket.AF_UNIX, base_url
+        return base_url
     parts = urlsplit(base_url)
     if parts.scheme in ("tcp", "http") and parts.hostname:
-        return socket.AF_INET, (parts.hostname, parts.port or 2375)
+        return parts.hostname, parts.port or 2375
     raise EngineError(f"unsupported engine address {base_url!r} (unix:// or tcp:// only)")
 
 
@@ -101,6 +105,8 @@ class Response:
         self.chunked = "chunked" in self.headers.get("transfer-encoding", "").lower()
         length = self.headers.get("content-length")
         self.length = int(length) if length is not None and length.isdigit() else None
+        if self.status in (204, 304) or 100 <= self.status < 200:
+            self.chunked, self.length = False, 0  # no body, whatever the headers say
         # Without a length or chunks, the body ends when the engine closes the connection.
         self.reusable = (self.chunked or self.length is not None) and self.headers.get(
             "connection", ""
@@ -147,26 +153,25 @@ def json_stream(chunks: Iterator[bytes]) -> Iterator[Any]:
     """The JSON values of a stream of concatenated (usually newline-separated) JSON texts,
     however the stream is cut into chunks."""
     decoder = json.JSONDecoder()
+    # A character cut between two chunks waits for its rest; bytes that are not UTF-8 (the
+    # engine passes on what containers name themselves) become U+FFFD.
+    text = codecs.getincrementaldecoder("utf-8")(errors="replace")
     buffer = ""
-    pending = b""
     for chunk in chunks:
-        pending += chunk
-        try:
-            buffer += pending.decode()
-            pending = b""
-        except UnicodeDecodeError:  # a character cut between two chunks: wait for the rest
-            continue
+        buffer += text.decode(chunk)
+        at = 0
         while True:
-            buffer = buffer.lstrip()
-            if not buffer:
+            at = _SPACE.match(buffer, at).end()  # type: ignore[union-attr]  # \s* always matches
+            if at == len(buffer):
+                buffer = ""
                 break
             try:
-                value, end = decoder.raw_decode(buffer)
+                value, at = decoder.raw_decode(buffer, at)
             except json.JSONDecodeError:
-                break  # incomplete: wait for the next chunk
+                buffer = buffer[at:]  # incomplete: wait for the next chunk
+                break
             yield value
-            buffer = buffer[end:]
-    if buffer.strip() or pending:
+    if (buffer + text.decode(b"", final=True)).strip():
         raise EngineError("the event stream ended inside a JSON value")
 
 
@@ -180,8 +185,11 @@ class EngineAPI:
         self._reader: BufferedReader | None = None
 
     def _open(self, timeout: float | None) -> tuple[socket.socket, BufferedReader]:
-        family, address = _address(self.base_url)
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        address = _address(self.base_url)
+        if not isinstance(address, str):  # IPv4 or IPv6
+            sock = socket.create_connection(address, timeout)
+            return sock, sock.makefile("rb")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(timeout)
             sock.connect(address)
