@@ -371,3 +371,31 @@ def test_watcher_close_ends_a_quiet_stream(docker_client: DockerClient) -> None:
     watcher._thread.join(timeout=5)
     assert not watcher._thread.is_alive()
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.docker
+def test_snapshot_inspects_what_it_prints_and_nothing_else(run_container: RunContainer) -> None:
+    from ctop_py import cli
+    from ctop_py.collect import Collector
+
+    running = [run_container(BASE_IMAGE, SLEEP) for _ in range(2)]
+    stopped = run_container(BASE_IMAGE, ["true"])
+    stopped.wait(timeout=deadline_s(30))
+    collector = Collector(watch_engines=True)
+    inspector = collector.lifecycle.inspectors["docker"]
+    inspector.per_tick = 1  # as on a host with more containers than the app's bound per tick
+    cli._inspect_what_is_printed(collector, everyone=False)
+    try:
+        snapshot = cli.take_snapshot(collector, 0.2)
+    finally:
+        collector.close()
+    views = {v.id: v for v in snapshot.containers}
+    for ctr in running:
+        truth = json.loads(docker_cli("inspect", ctr.id))[0]
+        life = views[ctr.id].raw.lifecycle
+        assert life is not None and life.restart_count == truth["RestartCount"]
+    # The stopped one is not printed without -a: never inspected.
+    assert not views[stopped.id].raw.active
+    assert inspector.cached(stopped.id) is None
+    printed = [v for v in snapshot.containers if v.raw.active and v.raw.runtime == "docker"]
+    assert 2 <= inspector.inspects <= len(printed) + 5  # + those that came and went meanwhile
