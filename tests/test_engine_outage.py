@@ -85,10 +85,15 @@ def proxy() -> Iterator[SocketProxy]:
         os.rmdir(directory)
 
 
-def test_engine_outage_and_return(run_container: RunContainer, proxy: SocketProxy) -> None:
+@pytest.mark.parametrize("events", [False, True], ids=["listing", "events"])
+def test_engine_outage_and_return(
+    run_container: RunContainer, proxy: SocketProxy, events: bool
+) -> None:
+    """`events`: the cache kept by the event stream, which dies with the engine too (the list
+    is read by time again while the stream is down, and once more after it reconnects)."""
     known = run_container(BASE_IMAGE, SLEEP)
     engine = EngineClient("docker", f"unix://{proxy.path}", ttl=0.1, retry_s=0.1)
-    collector = Collector(engines=[engine])
+    collector = Collector(engines=[engine], watch_engines=events)
     # No names from disk either, so the test sees exactly what the engine gives.
     collector.disk_meta.get = lambda cid: None  # type: ignore[method-assign]
     try:
@@ -96,6 +101,7 @@ def test_engine_outage_and_return(run_container: RunContainer, proxy: SocketProx
         up = {c.id: c for c in collector.sample().containers}
         assert up[known.id].name == known.name and engine.status == "ok"
 
+        opened = collector.watchers[0].connections if events else 0
         proxy.down()
         during = run_container(BASE_IMAGE, SLEEP)  # started while the engine is unreachable
 
@@ -125,5 +131,12 @@ def test_engine_outage_and_return(run_container: RunContainer, proxy: SocketProx
         back = wait_for(reachable, 10, "the collector to reach the engine again")
         assert {c.id: c for c in back.containers}[during.id].name == during.name
         assert back.engine_status["docker"].ok
+        if events:  # the stream comes back too (its retry is every 5 s)
+            watcher = collector.watchers[0]
+            wait_for(
+                lambda: (watcher.connections > opened and watcher.status == "ok") or None,
+                15,
+                "the event stream again",
+            )
     finally:
         collector.close()
