@@ -283,6 +283,9 @@ def test_net_dev_short_line_names_the_file() -> None:
     assert malformed_message(lambda: list(procfs.net_dev_lines(fifteen, "/proc/9/net/dev"))) == (
         "/proc/9/net/dev: interface 'eth0' has 15 counters, expected 16"
     )
+    assert malformed_message(lambda: list(procfs.net_dev_lines(fifteen))) == (
+        "net/dev: interface 'eth0' has 15 counters, expected 16"
+    )
 
 
 # ---- /proc/stat, /proc/meminfo -------------------------------------------------------------

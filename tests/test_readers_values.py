@@ -603,6 +603,116 @@ def test_v1_cache_key_holds_the_unified_path(tmp_path: Path) -> None:
     assert other == v1_stats(psi={})
 
 
+@pytest.mark.parametrize(
+    ("controller", "name"),
+    [
+        ("cpu", "cpu.stat"),
+        ("cpu", "cpu.cfs_quota_us"),
+        ("cpu", "cpu.cfs_period_us"),
+        ("cpu", "cpu.shares"),
+        ("cpuacct", "cpuacct.usage"),
+        ("cpuacct", "cpuacct.usage_user"),
+        ("cpuacct", "cpuacct.usage_sys"),
+        ("memory", "memory.stat"),
+        ("memory", "memory.usage_in_bytes"),
+        ("memory", "memory.limit_in_bytes"),
+        ("memory", "memory.memsw.limit_in_bytes"),
+        ("memory", "memory.memsw.usage_in_bytes"),
+        ("memory", "memory.max_usage_in_bytes"),
+        ("memory", "memory.oom_control"),
+        ("memory", "memory.failcnt"),
+        ("pids", "pids.current"),
+        ("pids", "pids.max"),
+        ("pids", "pids.events"),
+    ],
+)
+def test_v1_malformed_file_is_named(tmp_path: Path, controller: str, name: str) -> None:
+    host, layout = v1_host(tmp_path, "v1")
+    path = host.cgroup_dir(V1_PATH, controller) / name
+    path.write_text("a x\n" if V1_FILES[controller][name].count(" ") else "x\n")
+    with pytest.raises(Malformed) as info:
+        read_cgroup(layout, V1_PATH, set())
+    assert info.value.path == str(path)
+
+
+def test_v1_pids_limit(tmp_path: Path) -> None:
+    host, layout = v1_host(tmp_path, "v1")
+    host.write_cgroup(V1_PATH, {"pids.max": "64\n"}, "pids")
+    assert read_cgroup(layout, V1_PATH, set()).limits.pids_max == 64
+
+
+def test_v1_and_v2_readers_read_everything_by_default(tmp_path: Path) -> None:
+    _, layout = v1_host(tmp_path)
+    assert cgroupfs.read_v1(_Files(set()), layout, V1_PATH, V1_PATH) == v1_stats()
+    stats = cgroupfs.read_v2(_Files(set()), CAPTURE_SCOPE, SCOPE)
+    assert stats == capture_stats()
+
+
+def test_v1_cache_tells_cgroups_and_ticks_apart(tmp_path: Path) -> None:
+    host, layout = v1_host(tmp_path, "v1")
+    twin = "/docker/twin"
+    write_v1(host, twin, V1_FILES)  # the very same bytes in every file
+
+    def read(path: str) -> CgroupStats:
+        return read_cgroup(layout, path, set(), known_limits=V1_LIMITS, cache=cache)
+
+    cache = ParseCache()
+    twin_stats = read(twin)
+    first = read(V1_PATH)
+    assert twin_stats == v1_stats(path=twin, psi={}) and first == v1_stats(psi={})
+    cache.next_tick()
+    assert read(twin) is twin_stats  # its own, though the other's bytes are the same
+    cpu = host.cgroup_dir(V1_PATH, "cpu") / "cpu.stat"
+    cpu.write_text(cpu.read_text().replace("nr_periods 908", "nr_periods 909"))
+    hits = cache.hits
+    second = read(V1_PATH)
+    assert second.cpu.nr_periods == 909 and second.io is first.io
+    assert cache.hits == hits + 4  # blkio, memory.stat, oom_control, pids.events
+    cache.next_tick()
+    assert read(V1_PATH) is second
+    assert cache.hits == hits + 4  # the whole cgroup came back: no file looked up
+
+
+@pytest.mark.parametrize(
+    ("name", "garbage"),
+    [
+        ("cpu.stat", "a x\n"),
+        ("memory.stat", "a x\n"),
+        ("memory.current", "x\n"),
+        ("memory.peak", "x\n"),
+        ("memory.swap.current", "x\n"),
+        ("memory.events", "a x\n"),
+        ("io.stat", "8:0 rbytes=x\n"),
+        ("pids.current", "x\n"),
+        ("pids.events", "a x\n"),
+        ("cpu.max", "1 2 3\n"),
+        ("cpu.weight", "x\n"),
+        ("memory.max", "x\n"),
+        ("memory.high", "x\n"),
+        ("memory.low", "x\n"),
+        ("memory.swap.max", "x\n"),
+        ("pids.max", "x\n"),
+    ],
+)
+def test_v2_malformed_file_is_named(tmp_path: Path, name: str, garbage: str) -> None:
+    layout, scope = copy_capture(tmp_path)
+    (scope / name).write_text(garbage)
+    with pytest.raises(Malformed) as info:
+        read_cgroup(layout, SCOPE, set())
+    assert info.value.path == str(scope / name)
+
+
+def test_v2_cache_tells_cgroups_apart(tmp_path: Path) -> None:
+    layout, scope = copy_capture(tmp_path)
+    twin = "/system.slice/twin.scope"
+    shutil.copytree(scope, scope.parent / "twin.scope")
+    cache = ParseCache()
+    first = read_cgroup(layout, SCOPE, set(), known_limits=CAPTURE_LIMITS, cache=cache)
+    cache.next_tick()
+    second = read_cgroup(layout, twin, set(), known_limits=CAPTURE_LIMITS, cache=cache)
+    assert second.path == twin and first.path == SCOPE
+
+
 # ---- the parse cache on its own -------------------------------------------------------------
 
 
