@@ -205,6 +205,7 @@ def test_cmdline_splits_at_nul() -> None:
     assert procfs.parse_cmdline(b"sleep\x00infinity\x00") == ("sleep", "infinity")
     assert procfs.parse_cmdline(b"sh\x00\x00-c\x00\x00\x00") == ("sh", "", "-c")
     assert procfs.parse_cmdline(b"\x00") == ("",)
+    assert procfs.parse_cmdline(b"startx\x00--\x00-X\x00") == ("startx", "--", "-X")
     assert procfs.parse_cmdline(b"") == ()
 
 
@@ -281,6 +282,9 @@ def test_net_dev_short_line_names_the_file() -> None:
         "net/dev: interface 'eth0' has 15 counters, expected 16"
     )
     assert malformed_message(lambda: list(procfs.net_dev_lines(fifteen, "/proc/9/net/dev"))) == (
+        "/proc/9/net/dev: interface 'eth0' has 15 counters, expected 16"
+    )
+    assert malformed_message(lambda: procfs.parse_net_dev(fifteen, "/proc/9/net/dev")) == (
         "/proc/9/net/dev: interface 'eth0' has 15 counters, expected 16"
     )
     assert malformed_message(lambda: list(procfs.net_dev_lines(fifteen))) == (

@@ -1001,14 +1001,23 @@ def test_read_all_sorts_skips_and_forgets(tmp_path: Path) -> None:
     (broken / "stat").write_text("77 (x) R\n")
     half = fake_process(proc, 88)
     (half / "status").unlink()  # exited between its stat and its status
+    (fake_process(proc, 90) / "cgroup").write_text("x\n")
+    (fake_process(proc, 91) / "status").write_text("Uid:\n")
     reader = procfs.ProcessReader(HostRoot.at(tmp_path))
     notes: set[str] = set()
     assert reader.read_all(notes) == [dockerd_process(p) for p in (20, 300, 1000)]
-    assert notes == {f"{proc}/77/stat: unparsable stat line: list index out of range"}
+    assert notes == {
+        f"{proc}/77/stat: unparsable stat line: list index out of range",
+        f"{proc}/90/cgroup: expected id:controllers:path, got 'x'",
+        f"{proc}/91/status: unparsable status field: list index out of range",
+    }
     assert reader.read_all() == [dockerd_process(p) for p in (20, 300, 1000)]  # no notes set
     key = (300, 1143704, "dockerd")
     assert set(reader._static) == {(20, 1143704, "dockerd"), key, (1000, 1143704, "dockerd")}
-    # Skipped: not read, but what is known of it is kept.
+    # Skipped: not read, but what is known of it is kept; the others are all read (the
+    # first and the last pid each skipped once: one of them is not the last listed).
+    assert [p.pid for p in reader.read_all(skip={20})] == [300, 1000]
+    assert [p.pid for p in reader.read_all(skip={1000})] == [20, 300]
     assert [p.pid for p in reader.read_all(skip={300})] == [20, 1000]
     assert key in reader._static
     # Gone: forgotten.
@@ -1016,6 +1025,18 @@ def test_read_all_sorts_skips_and_forgets(tmp_path: Path) -> None:
     assert [p.pid for p in reader.read_all()] == [20, 1000]
     assert key not in reader._static and 300 not in reader._last
     assert set(reader._last) == {20, 1000}
+
+
+def test_unreadable_cmdline_is_empty() -> None:
+    base = Path(tempfile.mkdtemp(prefix="ctop-m1-cmdline-"))
+    try:
+        base.chmod(0o755)
+        (fake_process(base / "proc", 50) / "cmdline").chmod(0)
+        root = HostRoot.at(base)
+        result = _as_nobody(lambda: list(procfs.read_process(root, 50).cmdline))
+    finally:
+        shutil.rmtree(base)
+    assert result == []
 
 
 def test_read_all_without_proc(tmp_path: Path) -> None:
