@@ -470,6 +470,13 @@ def test_cpu_max_garbage_names_the_file() -> None:
     assert malformed_message(lambda: cgroupfs.parse_cpu_max(b"max abc\n")) == (
         "cpu.max: bad period in b'max abc\\n'"
     )
+    three = b"1 2 3 " + b"4" * 40
+    assert malformed_message(lambda: cgroupfs.parse_cpu_max(three)) == (
+        f"cpu.max: expected '$MAX $PERIOD', got {three[:40]!r}"
+    )
+    assert malformed_message(lambda: cgroupfs.parse_cpu_max(b"maxx 100000\n", "/y/cpu.max")) == (
+        "/y/cpu.max: expected an integer or 'max', got b'maxx'"
+    )
     long = b"max " + b"9" * 10 + b"x" * 40
     assert malformed_message(lambda: cgroupfs.parse_cpu_max(long)) == (
         f"cpu.max: bad period in {long[:40]!r}"

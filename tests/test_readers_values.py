@@ -275,6 +275,24 @@ def test_v2_empty_effective_cpuset_falls_back(tmp_path: Path) -> None:
     assert read_cgroup(layout, SCOPE, set()).limits.cpuset_cpus is None
 
 
+def test_v2_memory_high_and_low_set(tmp_path: Path) -> None:
+    # docker run --memory-reservation 32m sets memory.low; memory.high is set by hand here.
+    layout, scope = copy_capture(tmp_path)
+    (scope / "memory.high").write_text("100663296\n")
+    (scope / "memory.low").write_text("33554432\n")
+    limits = read_cgroup(layout, SCOPE, set()).limits
+    assert (limits.memory_high_bytes, limits.memory_low_bytes) == (100663296, 33554432)
+
+
+def test_cpuset_bytes_that_are_not_ascii_are_replaced(tmp_path: Path) -> None:
+    layout, scope = copy_capture(tmp_path)
+    (scope / "cpuset.cpus.effective").write_bytes(b"0-\xff\n")
+    assert read_cgroup(layout, SCOPE, set()).limits.cpuset_cpus == "0-\ufffd"
+    (scope / "cpuset.cpus.effective").unlink()
+    (scope / "cpuset.cpus").write_bytes(b"\xfe1\n")  # read by _Files.text
+    assert read_cgroup(layout, SCOPE, set()).limits.cpuset_cpus == "\ufffd1"
+
+
 def test_v2_cpu_stat_without_the_cpu_controller(tmp_path: Path) -> None:
     # This host: the unified hierarchy's cpu.stat of a container (no v2 controllers enabled
     # there): usage only, no throttling counters.
