@@ -542,6 +542,13 @@ def test_psi_unknown_line_kind_is_ignored(monkeypatch: pytest.MonkeyPatch) -> No
     )
     assert cgroupfs.parse_psi(data) == Psi(some=PsiLine(1.0, 2.0, 3.0, 5))
     assert spy.calls == 1
+    # The general parser then reads every line again, and names the file of a broken one.
+    broken = data.replace(b"some avg10=1.00", b"some avg10=x")
+    broken = broken.split(b"\n")[1] + b"\n" + broken.split(b"\n")[0] + b"\n"
+    assert malformed_message(lambda: cgroupfs.parse_psi(broken, "cpu.pressure")) == (
+        "cpu.pressure: unparsable PSI line b'some avg10=x avg60=2.00 avg300=3.00 total=5': "
+        "could not convert string to float: b'x'"
+    )
 
 
 def test_psi_bad_values_name_the_file(monkeypatch: pytest.MonkeyPatch) -> None:

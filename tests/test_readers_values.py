@@ -862,6 +862,9 @@ def test_unreadable_files_are_absent_and_noted() -> None:
         (cpu / "cpu.cfs_quota_us").chmod(0)  # read by _Files.get
         (memory / "memory.stat").chmod(0)  # read by _Files.many
         layout = detect_layout(host.root)
+        # As root: everything is read (and the test is known to reach these readers).
+        as_root = read_cgroup(layout, V1_PATH, set())
+        assert (as_root.limits.cpu_quota_us, len(as_root.memory.stat)) == (20000, 7)
 
         def work() -> object:
             notes: set[str] = set()
@@ -1051,6 +1054,7 @@ def test_unreadable_cmdline_is_empty() -> None:
         base.chmod(0o755)
         (fake_process(base / "proc", 50) / "cmdline").chmod(0)
         root = HostRoot.at(base)
+        assert procfs.read_process(root, 50).cmdline == ("/usr/sbin/dockerd", "-H")  # as root
         result = _as_nobody(lambda: list(procfs.read_process(root, 50).cmdline))
     finally:
         shutil.rmtree(base)
