@@ -897,6 +897,8 @@ def test_dir_joins_below_the_hierarchy() -> None:
     assert cgroupfs._dir(base, "/Xorg/docker/a") == "/sys/fs/cgroup/memory/Xorg/docker/a"
     assert cgroupfs._dir(base, "/") == "/sys/fs/cgroup/memory"
     assert cgroupfs._join(base, "//a") == base / "a"
+    # _dir is cached across tests: _join itself, uncached.
+    assert cgroupfs._join(base, "/Xorg/docker/a") == base / "Xorg/docker/a"
 
 
 # ---- processes ------------------------------------------------------------------------------
