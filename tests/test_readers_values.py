@@ -1024,6 +1024,8 @@ def test_read_all_sorts_skips_and_forgets(tmp_path: Path) -> None:
     (broken / "stat").write_text("77 (x) R\n")
     half = fake_process(proc, 88)
     (half / "status").unlink()  # exited between its stat and its status
+    for pid in range(60, 68):
+        (proc / str(pid)).mkdir()  # exited before its stat was read (listed in any order)
     (fake_process(proc, 90) / "cgroup").write_text("x\n")
     (fake_process(proc, 91) / "status").write_text("Uid:\n")
     reader = procfs.ProcessReader(HostRoot.at(tmp_path))
