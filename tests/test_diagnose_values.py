@@ -599,3 +599,53 @@ def test_diagnoser_counts_the_timeline_with_its_thresholds() -> None:
     kinds = [e.kind for e in shown.events]
     assert kinds == ["restart", "die", "restart", "die"]  # newest first
     assert all(isinstance(e, Event) for e in shown.events)
+
+
+def test_evidence_window_is_rounded_to_milliseconds() -> None:
+    # 10.5004 s between the samples: every rate finding reports 10.5.
+    def one(t: float, k: int) -> RawSample:
+        cg = cpu(1.0 + k, 100 + 100 * k, 60 * k, 0.0, 100_000)
+        cg = replace(cg, memory=replace(cg.memory, events={"high": 2 * k}))
+        cg = with_psi(cg, io=Psi(line(2_000_000 * k), None))
+        return sample(t, container(cg))
+
+    found = diagnose([one(0, 0), one(10.5004, 1)])[CID]
+    assert [(f.kind, f.evidence["window_s"]) for f in found] == [
+        ("cpu-throttled", 10.5),
+        ("memory-high", 10.5),
+        ("io-pressure", 10.5),
+    ]
+
+
+def test_needed_cores_at_a_step_boundary() -> None:
+    # 0.1 core used, nothing waited: exactly two steps of 0.05, not three.
+    (f,) = pair(cpu(1.0, 100, 10, 1.0, 5_000), cpu(2.0, 200, 110, 1.0, 5_000))
+    assert f.evidence["needed_cores"] == 0.1
+    # 1 ns more than 0.1 core-second in one second, used or waited: the next step.
+    used = stats(usage_ns=100_000_001, periods=10, throttled=10, throttled_ns=0, quota_us=5_000)
+    start = stats(usage_ns=0, periods=0, throttled=0, throttled_ns=0, quota_us=5_000)
+    (f,) = pair(start, used, seconds=1.0)
+    assert f.evidence["needed_cores"] == 0.15
+    waited = stats(usage_ns=0, periods=10, throttled=10, throttled_ns=100_000_001, quota_us=5_000)
+    (f,) = pair(start, waited, seconds=1.0)
+    assert f.evidence["needed_cores"] == 0.15
+
+
+def test_full_stall_share_in_the_sentence_rounds_half_to_even() -> None:
+    # full: 0.15 s of 10 s = 1.5 % → "2 %" (Python's round-half-to-even of an exact 1.5).
+    a = with_psi(stats(), io=Psi(line(0), line(0)))
+    b = with_psi(stats(), io=Psi(line(2_000_000), line(150_000)))
+    (f,) = pair(a, b)
+    assert f.sentence == "IO pressure 20 % (all stalled 2 %) over 10 s"
+    assert f.evidence["full_percent"] == 1.5
+
+
+def test_diagnosis_shows_at_most_a_thousand_events() -> None:
+    from tests.diagfixtures import engine
+
+    d = Diagnoser()
+    dies = tuple(engine(i / 1000, "die", exitCode="1") for i in range(1001))
+    d.feed(sample(2, container(stats()), events=dies))
+    shown = d.diagnosis({})
+    assert len(d.log.events) == 1001 and len(shown.events) == 1000
+    assert shown.events[0].time == dies[-1].time  # newest first

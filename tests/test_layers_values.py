@@ -166,9 +166,12 @@ def test_every_name_of_every_lower_is_checked_under_an_opaque_directory(tmp_path
             {**names, "d/w": b"w", "d/gone": b"g"},
         ],
     )
+    only_top = {f"d/t{i:02d}": b"t" for i in range(20)}
+    populate(top, only_top)  # names after the top's whiteouts are read too
     upper = tmp_path / "upper"
     populate(upper, {"d": OPAQUE})
     expected = [("/d", "C")] + [(f"/d/n{i:02d}", "D") for i in range(20)]
+    expected += [(f"/d/t{i:02d}", "D") for i in range(20)]
     assert kinds(diff_dirs(upper, [top, bottom])) == expected
 
 
@@ -201,22 +204,35 @@ def test_a_stopped_walk_closes_every_directory(tmp_path: Path) -> None:
 
 
 def test_unreadable_lower_entries_are_skipped_and_the_lookup_goes_on(open_tree: Path) -> None:
-    top, bottom = layers_in(open_tree, [{"x/f": b"top", "y/g": b"g"}, {"x/f": b"bottom"}])
+    top, bottom = layers_in(
+        open_tree,
+        [{"x/f": b"top", "y/g": b"g"}, {"x/f": b"bottom", "x/wh": b"w", "y/h": b"h"}],
+    )
     os.chmod(top / "x", 0o700)  # nobody cannot look into the top layer's /x
     upper = open_tree / "upper"
-    populate(upper, {"x/f": b"changed", "y": DIR})
+    populate(upper, {"x/f": b"changed", "x/wh": WHITEOUT, "y": DIR})
     # nobody cannot read trusted.* xattrs: mark /y opaque the rootless way (userxattr)
     os.setxattr(upper / "y", "user.overlay.opaque", b"y")
     os.chmod(top / "y", 0o700)  # nor list its /y
-    for d in (upper, upper / "x", upper / "y", top, bottom, bottom / "x"):
+    for d in (upper, upper / "x", upper / "y", top, bottom, bottom / "x", bottom / "y"):
         os.chmod(d, 0o755)
     walk = functools.partial(diff_dirs, xattr_prefix="user.overlay.")
     changes: Changes = as_nobody(walk, upper, [top, bottom])
-    # /x/f is compared with the bottom layer's (the top one could not be read): C, not A.
-    assert kinds(changes) == [("/x", "C"), ("/x/f", "C"), ("/y", "C")]
+    # What the top layer hides from nobody is looked up in the bottom one: /x/f is C, not A,
+    # and the bottom's /x/wh and /y/h are deleted; the top's /y/g cannot be listed.
+    assert kinds(changes) == [
+        ("/x", "C"),
+        ("/x/f", "C"),
+        ("/x/wh", "D"),
+        ("/y", "C"),
+        ("/y/h", "D"),
+    ]
+    denied = "Permission denied (EACCES)"
     assert [(s.path, s.reason) for s in changes.skipped] == [
-        ("/x/f", "Permission denied (EACCES)"),
-        ("/y", "Permission denied (EACCES)"),
+        ("/x/f", denied),
+        ("/x/wh", denied),
+        ("/y", denied),
+        ("/y/h", denied),
     ]
 
 
@@ -246,6 +262,19 @@ def test_compute_changes_diffs_the_upper_against_init_and_image_layers(tmp_path:
     # Bounds and progress are passed on.
     limited = compute_changes(fake.root, stack, max_changes=3)
     assert limited.truncated is True and len(limited.changes) == 3
+    for n in range(300):
+        (fake.upper / "app" / f"n{n:03d}").write_bytes(b"")
+    seen: list[int] = []
+
+    def stop_at_256(count: int, where: str) -> bool:
+        seen.append(count)
+        return count < 256
+
+    stopped = compute_changes(fake.root, stack, progress=stop_at_256)
+    # Entry 256 (/app is 1, /app/b 2, n000 3 …) stops the walk before it is compared, and
+    # /app's own C would be told only when its directory was finished: 254 changes.
+    assert seen == [256] and stopped.truncated is True and len(stopped.changes) == 254
+    assert stopped.changes[-1].path == "/app/n252"
     # A lower missing on disk is left out of the old view: what it held is not deleted.
     missing = replace(stack, lowers=tuple(replace(layer, exists=False) for layer in stack.lowers))
     assert kinds(compute_changes(fake.root, missing)) == [
@@ -282,7 +311,7 @@ def test_compute_changes_without_an_upper_or_with_it_gone(tmp_path: Path) -> Non
     host_path = os.fsdecode(fake.root.path(stack.upper.path))
     with pytest.raises(Gone) as gone:
         compute_changes(fake.root, stack)  # known to exist when the stack was read
-    assert gone.value.path == host_path
+    assert (gone.value.path, gone.value.reason) == (host_path, "No such file or directory")
     gone_stack = replace(stack, upper=replace(stack.upper, exists=False))
     with pytest.raises(Gone) as gone:
         compute_changes(fake.root, gone_stack)
@@ -402,6 +431,11 @@ def test_provenance_unreadable_levels_are_skipped(open_tree: Path) -> None:
     assert states(a) == [("upper", "provides"), ("lower 1", "merged")]
     d = as_nobody(layers_provenance, root, layers, "trusted.overlay.", "/c/d")
     assert [(s.path, s.reason) for s in d.skipped] == [("upper:/c/d", "Permission denied (EACCES)")]
+    # Failures below the path's first level name the level that failed, not the path.
+    deep = as_nobody(layers_provenance, root, layers, "trusted.overlay.", "/c/d/e/f")
+    assert [s.path for s in deep.skipped] == ["upper:/c/d"]
+    deep = as_nobody(layers_provenance, root, layers, "trusted.overlay.", "/a/b/c")
+    assert [s.path for s in deep.skipped] == ["upper:/a"]
     os.chmod(open_tree, 0o700)  # and a layer whose top directory nobody may open
     try:
         top_gone = as_nobody(layers_provenance, root, layers, "trusted.overlay.", "/a")
