@@ -262,6 +262,17 @@ def test_compute_changes_diffs_the_upper_against_init_and_image_layers(tmp_path:
     # Bounds and progress are passed on.
     limited = compute_changes(fake.root, stack, max_changes=3)
     assert limited.truncated is True and len(limited.changes) == 3
+    # A lower missing on disk is left out of the old view: what it held is not deleted.
+    missing = replace(stack, lowers=tuple(replace(layer, exists=False) for layer in stack.lowers))
+    assert kinds(compute_changes(fake.root, missing)) == [
+        ("/app", "A"),
+        ("/app/b", "A"),
+        ("/bin", "A"),  # its whiteout deletes nothing that is left
+        ("/etc", "C"),
+        ("/etc/hosts", "D"),
+        ("/tmp", "C"),
+        ("/tmp/x", "D"),
+    ]
     for n in range(300):
         (fake.upper / "app" / f"n{n:03d}").write_bytes(b"")
     seen: list[int] = []
@@ -275,17 +286,6 @@ def test_compute_changes_diffs_the_upper_against_init_and_image_layers(tmp_path:
     # /app's own C would be told only when its directory was finished: 254 changes.
     assert seen == [256] and stopped.truncated is True and len(stopped.changes) == 254
     assert stopped.changes[-1].path == "/app/n252"
-    # A lower missing on disk is left out of the old view: what it held is not deleted.
-    missing = replace(stack, lowers=tuple(replace(layer, exists=False) for layer in stack.lowers))
-    assert kinds(compute_changes(fake.root, missing)) == [
-        ("/app", "A"),
-        ("/app/b", "A"),
-        ("/bin", "A"),  # its whiteout deletes nothing that is left
-        ("/etc", "C"),
-        ("/etc/hosts", "D"),
-        ("/tmp", "C"),
-        ("/tmp/x", "D"),
-    ]
 
 
 def test_compute_changes_uses_the_mounts_xattr_prefix(tmp_path: Path) -> None:
