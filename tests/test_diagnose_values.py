@@ -621,13 +621,13 @@ def test_needed_cores_at_a_step_boundary() -> None:
     # 0.1 core used, nothing waited: exactly two steps of 0.05, not three.
     (f,) = pair(cpu(1.0, 100, 10, 1.0, 5_000), cpu(2.0, 200, 110, 1.0, 5_000))
     assert f.evidence["needed_cores"] == 0.1
-    # 1 ns more than 0.1 core-second in one second, used or waited: the next step.
-    used = stats(usage_ns=100_000_001, periods=10, throttled=10, throttled_ns=0, quota_us=5_000)
+    # 1 ns more than 1 core-second in 10 s (0.1000000001 core), used or waited: the next step.
+    used = stats(usage_ns=1_000_000_001, periods=10, throttled=10, throttled_ns=0, quota_us=5_000)
     start = stats(usage_ns=0, periods=0, throttled=0, throttled_ns=0, quota_us=5_000)
-    (f,) = pair(start, used, seconds=1.0)
+    (f,) = pair(start, used)
     assert f.evidence["needed_cores"] == 0.15
-    waited = stats(usage_ns=0, periods=10, throttled=10, throttled_ns=100_000_001, quota_us=5_000)
-    (f,) = pair(start, waited, seconds=1.0)
+    waited = stats(usage_ns=0, periods=10, throttled=10, throttled_ns=1_000_000_001, quota_us=5_000)
+    (f,) = pair(start, waited)
     assert f.evidence["needed_cores"] == 0.15
 
 
