@@ -157,6 +157,20 @@ def test_opaque_directory_with_whiteouts_and_recreated_names(tmp_path: Path) -> 
     ]
 
 
+def test_a_plain_directory_below_an_opaque_one_hides_the_lower_too(tmp_path: Path) -> None:
+    # Lookup stops at the opaque /data: the lower /data/sub/b is not in the new view, even
+    # though the upper's /data/sub itself carries no opaque mark.
+    (lower,) = layers_in(tmp_path, [{"data/sub/b": b"b", "data/sub/c": b"c"}])
+    upper = tmp_path / "upper"
+    populate(upper, {"data": OPAQUE, "data/sub/c": b"c2"})
+    assert kinds(diff_dirs(upper, [lower])) == [
+        ("/data", "C"),
+        ("/data/sub", "C"),
+        ("/data/sub/b", "D"),
+        ("/data/sub/c", "C"),
+    ]
+
+
 def test_every_name_of_every_lower_is_checked_under_an_opaque_directory(tmp_path: Path) -> None:
     names = {f"d/n{i:02d}": b"x" for i in range(20)}
     top, bottom = layers_in(
