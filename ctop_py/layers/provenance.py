@@ -188,7 +188,9 @@ def layers_provenance(
             if provider is None:
                 provider = i
             elif ftype is not FileType.DIR:
-                break  # below a directory only directories merge; anything else ends it
+                # Below a directory only directories merge; anything else ends the merge.
+                next_cut = f"{where} is a {ftype.value} in {layers[i].label}"
+                break
             merged.append(i)
             if ftype is not FileType.DIR:
                 break
