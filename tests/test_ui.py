@@ -409,6 +409,44 @@ def test_only_changed_cells_are_updated() -> None:
     drive(app, scenario)
 
 
+def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
+    """The table renders a row again only when one of its cells changed (or the rows moved):
+    what it draws from its row cache must be what a fresh render draws, the new value
+    included, on the very next tick."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(12)]
+    views = list(base.containers)
+    i = next(n for n, v in enumerate(views) if v.name == "cache")
+    views[i] = replace(views[i], usage=replace(views[i].usage, cpu_percent=55.5))
+    changed = replace(same[-1], containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
+    app = make_app([*same, changed])
+
+    def lines(t: ContainerTable) -> list[str]:
+        return [t.render_line(y).text for y in range(t.size.height)]
+
+    def fresh(t: ContainerTable) -> list[str]:
+        t._row_lines.clear()
+        t._clear_caches()
+        return lines(t)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await pilot.press("N")  # by name: the new CPU figure moves no row
+        await step(app, pilot, 12)  # the sparklines are full: constant from here on
+        t = table(app)
+        shown = lines(t)
+        assert shown == fresh(t)
+        assert not any("55.5" in line for line in shown)
+        rendered = t.rows_rendered
+        await step(app, pilot)
+        shown = lines(t)
+        row = t.get_row_index(key_of(app, "cache")) + t.header_height
+        assert "55.5" in shown[row]
+        assert t.rows_rendered - rendered == 1  # that row, not the table
+        assert shown == fresh(t)
+
+    drive(app, scenario)
+
+
 def test_untrusted_strings_are_shown_literally() -> None:
     snapshots = demo.snapshots(3, hostile_specs())
     app = make_app(snapshots)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import ClassVar, Self
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from ctop_py.ui import columns as cols
 from ctop_py.ui.columns import Cell, Column, RowInput
+
+# DataTable's rendering of one line of a row: its fixed cells' and its scrollable cells' lines.
+RowLines = tuple[list[list[Segment]], list[list[Segment]]]
 
 
 class KeyedText(Text):
@@ -59,6 +66,16 @@ class ContainerTable(DataTable[Text]):
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._sort_label: tuple[str, bool] | None = None
         self.cell_updates = 0  # cumulative count of update_cell calls (tests, measurements)
+        # update_cell() bumps DataTable's update counter, which keys all of its render caches,
+        # and the compositor renders every line of a widget any of whose lines is dirty: so
+        # one changed cell rendered every cell of every visible row again. Rows are cached
+        # here by their own version instead: a cell update bumps its row's only; anything
+        # else that bumps the counter (rows added, removed or sorted, widths, labels, a
+        # resize) is a new `_epoch`, and every row is rendered again.
+        self._row_versions: dict[RowKey, int] = {}
+        self._own_bumps = 0
+        self._row_lines: LRUCache[tuple[object, ...], RowLines] = LRUCache(4096)
+        self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
 
     @staticmethod
     def _resolve(keys: tuple[str, ...] | None) -> tuple[Column, ...]:
@@ -108,7 +125,47 @@ class ContainerTable(DataTable[Text]):
         if update_width:
             self.refresh()
         else:
+            key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
+            self._own_bumps += 1  # the counter moved for this row only
+            self._row_versions[key] = self._row_versions.get(key, 0) + 1
             self.refresh_row(self.get_row_index(row_key))
+
+    @property
+    def _epoch(self) -> int:
+        """DataTable's update counter less the bumps of single-row cell updates."""
+        return self._update_count - self._own_bumps
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> RowLines:
+        key = (
+            row_key,
+            line_no,
+            base_style,
+            cursor_location,
+            hover_location,
+            self.cursor_type,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self._row_locations.get(row_key),
+            self._row_versions.get(row_key, 0),
+            self._epoch,
+        )
+        cached = self._row_lines.get(key)
+        if cached is not None:
+            return cached
+        self.rows_rendered += 1
+        lines = super()._render_line_in_row(
+            row_key, line_no, base_style, cursor_location, hover_location
+        )
+        self._row_lines[key] = lines
+        return lines
 
     def refresh(
         self,
