@@ -628,3 +628,82 @@ def test_container_screen_tabs_cost_no_layout_pass_per_tick(
         assert len(lines) == 2 + 60
 
     drive(app, scenario)
+
+
+def test_young_throttling_tab_grows_its_table_without_a_layout_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the history fills, the Throttling table gains a row a second inside a box as tall
+    as its 60 rows will be: the new interval is on screen at once, and nothing is laid out."""
+    from textual.scrollbar import ScrollBar
+    from textual.widget import Widget
+
+    app = make_app(demo.snapshots(20))
+    layouts: list[str] = []
+    refresh = Widget.refresh
+
+    def counting(self: Widget, *regions: Any, **kw: Any) -> Any:
+        if kw.get("layout") and not isinstance(self, ScrollBar):
+            layouts.append(f"{type(self).__name__}#{self.id}")
+        return refresh(self, *regions, **kw)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        table(app).select_key(key_of(app, "spinner"))
+        await pilot.press("enter")
+        await pilot.press("2")
+        await step(app, pilot, 2)
+        for _ in range(3):
+            rows = len(static_text(app, "#thr-table").splitlines())
+            monkeypatch.setattr(Widget, "refresh", counting)
+            await step(app, pilot)
+            monkeypatch.setattr(Widget, "refresh", refresh)
+            assert layouts == []
+            lines = static_text(app, "#thr-table").splitlines()
+            assert len(lines) == rows + 1 and lines[2].split()[0] == "now"
+
+    drive(app, scenario)
+
+
+def test_overview_tables_kept_while_their_inputs_are_the_same_and_redrawn_on_a_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The limits table is made again only when the container's cgroup or usage changed (an
+    idle container's are the same objects tick to tick); a changed figure is shown on the
+    next tick."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(8)]
+    views = list(base.containers)
+    i = next(n for n, v in enumerate(views) if v.name == "spinner")
+    used = 123 * 1024 * 1024 + 4567
+    views[i] = replace(views[i], usage=replace(views[i].usage, memory_used_bytes=used))
+    changed = replace(same[-1], containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
+    app = make_app([*same, changed])
+    updates: list[str] = []
+    update = Static.update
+
+    def counting(self: Static, *args: Any, **kw: Any) -> Any:
+        updates.append(str(self.id))
+        return update(self, *args, **kw)
+
+    def limits_text(app: CtopApp) -> str:
+        widget = app.screen.query_one("#ov-limits", Static)
+        return "\n".join(s.text for s in widget.render_lines(widget.region.reset_offset))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        table(app).select_key(key_of(app, "spinner"))
+        await pilot.press("enter")
+        await step(app, pilot, 2)
+        before = limits_text(app)
+        assert present.size(used) not in before
+        monkeypatch.setattr(Static, "update", counting)
+        await step(app, pilot, 4)  # the rest of the unchanged samples
+        assert "ov-limits" not in updates and "ov-psi" not in updates
+        await step(app, pilot)  # the changed sample
+        monkeypatch.setattr(Static, "update", update)
+        assert "ov-limits" in updates
+        await pilot.pause()
+        assert present.size(used) in limits_text(app)
+
+    drive(app, scenario)
