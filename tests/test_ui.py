@@ -414,10 +414,11 @@ def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
     what it draws from its row cache must be what a fresh render draws, the new value
     included, on the very next tick."""
     base = demo.snapshots(3)[-1]
-    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(12)]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(13)]
     views = list(base.containers)
     i = next(n for n, v in enumerate(views) if v.name == "cache")
-    views[i] = replace(views[i], usage=replace(views[i].usage, cpu_percent=55.5))
+    # A figure the history does not keep (the sparkline's CPU would change the row anyway).
+    views[i] = replace(views[i], usage=replace(views[i].usage, pids_current=4321))
     changed = replace(same[-1], containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
     app = make_app([*same, changed])
 
@@ -430,17 +431,21 @@ def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
         return lines(t)
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
-        await pilot.press("N")  # by name: the new CPU figure moves no row
+        await pilot.press("N")  # by name: the new figure moves no row
         await step(app, pilot, 12)  # the sparklines are full: constant from here on
         t = table(app)
         shown = lines(t)
         assert shown == fresh(t)
-        assert not any("55.5" in line for line in shown)
+        assert not any("4321" in line for line in shown)
+        derived = t.rows_derived
+        await step(app, pilot)  # the same inputs: no row's cells are computed again
+        assert t.rows_derived == derived
         rendered = t.rows_rendered
         await step(app, pilot)
+        assert t.rows_derived - derived == 1  # the changed row's, not the table's
         shown = lines(t)
         row = t.get_row_index(key_of(app, "cache")) + t.header_height
-        assert "55.5" in shown[row]
+        assert "4321" in shown[row]
         assert t.rows_rendered - rendered == 1  # that row, not the table
         assert shown == fresh(t)
 

@@ -64,6 +64,7 @@ class ContainerTable(DataTable[Text]):
         self.shadowed = shadowed  # actions whose keys the app's controller takes
         self.shown_columns: tuple[Column, ...] = self._resolve(columns)
         self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._inputs: dict[str, tuple[object, ...]] = {}  # RowInput.inputs() of each row shown
         self._sort_label: tuple[str, bool] | None = None
         self.cell_updates = 0  # cumulative count of update_cell calls (tests, measurements)
         # update_cell() bumps DataTable's update counter, which keys all of its render caches,
@@ -76,6 +77,7 @@ class ContainerTable(DataTable[Text]):
         self._own_bumps = 0
         self._row_lines: LRUCache[tuple[object, ...], RowLines] = LRUCache(4096)
         self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
+        self.rows_derived = 0  # cumulative count of rows whose cells were computed
 
     @staticmethod
     def _resolve(keys: tuple[str, ...] | None) -> tuple[Column, ...]:
@@ -100,6 +102,7 @@ class ContainerTable(DataTable[Text]):
         self.shown_columns = visible
         self.clear(columns=True)
         self._cells.clear()
+        self._inputs.clear()
         self._sort_label = None
         self._add_columns()
 
@@ -208,7 +211,13 @@ class ContainerTable(DataTable[Text]):
         for key in [k for k in self._cells if k not in rows]:
             self.remove_row(key)
             del self._cells[key]
+            self._inputs.pop(key, None)
         for key, row in rows.items():
+            inputs = row.inputs()
+            if self._inputs.get(key) == inputs and key in self._cells:
+                continue  # the same inputs make the same cells
+            self._inputs[key] = inputs
+            self.rows_derived += 1
             new = tuple(c.cell(row) for c in self.shown_columns)
             old = self._cells.get(key)
             if old is None:
