@@ -23,7 +23,9 @@ from ctop_py import demo, present
 from ctop_py.launch import AppOptions
 from ctop_py.model import Snapshot
 from ctop_py.ui import app as ui_app
+from ctop_py.ui import columns as cols
 from ctop_py.ui.app import CtopApp
+from ctop_py.ui.columns import RowInput
 from ctop_py.ui.commands import CtopCommands
 from ctop_py.ui.history import container_key
 from ctop_py.ui.screens.container import TABS, ContainerScreen
@@ -447,6 +449,57 @@ def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
         row = t.get_row_index(key_of(app, "cache")) + t.header_height
         assert "4321" in shown[row]
         assert t.rows_rendered - rendered == 1  # that row, not the table
+        assert shown == fresh(t)
+
+    drive(app, scenario)
+
+
+def test_a_row_that_moves_is_rendered_again_and_the_rows_that_stay_are_not() -> None:
+    """Sorted by CPU, a container whose CPU jumps moves to the top: the rows between its old
+    and new place move down one and are rendered again, the rows below it are not; what is
+    drawn is what a fresh render draws."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(13)]
+    app = make_app(same)
+
+    def lines(t: ContainerTable) -> list[str]:
+        return [t.render_line(y).text for y in range(t.size.height)]
+
+    def fresh(t: ContainerTable) -> list[str]:
+        t._row_lines.clear()
+        t._clear_caches()
+        return lines(t)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 12)
+        t = table(app)
+        order = keys_in_order(app)
+        assert len(order) >= 4
+        mover = order[-2]  # not the last row: one row stays below it
+        snapshot = app.snapshot
+        assert snapshot is not None
+        views = [
+            replace(v, usage=replace(v.usage, cpu_percent=999.0))
+            if container_key(v) == mover
+            else v
+            for v in snapshot.containers
+        ]
+        t.select_key(order[-1])  # the cursor on a row that does not move
+        lines(t)
+        rendered = t.rows_rendered
+        t.show(
+            {
+                container_key(v): RowInput(v, app.histories.get(container_key(v)))
+                for v in views
+                if v.raw.active
+            },
+            cols.BY_KEY["cpu"],
+            False,
+        )
+        await pilot.pause()
+        assert keys_in_order(app)[0] == mover
+        shown = lines(t)
+        assert t.rows_rendered - rendered == len(order) - 1  # all but the last row moved
         assert shown == fresh(t)
 
     drive(app, scenario)

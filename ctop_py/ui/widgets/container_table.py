@@ -266,10 +266,14 @@ class ContainerTable(DataTable[Text]):
             return position[cell.row_key] if isinstance(cell, KeyedText) else 0
 
         self._row_only = True  # repaint the rows that moved, not the whole table
+        counter = self._update_count
         try:
             self.sort("name", key=by_position)
         finally:
             self._row_only = False
+            # A row's render is keyed by its position too: only the rows that moved are
+            # rendered again, not a new epoch for all.
+            self._own_bumps += self._update_count - counter
         for index, (was, now) in enumerate(zip(before, order, strict=True)):
             if was != now:
                 self.refresh_row(index)
