@@ -65,8 +65,8 @@ class SampleEncoder:
     def __init__(self) -> None:
         self._chunks: dict[int, tuple[object, str]] = {}
         self._next: dict[int, tuple[object, str]] = {}
-        # Mappings the collector builds anew each tick (a container's labels from the Engine's
-        # list) are compared by value with the same container's previous one instead.
+        # A container's labels, built anew each tick from the Engine's list, are compared by
+        # value with the same container's previous ones instead.
         self._slots: dict[tuple[str, str], tuple[object, str]] = {}
         self._next_slots: dict[tuple[str, str], tuple[object, str]] = {}
 
@@ -106,7 +106,7 @@ class SampleEncoder:
         parts = []
         for name in _CONTAINER_FIELDS:
             value = getattr(container, name)
-            if isinstance(value, Mapping):
+            if name == "labels":  # str to str: equal values, equal JSON
                 text = self._mapping(value, (container.id, name))
             else:
                 text = self._value(value)
