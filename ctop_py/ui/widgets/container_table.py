@@ -103,6 +103,7 @@ class ContainerTable(DataTable[Text]):
         self.clear(columns=True)
         self._cells.clear()
         self._inputs.clear()
+        self._row_versions.clear()
         self._sort_label = None
         self._add_columns()
 
@@ -212,6 +213,7 @@ class ContainerTable(DataTable[Text]):
             self.remove_row(key)
             del self._cells[key]
             self._inputs.pop(key, None)
+            self._row_versions.pop(RowKey(key), None)
         for key, row in rows.items():
             inputs = row.inputs()
             if self._inputs.get(key) == inputs and key in self._cells:
