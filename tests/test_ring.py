@@ -55,3 +55,34 @@ def test_save_is_a_recording(tmp_path: Path) -> None:
     assert [sample_json(s) for s in recording.samples] == [sample_json(s) for s in ring.samples()]
     with pytest.raises(RecordingError, match="exists"):
         ring.save(path)
+
+
+def test_encoder_reuses_unchanged_parts_and_writes_what_sample_json_writes() -> None:
+    """The ring encodes only what changed since the previous sample (parts kept by identity,
+    labels by value); its bytes must be exactly the recorder's, whatever was reused."""
+    import dataclasses
+
+    from ctop_py.ring import SampleEncoder
+
+    encoder = SampleEncoder()
+    first, second = SAMPLES[10], SAMPLES[11]
+    # The second sample with the first one's cgroup objects and copied (equal, not identical)
+    # labels: what an idle container looks like tick to tick.
+    kept = dataclasses.replace(
+        second,
+        containers=tuple(
+            dataclasses.replace(c, cgroup=f.cgroup, labels=dict(f.labels))
+            for c, f in zip(second.containers, first.containers, strict=True)
+        ),
+    )
+    relabelled = dataclasses.replace(
+        kept,
+        containers=tuple(
+            dataclasses.replace(c, labels={**c.labels, "new": "label \u00e9\x00"})
+            for c in kept.containers
+        ),
+    )
+    for sample in (first, first, kept, relabelled, second, *SAMPLES[12:40]):
+        assert encoder.encode(sample) == sample_json(sample)
+    assert any(c.cgroup is not None for c in first.containers)
+    assert any(c.labels for c in first.containers)

@@ -23,7 +23,9 @@ from ctop_py import demo, present
 from ctop_py.launch import AppOptions
 from ctop_py.model import Snapshot
 from ctop_py.ui import app as ui_app
+from ctop_py.ui import columns as cols
 from ctop_py.ui.app import CtopApp
+from ctop_py.ui.columns import RowInput
 from ctop_py.ui.commands import CtopCommands
 from ctop_py.ui.history import container_key
 from ctop_py.ui.screens.container import TABS, ContainerScreen
@@ -409,6 +411,100 @@ def test_only_changed_cells_are_updated() -> None:
     drive(app, scenario)
 
 
+def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
+    """The table renders a row again only when one of its cells changed (or the rows moved):
+    what it draws from its row cache must be what a fresh render draws, the new value
+    included, on the very next tick."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(13)]
+    views = list(base.containers)
+    i = next(n for n, v in enumerate(views) if v.name == "cache")
+    # A figure the history does not keep (the sparkline's CPU would change the row anyway).
+    views[i] = replace(views[i], usage=replace(views[i].usage, pids_current=4321))
+    changed = replace(same[-1], containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
+    app = make_app([*same, changed])
+
+    def lines(t: ContainerTable) -> list[str]:
+        return [t.render_line(y).text for y in range(t.size.height)]
+
+    def fresh(t: ContainerTable) -> list[str]:
+        t._row_lines.clear()
+        t._clear_caches()
+        return lines(t)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await pilot.press("N")  # by name: the new figure moves no row
+        await step(app, pilot, 12)  # the sparklines are full: constant from here on
+        t = table(app)
+        shown = lines(t)
+        assert shown == fresh(t)
+        assert not any("4321" in line for line in shown)
+        derived = t.rows_derived
+        await step(app, pilot)  # the same inputs: no row's cells are computed again
+        assert t.rows_derived == derived
+        rendered = t.rows_rendered
+        await step(app, pilot)
+        assert t.rows_derived - derived == 1  # the changed row's, not the table's
+        shown = lines(t)
+        row = t.get_row_index(key_of(app, "cache")) + t.header_height
+        assert "4321" in shown[row]
+        assert t.rows_rendered - rendered == 1  # that row, not the table
+        assert shown == fresh(t)
+
+    drive(app, scenario)
+
+
+def test_a_row_that_moves_is_rendered_again_and_the_rows_that_stay_are_not() -> None:
+    """Sorted by CPU, a container whose CPU jumps moves to the top: the rows between its old
+    and new place move down one and are rendered again, the rows below it are not; what is
+    drawn is what a fresh render draws."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(13)]
+    app = make_app(same)
+
+    def lines(t: ContainerTable) -> list[str]:
+        return [t.render_line(y).text for y in range(t.size.height)]
+
+    def fresh(t: ContainerTable) -> list[str]:
+        t._row_lines.clear()
+        t._clear_caches()
+        return lines(t)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 12)
+        t = table(app)
+        order = keys_in_order(app)
+        assert len(order) >= 4
+        mover = order[-2]  # not the last row: one row stays below it
+        snapshot = app.snapshot
+        assert snapshot is not None
+        views = [
+            replace(v, usage=replace(v.usage, cpu_percent=999.0))
+            if container_key(v) == mover
+            else v
+            for v in snapshot.containers
+        ]
+        t.select_key(order[-1])  # the cursor on a row that does not move
+        lines(t)
+        rendered = t.rows_rendered
+        t.show(
+            {
+                container_key(v): RowInput(v, app.histories.get(container_key(v)))
+                for v in views
+                if v.raw.active
+            },
+            cols.BY_KEY["cpu"],
+            False,
+        )
+        await pilot.pause()
+        assert keys_in_order(app)[0] == mover
+        shown = lines(t)
+        assert t.rows_rendered - rendered == len(order) - 1  # all but the last row moved
+        assert shown == fresh(t)
+
+    drive(app, scenario)
+
+
 def test_untrusted_strings_are_shown_literally() -> None:
     snapshots = demo.snapshots(3, hostile_specs())
     app = make_app(snapshots)
@@ -588,5 +684,84 @@ def test_container_screen_tabs_cost_no_layout_pass_per_tick(
         assert lines[0] == "recent intervals, newest first"
         assert lines[1].split()[0] == "AGE" and lines[2].split()[0] == "now"
         assert len(lines) == 2 + 60
+
+    drive(app, scenario)
+
+
+def test_young_throttling_tab_grows_its_table_without_a_layout_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the history fills, the Throttling table gains a row a second inside a box as tall
+    as its 60 rows will be: the new interval is on screen at once, and nothing is laid out."""
+    from textual.scrollbar import ScrollBar
+    from textual.widget import Widget
+
+    app = make_app(demo.snapshots(20))
+    layouts: list[str] = []
+    refresh = Widget.refresh
+
+    def counting(self: Widget, *regions: Any, **kw: Any) -> Any:
+        if kw.get("layout") and not isinstance(self, ScrollBar):
+            layouts.append(f"{type(self).__name__}#{self.id}")
+        return refresh(self, *regions, **kw)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        table(app).select_key(key_of(app, "spinner"))
+        await pilot.press("enter")
+        await pilot.press("2")
+        await step(app, pilot, 2)
+        for _ in range(3):
+            rows = len(static_text(app, "#thr-table").splitlines())
+            monkeypatch.setattr(Widget, "refresh", counting)
+            await step(app, pilot)
+            monkeypatch.setattr(Widget, "refresh", refresh)
+            assert layouts == []
+            lines = static_text(app, "#thr-table").splitlines()
+            assert len(lines) == rows + 1 and lines[2].split()[0] == "now"
+
+    drive(app, scenario)
+
+
+def test_overview_tables_kept_while_their_inputs_are_the_same_and_redrawn_on_a_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The limits table is made again only when the container's cgroup or usage changed (an
+    idle container's are the same objects tick to tick); a changed figure is shown on the
+    next tick."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(8)]
+    views = list(base.containers)
+    i = next(n for n, v in enumerate(views) if v.name == "spinner")
+    used = 123 * 1024 * 1024 + 4567
+    views[i] = replace(views[i], usage=replace(views[i].usage, memory_used_bytes=used))
+    changed = replace(same[-1], containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
+    app = make_app([*same, changed])
+    updates: list[str] = []
+    update = Static.update
+
+    def counting(self: Static, *args: Any, **kw: Any) -> Any:
+        updates.append(str(self.id))
+        return update(self, *args, **kw)
+
+    def limits_text(app: CtopApp) -> str:
+        widget = app.screen.query_one("#ov-limits", Static)
+        return "\n".join(s.text for s in widget.render_lines(widget.region.reset_offset))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        table(app).select_key(key_of(app, "spinner"))
+        await pilot.press("enter")
+        await step(app, pilot, 2)
+        before = limits_text(app)
+        assert present.size(used) not in before
+        monkeypatch.setattr(Static, "update", counting)
+        await step(app, pilot, 4)  # the rest of the unchanged samples
+        assert "ov-limits" not in updates and "ov-psi" not in updates
+        await step(app, pilot)  # the changed sample
+        monkeypatch.setattr(Static, "update", update)
+        assert "ov-limits" in updates
+        await pilot.pause()
+        assert present.size(used) in limits_text(app)
 
     drive(app, scenario)

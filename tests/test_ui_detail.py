@@ -82,6 +82,31 @@ def test_history_is_bounded_and_sees_oom_kills_rise() -> None:
     assert early.get(container_key(view("db"))).oom_kills_recent() == 0
 
 
+def test_oom_kills_recent_follows_every_appended_point() -> None:
+    """The answer is remembered for the newest and oldest point: asked again after each new
+    point (and after old ones fell out of a bounded history, and for another window), it is
+    what counting over the points says."""
+    from ctop_py.ui.history import History, Point
+
+    def point(t: float, oom: int | None) -> Point:
+        return Point(t, 1.0, None, None, None, None, None, None, None, None, None, oom)
+
+    def counted(points: list[Point], window: float) -> int:
+        latest = points[-1].oom_kill
+        inside = [p.oom_kill for p in points if p.time >= points[-1].time - window]
+        base = next((o for o in inside if o is not None), None)
+        if latest is None or base is None or latest < base:
+            return 0
+        return latest - base
+
+    history = History(maxlen=8)
+    kills = [0, 0, 1, 1, None, 3, 3, 3, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 5]
+    for t, oom in enumerate(kills):
+        history.points.append(point(float(t), oom))
+        for window in (300.0, 3.0, 3.0, 300.0):
+            assert history.oom_kills_recent(window) == counted(list(history.points), window)
+
+
 def test_history_forgets_vanished_containers_unless_pinned() -> None:
     histories = Histories()
     histories.feed(SNAPSHOTS[0])

@@ -246,3 +246,48 @@ def test_the_ring_keeps_within_its_cpu_budget() -> None:
     assert control.ring_every == 3 == math.ceil(0.25 / (RING_BUDGET * 1.0))
     kept = [s.time for s in control.ring.samples()]
     assert kept == [s.time for s in samples[::3]]
+
+
+def test_live_findings_are_at_most_a_tick_old_and_an_event_shows_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Live, the findings are worked out again only when an event or a container came, or
+    every DIAGNOSE_EVERY_S: at a 1 s refresh each tick's findings are those of this sample or
+    of the one before (never older), the tick of an event (demo: db's OOM kill at tick 20) has
+    its own, the timeline is always this tick's; and a quiet stretch is not diagnosed every
+    tick."""
+    import itertools
+    from typing import Any
+
+    from ctop_py import demo
+    from ctop_py.diagnose import Diagnoser
+    from ctop_py.ui.app import DIAGNOSE_EVERY_S, make_app
+    from ctop_py.ui.replay import Frame
+    from ctop_py.ui.source import StaticSource
+
+    snapshots = demo.snapshots(40)
+    assert all(b.time - a.time == pytest.approx(1.0) for a, b in itertools.pairwise(snapshots))
+    assert DIAGNOSE_EVERY_S <= 2.0
+    reference = Diagnoser()
+    wanted = []
+    for s in snapshots:
+        wanted.append(reference.diagnosis(reference.observe(s.raw)))
+    app = make_app(StaticSource([]))
+    worked = 0
+    current = Diagnoser.current
+
+    def counting(self: Diagnoser) -> Any:
+        nonlocal worked
+        worked += 1
+        return current(self)
+
+    monkeypatch.setattr(Diagnoser, "current", counting)
+    oom_tick = next(i for i, d in enumerate(wanted) if any(e.kind == "oom-kill" for e in d.events))
+    for i, s in enumerate(snapshots):
+        got = app._diagnose(Frame(None, s))
+        assert got.events == wanted[i].events
+        assert got.findings in (wanted[i].findings, wanted[max(0, i - 1)].findings), i
+        if i == oom_tick:
+            assert got.findings == wanted[i].findings
+    assert any(wanted[i].findings != wanted[i - 1].findings for i in range(1, len(wanted)))
+    assert worked < len(snapshots)

@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 from ctop_py import config as cfg
 from ctop_py import present
 from ctop_py.actions import Actions
-from ctop_py.diagnose import Diagnoser, Diagnosis
+from ctop_py.diagnose import Diagnoser, Diagnosis, Finding
 from ctop_py.host import HostError
 from ctop_py.launch import AppOptions, Recorded
 from ctop_py.layers.explore import ExploreSource
@@ -86,6 +86,8 @@ from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import Loader
 from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 from ctop_py.ui.widgets.logs_view import LogsView
+
+DIAGNOSE_EVERY_S = 2.0  # live: the findings at most this old, unless an event or a container came
 
 
 def _action(binding: BindingType) -> str:
@@ -184,6 +186,8 @@ class CtopApp(ActingMixin, App[int]):
         limits = cfg.thresholds(prefs)  # the config's [diagnose] over the defaults
         self.diagnoser = Diagnoser(t=limits)
         self.replay_diagnoser = Diagnoser(t=limits)
+        # The live findings last worked out: the sample's time, its container ids, findings.
+        self._diagnosed: tuple[float, frozenset[str], dict[str, list[Finding]]] | None = None
         self._state = UiState(
             interval_s=controller.tick_s,
             paused=controller.paused,
@@ -341,9 +345,27 @@ class CtopApp(ActingMixin, App[int]):
             diagnoser.reset()
             for before in frame.context:
                 diagnoser.feed(before)
+        log = diagnoser.log.events
+        newest = log[-1] if log else None
         for skipped in frame.backlog:
-            diagnoser.observe(skipped.raw)
-        return diagnoser.diagnosis(diagnoser.observe(frame.snapshot.raw))
+            diagnoser.feed(skipped.raw)
+        sample = frame.snapshot.raw
+        diagnoser.feed(sample)
+        if frame.index is not None:  # a replay shows each sample's own diagnosis
+            return diagnoser.diagnosis(diagnoser.current())
+        # Live, the findings (over a 10 s window) are worked out again when a new event came,
+        # containers came or went, or DIAGNOSE_EVERY_S after the last time: a change shows
+        # within two ticks at a 1 s refresh, and a quiet host does not pay for it every tick.
+        ids = frozenset(c.id for c in sample.containers)
+        last = self._diagnosed
+        if (
+            last is None
+            or (log[-1] if log else None) is not newest
+            or ids != last[1]
+            or not 0 <= sample.time - last[0] < DIAGNOSE_EVERY_S
+        ):
+            last = self._diagnosed = (sample.time, ids, diagnoser.current())
+        return diagnoser.diagnosis(last[2])
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         self._collecting = False

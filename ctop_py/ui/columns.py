@@ -28,6 +28,19 @@ class RowInput:
     history: History
     findings: tuple[Finding, ...] = ()  # ctop_py.diagnose, most severe first
 
+    def inputs(self) -> tuple[object, ...]:
+        """Everything a cell of the row reads: equal inputs, equal cells. The view (an idle
+        container's raw counters are the very objects of the previous tick, so comparing is
+        cheap), the findings, the history's newest CPU points (the sparkline) and its recent
+        OOM kills (the marks)."""
+        history = self.history
+        return (
+            self.view,
+            self.findings,
+            history.recent_cpu(SPARK_WIDTH),
+            history.oom_kills_recent(),
+        )
+
 
 @dataclass(frozen=True)
 class Column:

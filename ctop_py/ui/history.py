@@ -56,13 +56,22 @@ class Point:
 class History:
     """The last HISTORY_LENGTH points of one container."""
 
-    __slots__ = ("points",)
+    __slots__ = ("_ooms", "points")
 
     def __init__(self, maxlen: int = HISTORY_LENGTH) -> None:
         self.points: deque[Point] = deque(maxlen=maxlen)
+        # oom_kills_recent's answer for (newest point, oldest point, window): the table asks
+        # it three times a row a tick, and it looks at every point.
+        self._ooms: tuple[Point, Point, float, int] | None = None
 
     def cpu(self) -> list[float | None]:
         return [p.cpu_percent for p in self.points]
+
+    def recent_cpu(self, count: int) -> tuple[float | None, ...]:
+        """The CPU % of the newest `count` points, oldest first."""
+        points = self.points
+        start = max(0, len(points) - count)
+        return tuple(points[i].cpu_percent for i in range(start, len(points)))
 
     def throttled(self) -> list[float | None]:
         return [p.throttled_percent for p in self.points]
@@ -79,6 +88,17 @@ class History:
         latest = self.points[-1]
         if latest.oom_kill is None:
             return 0
+        known = self._ooms
+        if known is not None and (
+            known[0] is latest and known[1] is self.points[0] and known[2] == window_s
+        ):
+            return known[3]
+        count = self._oom_kills_recent(latest, window_s)
+        self._ooms = (latest, self.points[0], window_s, count)
+        return count
+
+    def _oom_kills_recent(self, latest: Point, window_s: float) -> int:
+        assert latest.oom_kill is not None
         baseline: int | None = None
         for p in self.points:
             if p.time >= latest.time - window_s and p.oom_kill is not None:

@@ -3,7 +3,7 @@ on-demand panes (layers, network, stacks)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -154,6 +154,7 @@ class ContainerScreen(ActingScreen):
         # What _put last showed, and the rows of what _put_table last showed, per Static.
         self._shown: dict[str, tuple[str, tuple[object, ...], str]] = {}
         self._table_rows: dict[str, object] = {}
+        self._table_inputs: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
@@ -279,7 +280,11 @@ class ContainerScreen(ActingScreen):
         elif tab == "namespaces":
             snapshot = self.state.snapshot
             host = snapshot.host.namespaces if snapshot else {}
-            self._put_table("#ns-table", detail.namespaces_table(view, host))
+            self._put_table(
+                "#ns-table",
+                lambda: detail.namespaces_table(view, host),
+                (view.raw.namespaces, view.raw.shared_namespaces, view.raw.init_pid, host),
+            )
         elif tab == "logs":
             self._logs(view)
         elif tab == "layers" and self._explorer() is not None:
@@ -304,7 +309,9 @@ class ContainerScreen(ActingScreen):
         explorer.open(view.id, chain, force=force)
 
     def _overview(self, view: ContainerView, history: History) -> None:
-        self._put_table("#ov-limits", detail.limits_table(view))
+        self._put_table(
+            "#ov-limits", lambda: detail.limits_table(view), (view.raw.cgroup, view.usage)
+        )
         quota = view.limits.cpu_quota_cores
         cpu_top = None if quota is None else quota * 100
         self.query_one("#ov-cpu", HistorySpark).show(history.cpu(), cpu_top, _latest)
@@ -322,7 +329,12 @@ class ContainerScreen(ActingScreen):
             _latest_size,
             fmt.memory_style(view.usage.memory_percent_of_limit) or "cyan",
         )
-        self._put_table("#ov-psi", detail.psi_table(view))
+        cgroup = view.raw.cgroup
+        self._put_table(
+            "#ov-psi",
+            lambda: detail.psi_table(view),
+            (cgroup.psi if cgroup is not None else None, view.psi),
+        )
         self._put("#ov-events", detail.events_text(view, history))
         self._put("#ov-labels", detail.labels_text(view))
 
@@ -363,19 +375,26 @@ class ContainerScreen(ActingScreen):
         self.query_one("#thr-cpu", HistorySpark).show(of_quota, 100.0, _latest)
         table = Text(no_wrap=True, end="")
         table.append("recent intervals, newest first\n", style="bold")
-        self._put("#thr-table", table.append_text(detail.intervals_text(history)))
+        self._put("#thr-table", table.append_text(detail.intervals_text(history)), fixed=True)
 
-    def _put_table(self, selector: str, table: RenderableType) -> None:
-        """A table whose values change every second: drawn again, but measured again (a
-        layout pass of the screen) only when its number of rows changed."""
+    def _put_table(self, selector: str, make: Callable[[], RenderableType], inputs: object) -> None:
+        """A table made by `make` from `inputs` (compared with ==; an idle container's are the
+        very same objects tick to tick): not made nor drawn again while they are unchanged,
+        and measured again (a layout pass of the screen) only when its number of rows
+        changed."""
+        if selector in self._table_inputs and self._table_inputs[selector] == inputs:
+            return
+        self._table_inputs[selector] = inputs
+        table = make()
         rows = _shape(table)
         layout = rows is None or self._table_rows.get(selector) != rows
         self._table_rows[selector] = rows
         self.query_one(selector, Static).update(table, layout=layout)
 
-    def _put(self, selector: str, text: Text) -> None:
+    def _put(self, selector: str, text: Text, fixed: bool = False) -> None:
         """Show `text` in a Static, only if it changed, with a layout pass only where its
-        height changed (a layout pass of the screen measures every widget in it)."""
+        height changed (a layout pass of the screen measures every widget in it); `fixed`:
+        the Static's height is set in the CSS, never a layout pass."""
         key = (text.plain, tuple(text.spans), str(text.style))
         old = self._shown.get(selector)
         if old == key:
@@ -383,7 +402,7 @@ class ContainerScreen(ActingScreen):
         self._shown[selector] = key
         lines = text.plain.count("\n")
         self.query_one(selector, Static).update(
-            text, layout=old is None or old[0].count("\n") != lines
+            text, layout=not fixed and (old is None or old[0].count("\n") != lines)
         )
 
     def _processes(self, view: ContainerView) -> None:

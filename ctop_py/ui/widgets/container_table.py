@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from typing import ClassVar, Self
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from ctop_py.ui import columns as cols
 from ctop_py.ui.columns import Cell, Column, RowInput
+
+# DataTable's rendering of one line of a row: its fixed cells' and its scrollable cells' lines.
+RowLines = tuple[list[list[Segment]], list[list[Segment]]]
 
 
 class KeyedText(Text):
@@ -57,8 +64,20 @@ class ContainerTable(DataTable[Text]):
         self.shadowed = shadowed  # actions whose keys the app's controller takes
         self.shown_columns: tuple[Column, ...] = self._resolve(columns)
         self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._inputs: dict[str, tuple[object, ...]] = {}  # RowInput.inputs() of each row shown
         self._sort_label: tuple[str, bool] | None = None
         self.cell_updates = 0  # cumulative count of update_cell calls (tests, measurements)
+        # update_cell() bumps DataTable's update counter, which keys all of its render caches,
+        # and the compositor renders every line of a widget any of whose lines is dirty: so
+        # one changed cell rendered every cell of every visible row again. Rows are cached
+        # here by their own version instead: a cell update bumps its row's only; anything
+        # else that bumps the counter (rows added, removed or sorted, widths, labels, a
+        # resize) is a new `_epoch`, and every row is rendered again.
+        self._row_versions: dict[RowKey, int] = {}
+        self._own_bumps = 0
+        self._row_lines: LRUCache[tuple[object, ...], RowLines] = LRUCache(4096)
+        self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
+        self.rows_derived = 0  # cumulative count of rows whose cells were computed
 
     @staticmethod
     def _resolve(keys: tuple[str, ...] | None) -> tuple[Column, ...]:
@@ -83,6 +102,8 @@ class ContainerTable(DataTable[Text]):
         self.shown_columns = visible
         self.clear(columns=True)
         self._cells.clear()
+        self._inputs.clear()
+        self._row_versions.clear()
         self._sort_label = None
         self._add_columns()
 
@@ -108,7 +129,47 @@ class ContainerTable(DataTable[Text]):
         if update_width:
             self.refresh()
         else:
+            key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
+            self._own_bumps += 1  # the counter moved for this row only
+            self._row_versions[key] = self._row_versions.get(key, 0) + 1
             self.refresh_row(self.get_row_index(row_key))
+
+    @property
+    def _epoch(self) -> int:
+        """DataTable's update counter less the bumps of single-row cell updates."""
+        return self._update_count - self._own_bumps
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> RowLines:
+        key = (
+            row_key,
+            line_no,
+            base_style,
+            cursor_location,
+            hover_location,
+            self.cursor_type,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self._row_locations.get(row_key),
+            self._row_versions.get(row_key, 0),
+            self._epoch,
+        )
+        cached = self._row_lines.get(key)
+        if cached is not None:
+            return cached
+        self.rows_rendered += 1
+        lines = super()._render_line_in_row(
+            row_key, line_no, base_style, cursor_location, hover_location
+        )
+        self._row_lines[key] = lines
+        return lines
 
     def refresh(
         self,
@@ -151,7 +212,14 @@ class ContainerTable(DataTable[Text]):
         for key in [k for k in self._cells if k not in rows]:
             self.remove_row(key)
             del self._cells[key]
+            self._inputs.pop(key, None)
+            self._row_versions.pop(RowKey(key), None)
         for key, row in rows.items():
+            inputs = row.inputs()
+            if self._inputs.get(key) == inputs and key in self._cells:
+                continue  # the same inputs make the same cells
+            self._inputs[key] = inputs
+            self.rows_derived += 1
             new = tuple(c.cell(row) for c in self.shown_columns)
             old = self._cells.get(key)
             if old is None:
@@ -200,10 +268,14 @@ class ContainerTable(DataTable[Text]):
             return position[cell.row_key] if isinstance(cell, KeyedText) else 0
 
         self._row_only = True  # repaint the rows that moved, not the whole table
+        counter = self._update_count
         try:
             self.sort("name", key=by_position)
         finally:
             self._row_only = False
+            # A row's render is keyed by its position too: only the rows that moved are
+            # rendered again, not a new epoch for all.
+            self._own_bumps += self._update_count - counter
         for index, (was, now) in enumerate(zip(before, order, strict=True)):
             if was != now:
                 self.refresh_row(index)

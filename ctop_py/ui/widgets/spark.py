@@ -27,6 +27,7 @@ class HistorySpark(Widget):
         self.values: Sequence[float | None] = ()
         self.top: float | None = None
         self.summary: Callable[[Sequence[float | None]], str] = lambda _v: ""
+        self._drawn: tuple[int, str, str, str] | None = None  # width, spark, summary, style
 
     def show(
         self,
@@ -38,15 +39,21 @@ class HistorySpark(Widget):
         self.values, self.top, self.summary = values, top, summary
         if style is not None:
             self.style = style
-        self.refresh()
+        if self._parts() != self._drawn:  # an idle container's line stays as it is
+            self.refresh()
+
+    def _width(self) -> int:
+        return max(1, self.size.width - LABEL_WIDTH - SUMMARY_WIDTH - 2)
+
+    def _parts(self) -> tuple[int, str, str, str]:
+        width = self._width()
+        spark = fmt.spark(self.values, width, self.top) if self.values else " " * width
+        return width, spark, self.summary(self.values)[:SUMMARY_WIDTH], self.style
 
     def render(self) -> Text:
-        width = max(1, self.size.width - LABEL_WIDTH - SUMMARY_WIDTH - 2)
+        self._drawn = _width, spark, summary, style = self._parts()
         text = Text(no_wrap=True, end="")
         text.append(self.label.ljust(LABEL_WIDTH), style="bold")
-        if not self.values:
-            text.append(" " * width, style=fmt.DIM)
-        else:
-            text.append(fmt.spark(self.values, width, self.top), style=self.style)
-        text.append("  " + self.summary(self.values)[:SUMMARY_WIDTH], style=fmt.DIM)
+        text.append(spark, style=style if self.values else fmt.DIM)
+        text.append("  " + summary, style=fmt.DIM)
         return text
