@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import chain
+from operator import itemgetter
 from types import MappingProxyType
 
 from ctop_py import cgroupfs, procfs
@@ -94,6 +95,7 @@ class _Known:
     namespaces: dict[str, int]
     limits: Limits | None = None
     limits_at: float = float("-inf")
+    init_stat: bytes = b""  # its /proc/PID/stat when last found the same process
 
 
 def default_engines(root: HostRoot) -> list[EngineClient]:
@@ -163,6 +165,9 @@ class Collector:
         self._said: set[str] = set()
         self._process_claims: dict[int, tuple[tuple[CgroupEntry, ...], Claim | None]] = {}
         self._host_shared: dict[tuple[str, str], _HostShared] = {}
+        # Each container's record of the previous tick and what it was made of: an idle
+        # container (same stats, net and pids objects) gets the same record back.
+        self._records: dict[tuple[str, str], tuple[tuple[object, ...], ContainerRaw]] = {}
         self._proc_stat = str(self.root.proc / "stat")
         # Engine events and inspect (the story across restarts: restart count, exit codes,
         # OOM kills the kernel did not show): for those who show it (the app, snapshot,
@@ -206,8 +211,10 @@ class Collector:
         if self.discovery.available:
             groups = self._groups(now, [])
             # The walk looks for sandboxes: the containers' own processes are not read again.
-            in_containers = {pid for g in groups.values() for pid in g.pids}
-            everyone = self.process_reader.read_all(notes, in_containers) if walk else []
+            everyone = []
+            if walk:
+                in_containers = {pid for g in groups.values() for pid in g.pids}
+                everyone = self.process_reader.read_all(notes, in_containers)
         else:
             everyone = self.process_reader.read_all(notes) if walk else []
             groups = self._groups(now, everyone)
@@ -227,16 +234,16 @@ class Collector:
             containers.append(container)
         containers += self._sandbox_containers(process)
         containers += self._not_running(metadata, {(c.runtime, c.id) for c in containers})
-        started = {k: v.init_start for k, v in self._known.items()}
-        started.update(self._sandbox_started)
-        containers = _mark_shared(containers, started, self._host_shared)
+        containers = _mark_shared(containers, self._started, self._host_shared)
         if len(self._host_shared) > len(containers):  # forget the containers that are gone
             here = {(c.runtime, c.id) for c in containers}
             self._host_shared = {k: v for k, v in self._host_shared.items() if k in here}
         engine_events = tuple(e for w in self.watchers for e in w.drain())
         containers = self.lifecycle.update(containers, engine_events, wall)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
-        self._known = {k: v for k, v in self._known.items() if k in groups}
+        for key in self._known.keys() - groups.keys():
+            del self._known[key]
+            self._records.pop(key, None)
         # Each reason is reported once per collector, not once per tick.
         new_notes = tuple(sorted(notes - self._said))
         self._said |= notes
@@ -259,8 +266,9 @@ class Collector:
         if not self.discovery.available:
             return self._groups_from_processes(everyone)
         groups = {}
+        cache = self.parse_cache
         for key, found in self.discovery.scan(now).items():
-            pids = read_procs(found.dirs)
+            pids = read_procs(found.dirs, cache)
             if pids:  # an empty cgroup is a container that stopped: the engine lists it
                 groups[key] = _Group(found.claim, pids)
         return groups
@@ -320,9 +328,15 @@ class Collector:
         process, with its own namespaces). One read of /proc/PID/stat."""
         path = f"{self._proc_stat[: -len('stat')]}{known.init_pid}/stat"
         try:
-            return procfs.parse_stat(read_record(path), path).start_ticks == known.init_start
+            data = read_record(path)
+            if data == known.init_stat:  # the start time is in these bytes
+                return True
+            if procfs.parse_stat(data, path).start_ticks != known.init_start:
+                return False
         except HostError:
             return False
+        known.init_stat = data
+        return True
 
     def _known_for(
         self,
@@ -385,8 +399,13 @@ class Collector:
                 # every container found at once re-read its limits in the same tick.
                 read_at -= self.limits_s * (zlib.crc32(c.id.encode()) % 1024) / 1024
             known.limits, known.limits_at = stats.limits, read_at
+        net = self._net(known.init_pid, known.namespaces, notes)
+        inputs = (c, meta, known, known.init_pid, stats, net, group.pids)
+        last = self._records.get(key)
+        if last is not None and last[0] == inputs and key in self._host_shared:
+            return last[1]
         namespaces = dict(known.namespaces)
-        return ContainerRaw(
+        record = ContainerRaw(
             id=c.id,
             runtime=c.runtime,
             name=(meta.name if meta and meta.name else None) or c.name or c.id[:12],
@@ -399,8 +418,16 @@ class Collector:
             namespaces=namespaces,
             shared_namespaces=self._host_entries((c.runtime, c.id), namespaces),
             cgroup=stats,
-            net=self._net(known.init_pid, known.namespaces, notes),
+            net=net,
         )
+        self._records[key] = (inputs, record)
+        return record
+
+    def _started(self) -> dict[tuple[str, str], int]:
+        """When each container's init process started (clock ticks since boot)."""
+        started = {k: v.init_start for k, v in self._known.items()}
+        started.update(self._sandbox_started)
+        return started
 
     def _host_entries(
         self, key: tuple[str, str], namespaces: Mapping[str, int]
@@ -498,7 +525,7 @@ _NONE_SHARED: Mapping[str, SharedNamespace] = MappingProxyType({})
 
 def _mark_shared(
     containers: list[ContainerRaw],
-    started: Mapping[tuple[str, str], int],
+    started_of: Callable[[], Mapping[tuple[str, str], int]],
     host_entries: Mapping[tuple[str, str], _HostShared],
 ) -> list[ContainerRaw]:
     """Say which namespaces are another container's.
@@ -510,16 +537,23 @@ def _mark_shared(
 
     The containers come with their "host" entries (`Collector._host_entries`, whose
     `host_entries` give each one's other namespaces); the few that share one with another
-    container are replaced by a new record, their mapping built once, never changed after."""
+    container are replaced by a new record, their mapping built once, never changed after.
+    `started_of()` gives when each one's init process started; called only then."""
+    # Namespaces held by more than one container are rare: look for them in C first, among
+    # every entry kept (a superset of these containers': every container made by this tick
+    # has its entry).
+    kept = list(chain.from_iterable(map(itemgetter(2), host_entries.values())))
+    if len(set(kept)) == len(kept):
+        return containers
     own = [
         entry[2] if (entry := host_entries.get((c.runtime, c.id))) is not None else ()
         for c in containers
     ]
-    # Namespaces held by more than one container are rare: look for them in C first.
     flat = list(chain.from_iterable(own))
     if len(set(flat)) == len(flat):
         return containers
     multiple = {item for item, n in Counter(flat).items() if n > 1}
+    started = started_of()
     holders: dict[tuple[str, int], list[ContainerRaw]] = defaultdict(list)
     for c in containers:
         for item in c.namespaces.items():
