@@ -328,11 +328,12 @@ class ParseCache:
 
     def reuse(self, key: str, raw: tuple[bytes | None, ...], limits: Limits) -> CgroupStats | None:
         """The previous tick's stats of this cgroup if it read the same bytes with the same
-        limits."""
+        limits (limits read again and found equal count as the same: the stats keep the
+        previous Limits object, which the caller then keeps too)."""
         entry = self.previous.get(key)
         if entry is not None and entry[1] is _WHOLE and entry[0] == raw:
             stats: CgroupStats = entry[2]
-            if stats.limits is limits:
+            if stats.limits is limits or stats.limits == limits:
                 self.current[key] = entry
                 if self.log is not None:
                     self.log[key] = entry
