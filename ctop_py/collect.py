@@ -585,8 +585,20 @@ class Collector:
         """The container's record; the previous tick's when made of the same objects."""
         inputs = (c, meta, known, known.init_pid, stats, net, pids)
         last = self._records.get(key)
-        if last is not None and last[0] == inputs and key in self._host_shared:
-            return last[1]
+        if last is not None and key in self._host_shared:
+            # The same objects (not equal ones: a changed CgroupStats compared field by field
+            # costs more than a new record).
+            was = last[0]
+            if (
+                was[4] is stats
+                and was[5] is net
+                and was[0] is c
+                and was[1] is meta
+                and was[2] is known
+                and was[3] == known.init_pid
+                and was[6] == pids
+            ):
+                return last[1]
         namespaces = dict(known.namespaces)
         record = ContainerRaw(
             id=c.id,
