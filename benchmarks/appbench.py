@@ -72,8 +72,9 @@ class AppRun:
         if self.tmux:
             # tmux starts the command in its server's environment, not ours: pass on what
             # the app needs from ours.
+            passed = ("CTOP_BENCH_TRACEMALLOC", "MALLOC_ARENA_MAX")
             env = ["TERM=xterm-256color"] + [
-                f"{k}={os.environ[k]}" for k in ("CTOP_BENCH_TRACEMALLOC",) if k in os.environ
+                f"{k}={os.environ[k]}" for k in passed if k in os.environ
             ]
             shell = "cd {} && exec env {} {}".format(
                 _quote(str(REPO)),
