@@ -312,8 +312,9 @@ def fake_app_table(results: dict[str, Any]) -> list[str]:
                 continue
             readings = ", ".join(f"{t:.0f}: {m}" for t, m in run.get("rss_mib", []))
             load = run.get("loadavg") or [None, None]
+            what = f"{label}, counters {'moving' if run.get('moving') else 'still'}"
             rows.append(
-                f"| {n} | {label} | {run['cpu_percent']:.2f} % | {run['peak_rss_mib']} MiB | "
+                f"| {n} | {what} | {run['cpu_percent']:.2f} % | {run['peak_rss_mib']} MiB | "
                 f"{readings if key == 'rss' else '–'} | {run['window_s']:.0f} s | "
                 f"{_f(load[0] and load[0][0], '.1f')}→{_f(load[1] and load[1][0], '.1f')} |"
             )
