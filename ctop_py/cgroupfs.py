@@ -448,6 +448,15 @@ class _Files:
         return {} if data is None else _parse(data, path, parse_flat_keyed, self.cache)
 
 
+def _without_reads(files: _Files, read: Callable[[], Limits]) -> Limits:
+    """Limits, their files left out of `files.reads` (which lists a tick's counter files)."""
+    reads, files.reads = files.reads, None
+    try:
+        return read()
+    finally:
+        files.reads = reads
+
+
 def _number(data: bytes | None, path: str) -> int | None:
     return None if data is None else parse_int_or_max(data, path)
 
@@ -579,7 +588,7 @@ def read_v2(
     brief: bool = False,
 ) -> CgroupStats:
     d = str(directory)
-    limits = known_limits or _limits_v2(files, d)
+    limits = known_limits or _without_reads(files, lambda: _limits_v2(files, d))
     raw: _V2Files[bytes | None] = _V2Files._make(files.many(d, _V2_BRIEF if brief else _V2_NAMES))
     cache = files.cache
     if cache is not None:
@@ -732,7 +741,7 @@ def read_v1(
     mem_dir = _v1_dir(layout, "memory", cgroup_path)
     pids_dir = _v1_dir(layout, "pids", cgroup_path)
     blkio_dir = _v1_dir(layout, "blkio", cgroup_path)
-    limits = known_limits or _limits_v1(files, layout, cgroup_path)
+    limits = known_limits or _without_reads(files, lambda: _limits_v1(files, layout, cgroup_path))
     # Hybrid hosts keep PSI per cgroup in the unified hierarchy even with no v2 controllers.
     psi_dir = None
     if layout.unified is not None and unified_path is not None:

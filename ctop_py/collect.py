@@ -525,9 +525,9 @@ class Collector:
             self._plans.pop(key, None)
             return None  # every process exited while we looked
         fresh = known.limits is not None and now - known.limits_at < self.limits_s
-        # A tick with its limits known and the same init process: the files it reads are
-        # read in one loop next tick (a plan), and its record reused if none changed.
-        planning = fresh and known is old_known
+        # The same init process: the counter files it reads are read in one loop next tick
+        # (a plan, until its limits are due), and its record reused if none changed.
+        planning = known is old_known
         reads: list[tuple[str, bytes | None]] | None = [] if planning else None
         cache = self.parse_cache
         cache.log = {} if planning else None

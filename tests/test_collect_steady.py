@@ -187,3 +187,24 @@ def test_the_steady_tick_reads_what_a_full_tick_reads_once(tmp_path: Path, mode:
     cgroup_files = {p for p in full if "/sys/fs/cgroup/" in p and "cgroup.procs" not in p}
     assert len(cgroup_files) >= 8 and f"{host.base}/proc/100/stat" in full
     assert f"{host.base}/proc/100/net/dev" in full
+
+
+def test_the_tick_that_reads_limits_plans_the_next(tmp_path: Path) -> None:
+    """Limits due: that tick reads them and the counters; the next one is steady again (its
+    record back, no limit file read)."""
+    host = make_host(tmp_path, "v2")
+    collector, _ = settled(host, limits_s=0.3)
+    time.sleep(0.35)
+    with opened() as due:
+        with_limits = only(collector.sample(detail=()))
+    with opened() as after:
+        next_one = only(collector.sample(detail=()))
+    collector.close()
+    limit_file = str(host.cgroup_dir(PATH) / "memory.max")
+    assert due[limit_file] == 1 and after[limit_file] == 0
+    assert next_one is with_limits
+    limit_names = {"cpu.max", "cpu.weight", "cpuset.cpus", "cpuset.cpus.effective",
+                   "cpuset.mems.effective", "memory.max", "memory.high", "memory.low",
+                   "memory.swap.max", "pids.max"}  # fmt: skip
+    assert set(after) < set(due)
+    assert {os.path.basename(p) for p in set(due) - set(after)} <= limit_names
