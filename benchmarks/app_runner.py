@@ -2,7 +2,7 @@
 JSON file when its first frame with containers is on screen: the moment, its pid, and the
 time the imports took. Used by benchmarks/appbench.py; not meant to be run by hand.
 
-    python -m benchmarks.app_runner OUT_JSON [--interval S] [--headless] [--brief]
+    python -m benchmarks.app_runner OUT_JSON [--interval S] [--headless] [--brief] [--root DIR]
 """
 
 from __future__ import annotations
@@ -18,6 +18,24 @@ from typing import Any
 STARTED = time.time()
 
 
+def _trace_memory(directory: str, every_s: float = 60.0) -> None:
+    """Diagnosis only (CTOP_BENCH_TRACEMALLOC=DIR): tracemalloc snapshots every `every_s`,
+    written to DIR/snap-<n>.pickle, to diff what grows. Costs memory and CPU itself."""
+    import threading
+    import tracemalloc
+
+    tracemalloc.start(8)
+
+    def dump() -> None:
+        n = 0
+        while True:
+            time.sleep(every_s)
+            tracemalloc.take_snapshot().dump(f"{directory}/snap-{n}.pickle")
+            n += 1
+
+    threading.Thread(target=dump, daemon=True).start()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
@@ -26,7 +44,10 @@ def main() -> int:
     parser.add_argument(
         "--brief", action="store_true", help="brief cgroup counters for containers not on screen"
     )
+    parser.add_argument("--root", help="the host's root (a fake tree), as `ctop-py --root`")
     args = parser.parse_args()
+    if os.environ.get("CTOP_BENCH_TRACEMALLOC"):
+        _trace_memory(os.environ["CTOP_BENCH_TRACEMALLOC"])
     out = Path(args.out)
     record: dict[str, Any] = {"pid": os.getpid(), "started": STARTED}
 
@@ -96,7 +117,8 @@ def main() -> int:
         app_module.CtopApp = BenchApp  # type: ignore[misc]  # make_app reads this global
         write()
         status = cli.run_app(
-            LiveSource(HostRoot()), AppOptions(interval_s=args.interval, show_all=False)
+            LiveSource(HostRoot.at(args.root) if args.root else HostRoot()),
+            AppOptions(interval_s=args.interval, show_all=False),
         )
         if "first_frame" not in record:
             record["error"] = f"the app exited ({status}) before its first frame"

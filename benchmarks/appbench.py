@@ -41,8 +41,15 @@ def app_importable() -> str | None:
 class AppRun:
     """One app process in a tmux session (or headless without tmux)."""
 
-    def __init__(self, workdir: Path, interval_s: float = 1.0, brief: bool = False) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        interval_s: float = 1.0,
+        brief: bool = False,
+        root: Path | None = None,
+    ) -> None:
         self.brief = brief
+        self.root = root
         self.out = workdir / f"app-{uuid.uuid4().hex[:8]}.json"
         self.session = f"ctop-bench-{uuid.uuid4().hex[:8]}"
         self.interval_s = interval_s
@@ -59,10 +66,20 @@ class AppRun:
         cmd += ["--interval", str(self.interval_s)]
         if self.brief:
             cmd.append("--brief")
+        if self.root is not None:
+            cmd += ["--root", str(self.root)]
         self.spawned = time.time()
         if self.tmux:
-            shell = "cd {} && exec env TERM=xterm-256color {}".format(
-                _quote(str(REPO)), " ".join(_quote(c) for c in cmd)
+            # tmux starts the command in its server's environment, not ours: pass on what
+            # the app needs from ours.
+            passed = ("CTOP_BENCH_TRACEMALLOC", "MALLOC_ARENA_MAX")
+            env = ["TERM=xterm-256color"] + [
+                f"{k}={os.environ[k]}" for k in passed if k in os.environ
+            ]
+            shell = "cd {} && exec env {} {}".format(
+                _quote(str(REPO)),
+                " ".join(_quote(e) for e in env),
+                " ".join(_quote(c) for c in cmd),
             )
             subprocess.run(
                 [
@@ -231,4 +248,113 @@ def app_idle(
             result["first_frames_s"].append(more["first_frame_s"])
             result["first_frame_timelines"].append(more["timeline_s"])
     result["first_frame_s"] = spread(result["first_frames_s"])
+    return result
+
+
+class Ticker:
+    """Moves a fake tree's counters once a second, as running containers do: every
+    container's cgroup files are hard links to one template, so rewriting the template's
+    cpu.stat, memory.current, io.stat and cpu.pressure moves them all (one write each)."""
+
+    def __init__(self, templates: Path) -> None:
+        import threading
+
+        self.templates = templates
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Ticker:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+
+    def _run(self) -> None:
+        tick = 0
+        while not self.stop_event.wait(1.0):
+            tick += 1
+            usage = 1_000_000 + 25_000 * tick  # 2.5 % of a core each
+            files = {
+                "cpu.stat": f"usage_usec {usage}\nuser_usec {usage // 2}\n"
+                f"system_usec {usage // 2}\nnr_periods {10 * tick}\nnr_throttled {tick}\n"
+                f"throttled_usec {1000 * tick}\n",
+                "memory.current": f"{(20 << 20) + 4096 * (tick % 64)}\n",
+                "io.stat": f"8:0 rbytes={4096 * tick} wbytes={8192 * tick} rios={tick} "
+                f"wios={tick} dbytes=0 dios=0\n",
+                "cpu.pressure": f"some avg10=0.{tick % 100:02d} avg60=0.00 avg300=0.00 "
+                f"total={100 * tick}\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+            }
+            for name, text in files.items():
+                path = self.templates / name
+                if path.exists():  # in place: the hard links see it
+                    with open(path, "r+") as f:
+                        f.truncate(0)
+                        f.write(text)
+
+
+def app_on_fake_root(
+    workdir: Path,
+    count: int,
+    seconds: float = 60.0,
+    settle_s: float = 10.0,
+    rss_every_s: float | None = None,
+    moving: bool = True,
+) -> dict[str, Any]:
+    """The app on a generated cgroup v2 tree of `count` containers (`--root`, no engine),
+    on its containers list, in tmux at a 1 s refresh: CPU over `seconds` after `settle_s`,
+    VmHWM at the end, and VmRSS every `rss_every_s` (the memory over a long run). `moving`:
+    the containers' counters move every second (Ticker), as on a host that works."""
+    from benchmarks.fakehost import FakeV2Host
+    from benchmarks.util import loadavg
+
+    reason = app_importable()
+    if reason is not None:
+        return {"pending": f"ctop_py.ui.app is not importable yet: {reason}"}
+    host = FakeV2Host(workdir / f"fake-app-{count}", count).build()
+    run = AppRun(workdir, root=host.base)
+    result: dict[str, Any] = {"mode": run.mode, "containers": count, "moving": moving}
+    ticker = Ticker(host.templates) if moving else contextlib.nullcontext()
+    try:
+        with ticker:
+            run.start()
+            rec = run.wait_first_frame(timeout_s=120)
+            if "first_frame" not in rec:
+                return {"pending": "the app did not show a frame: " + str(rec.get("error"))[-600:]}
+            pid = int(rec["pid"])
+            time.sleep(settle_s)
+            load0 = loadavg()
+            screen = run.screen_text()
+            t0, cpu0 = time.monotonic(), proc_cpu_s(pid)
+            rss: list[tuple[float, float | None]] = []
+            while time.monotonic() - t0 < seconds:
+                step = rss_every_s or seconds
+                time.sleep(max(0.0, min(step, seconds - (time.monotonic() - t0))))
+                kib = proc_status_kib(pid, "VmRSS")
+                rss.append((round(time.monotonic() - t0, 1), None if kib is None else kib / 1024))
+            t1, cpu1 = time.monotonic(), proc_cpu_s(pid)
+            hwm = proc_status_kib(pid, "VmHWM")
+            if cpu0 is None or cpu1 is None:
+                return {"pending": "the app exited during the window: " + str(run.record())}
+            result.update(
+                {
+                    "first_frame_s": round(rec["first_frame"] - run.spawned, 2),
+                    "containers_shown": rec.get("containers"),
+                    "window_s": round(t1 - t0, 1),
+                    "settle_s": settle_s,
+                    "cpu_percent": round(100 * (cpu1 - cpu0) / (t1 - t0), 3),
+                    "peak_rss_mib": None if hwm is None else round(hwm / 1024, 1),
+                    "rss_mib": [(t, None if m is None else round(m, 1)) for t, m in rss],
+                    "screen_head": [line.rstrip()[:160] for line in screen.splitlines()[:3]],
+                    "loadavg": [load0, loadavg()],
+                }
+            )
+    finally:
+        run.stop()
+        host.remove()
+    log(
+        f"  app on a fake v2 root, {count} containers: CPU {result.get('cpu_percent')} % of a "
+        f"core, peak RSS {result.get('peak_rss_mib')} MiB, RSS {result.get('rss_mib')}"
+    )
     return result

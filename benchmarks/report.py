@@ -16,6 +16,10 @@ GOAL_APP_CPU = 2.0
 GOAL_FIRST_FRAME_S = 1.0
 GOAL_LAYERS_10K_S = 1.0
 GOAL_LINEAR = 1.25  # per-container cost at 5,000 over that at 1,000
+GOAL_1000_RATIO = 1.15  # issue 16: the tick at 1,000 (fake v2) against its traced floor
+GOAL_FAKE_LIST_PCT = 5.0  # issue 16: the list at 500 containers (fake v2 root)
+GOAL_RSS_MIB = 60.0  # issue 16: peak RSS at 100 containers after 10 minutes
+GOAL_RSS_FLAT_MIB = 2.0  # "flat": RSS at the end no more than this above the first reading
 GOAL_DAEMONS_PCT = 0.5  # the daemons' CPU beyond idle while ctop-py samples, % of a core
 
 
@@ -287,6 +291,36 @@ def explore_table(results: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _floor_us(collector: dict[str, Any]) -> str:
+    """The floor's wall time per container, µs: whether the files themselves scale."""
+    return f"{1000 * collector['floor']['wall_ms']['median'] / max(collector['containers'], 1):.0f}"
+
+
+def fake_app_table(results: dict[str, Any]) -> list[str]:
+    """The app on its containers list on a generated v2 tree (counters moving every
+    second): CPU and peak RSS; the long run's RSS readings."""
+    rows = [
+        "| containers | what | app CPU, % of a core | peak RSS (VmHWM) | RSS readings, MiB "
+        "(s: MiB) | window | load |",
+        "|---:|---|---:|---:|---|---:|---|",
+    ]
+    for key, label in (("fake_app", "the list"), ("rss", "the list, long run")):
+        for n, run in sorted((results.get(key) or {}).items(), key=lambda kv: int(kv[0])):
+            if not isinstance(run, dict) or "cpu_percent" not in run:
+                pending = run.get("pending") if isinstance(run, dict) else "failed"
+                rows.append(f"| {n} | {label} | {pending} | | | | |")
+                continue
+            readings = ", ".join(f"{t:.0f}: {m}" for t, m in run.get("rss_mib", []))
+            load = run.get("loadavg") or [None, None]
+            what = f"{label}, counters {'moving' if run.get('moving') else 'still'}"
+            rows.append(
+                f"| {n} | {what} | {run['cpu_percent']:.2f} % | {run['peak_rss_mib']} MiB | "
+                f"{readings if key == 'rss' else '–'} | {run['window_s']:.0f} s | "
+                f"{_f(load[0] and load[0][0], '.1f')}→{_f(load[1] and load[1][0], '.1f')} |"
+            )
+    return rows
+
+
 def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     found: list[tuple[str, str, bool | None]] = []
     live = results.get("live", {})
@@ -307,6 +341,16 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                 ms <= GOAL_1000_MS,
             )
         )
+    if isinstance(c1000, dict) and "ratio_wall" in c1000:
+        found.append(
+            (
+                f"tick ≤ {GOAL_1000_RATIO}× its traced floor at 1,000 (fake v2)",
+                f"{c1000['ratio_wall']:.2f}× wall ({c1000['tick']['wall_ms']['median']:.1f} "
+                f"against {c1000['floor']['wall_ms']['median']:.1f} ms), "
+                f"{_f(c1000.get('ratio_cpu'))}× CPU",
+                c1000["ratio_wall"] <= GOAL_1000_RATIO,
+            )
+        )
     c5000 = _get(fake, "5000", "collector")
     if isinstance(c1000, dict) and isinstance(c5000, dict) and "per_container_us" in c5000:
         growth = c5000["per_container_us"] / c1000["per_container_us"]
@@ -314,7 +358,8 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             (
                 "grows linearly (µs per container, 5,000 vs 1,000)",
                 f"{c1000['per_container_us']:.0f} → {c5000['per_container_us']:.0f} µs "
-                f"(×{growth:.2f})",
+                f"(×{growth:.2f}); its floor {_floor_us(c1000)} → {_floor_us(c5000)} µs, "
+                f"tick / floor {c1000['ratio_wall']:.2f} → {c5000['ratio_wall']:.2f}",
                 growth <= GOAL_LINEAR,
             )
         )
@@ -357,6 +402,30 @@ def goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
                 None if pct is None else pct <= GOAL_DAEMONS_PCT,
             )
         )
+    for n, run in sorted((results.get("fake_app") or {}).items(), key=lambda kv: int(kv[0])):
+        if isinstance(run, dict) and "cpu_percent" in run and int(n) >= 500:
+            found.append(
+                (
+                    f"the list ≤ {GOAL_FAKE_LIST_PCT:g} % of a core at {n} containers "
+                    "(fake v2 root)",
+                    f"{run['cpu_percent']:.2f} %, peak RSS {run['peak_rss_mib']} MiB",
+                    run["cpu_percent"] <= GOAL_FAKE_LIST_PCT,
+                )
+            )
+    for n, run in (results.get("rss") or {}).items():
+        readings = [m for _, m in (run or {}).get("rss_mib", []) if m is not None]
+        if readings and run.get("peak_rss_mib") is not None:
+            growth = readings[-1] - readings[0]
+            minutes = run["window_s"] / 60
+            found.append(
+                (
+                    f"peak RSS ≤ {GOAL_RSS_MIB:g} MiB at {n} containers after {minutes:.0f} "
+                    f"min, and flat (≤ {GOAL_RSS_FLAT_MIB:g} MiB of growth)",
+                    f"peak {run['peak_rss_mib']} MiB; RSS {readings[0]} → {readings[-1]} MiB "
+                    f"({growth:+.1f})",
+                    run["peak_rss_mib"] <= GOAL_RSS_MIB and growth <= GOAL_RSS_FLAT_MIB,
+                )
+            )
     l10k = _get(results, "layers", "10000")
     if isinstance(l10k, dict):
         s = l10k["seconds"]["median"]
@@ -406,6 +475,10 @@ def results_block(results: dict[str, Any], json_name: str | None = None) -> str:
         "### Layers explorer (a layer of 100,000 files)",
         "",
         *explore_table(results),
+        "",
+        "### The app on a fake v2 root (`--root`, no engine)",
+        "",
+        *fake_app_table(results),
         "",
         "### Goals",
         "",

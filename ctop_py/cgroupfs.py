@@ -279,6 +279,7 @@ read_cgroup_file = read_record
 
 T = TypeVar("T")
 _WHOLE = object()  # marks a ParseCache entry that holds a whole cgroup's stats
+CacheEntry = tuple[object, object, Any]  # (bytes read, parser or _WHOLE, what they made)
 
 
 class ParseCache:
@@ -291,12 +292,20 @@ class ParseCache:
     Call `next_tick()` once per tick: entries not used during a tick are then dropped, so
     removed containers do not stay in memory."""
 
-    __slots__ = ("current", "hits", "misses", "previous")
+    __slots__ = ("current", "hits", "log", "misses", "previous")
 
     def __init__(self) -> None:
-        self.previous: dict[str, tuple[object, object, Any]] = {}
-        self.current: dict[str, tuple[object, object, Any]] = {}
+        self.previous: dict[str, CacheEntry] = {}
+        self.current: dict[str, CacheEntry] = {}
         self.hits = self.misses = 0
+        # When set, every entry used is also put here: what one container used in a tick,
+        # to `carry` into a later tick in which that container's files are all the same.
+        self.log: dict[str, CacheEntry] | None = None
+
+    def carry(self, entries: Mapping[str, CacheEntry]) -> None:
+        """Keep these entries (logged in an earlier tick, their files unchanged since) for
+        the next tick, as if they had been used in this one."""
+        self.current.update(entries)
 
     def next_tick(self) -> None:
         self.previous, self.current = self.current, {}
@@ -309,26 +318,32 @@ class ParseCache:
         entry = self.previous.get(path)
         if entry is not None and entry[1] is parser and entry[0] == data:
             self.hits += 1
-            self.current[path] = entry
-            return entry[2]  # type: ignore[no-any-return]
-        self.misses += 1
-        value = parser(data, path)
-        self.current[path] = (data, parser, value)
-        return value
+        else:
+            self.misses += 1
+            entry = (data, parser, parser(data, path))
+        self.current[path] = entry
+        if self.log is not None:
+            self.log[path] = entry
+        return entry[2]
 
     def reuse(self, key: str, raw: tuple[bytes | None, ...], limits: Limits) -> CgroupStats | None:
         """The previous tick's stats of this cgroup if it read the same bytes with the same
-        limits."""
+        limits (limits read again and found equal count as the same: the stats keep the
+        previous Limits object, which the caller then keeps too)."""
         entry = self.previous.get(key)
         if entry is not None and entry[1] is _WHOLE and entry[0] == raw:
             stats: CgroupStats = entry[2]
-            if stats.limits is limits:
+            if stats.limits is limits or stats.limits == limits:
                 self.current[key] = entry
+                if self.log is not None:
+                    self.log[key] = entry
                 return stats
         return None
 
     def keep(self, key: str, raw: tuple[bytes | None, ...], stats: CgroupStats) -> None:
-        self.current[key] = (raw, _WHOLE, stats)
+        entry = self.current[key] = (raw, _WHOLE, stats)
+        if self.log is not None:
+            self.log[key] = entry
 
 
 def _parse(
@@ -338,24 +353,42 @@ def _parse(
 
 
 class _Files:
-    """Reads files of one cgroup; absent files are None, denied ones are noted once."""
+    """Reads files of one cgroup; absent files are None, denied ones are noted once.
 
-    __slots__ = ("any_read", "cache", "notes")
+    `prefetched`: files already read in this tick (path -> bytes, None when absent), used
+    instead of reading them again. `reads`: gets (path, bytes) of every file read here (not
+    the prefetched ones), in order."""
 
-    def __init__(self, notes: set[str], cache: ParseCache | None = None) -> None:
+    __slots__ = ("any_read", "cache", "notes", "prefetched", "reads")
+
+    def __init__(
+        self,
+        notes: set[str],
+        cache: ParseCache | None = None,
+        prefetched: Mapping[str, bytes | None] | None = None,
+        reads: list[tuple[str, bytes | None]] | None = None,
+    ) -> None:
         self.notes = notes
         self.any_read = False
         self.cache = cache
+        self.prefetched = prefetched
+        self.reads = reads
 
     def get(self, path: str) -> bytes | None:
+        if self.prefetched is not None and path in self.prefetched:
+            data = self.prefetched[path]
+            self.any_read = self.any_read or data is not None
+            return data
         try:
             data = read_cgroup_file(path)
         except Gone:
-            return None
+            data = None
         except NoAccess:
             self.notes.add(f"{os.path.basename(path)}: permission denied (needs root)")
-            return None
-        self.any_read = True
+            data = None
+        if self.reads is not None:
+            self.reads.append((path, data))
+        self.any_read = self.any_read or data is not None
         return data
 
     def many(
@@ -369,11 +402,18 @@ class _Files:
         result: list[bytes | None] = []
         append = result.append
         o_open, o_read, o_close = os.open, os.read, os.close
+        prefetched, reads = self.prefetched, self.reads
         for name in names:
             if name is None:
                 append(None)
                 continue
             path = directory + name
+            if prefetched is not None and path in prefetched:
+                data: bytes | None = prefetched[path]
+                append(data)
+                if data is not None:
+                    self.any_read = True
+                continue
             try:
                 fd = o_open(path, _O_FLAGS)
                 try:
@@ -384,16 +424,16 @@ class _Files:
                     o_close(fd)
             except OSError as exc:
                 error = error_from_oserror(path, exc)
-                if isinstance(error, Gone):
-                    append(None)
-                    continue
                 if isinstance(error, NoAccess):
                     self.notes.add(f"{name[1:]}: permission denied (needs root)")
-                    append(None)
-                    continue
-                raise error from None
+                elif not isinstance(error, Gone):
+                    raise error from None
+                data = None
             append(data)
-            self.any_read = True
+            if reads is not None:
+                reads.append((path, data))
+            if data is not None:
+                self.any_read = True
         return tuple(result)
 
     def number(self, path: str) -> int | None:
@@ -406,6 +446,15 @@ class _Files:
 
     def keyed_of(self, data: bytes | None, path: str) -> dict[str, int]:
         return {} if data is None else _parse(data, path, parse_flat_keyed, self.cache)
+
+
+def _without_reads(files: _Files, read: Callable[[], Limits]) -> Limits:
+    """Limits, their files left out of `files.reads` (which lists a tick's counter files)."""
+    reads, files.reads = files.reads, None
+    try:
+        return read()
+    finally:
+        files.reads = reads
 
 
 def _number(data: bytes | None, path: str) -> int | None:
@@ -539,7 +588,7 @@ def read_v2(
     brief: bool = False,
 ) -> CgroupStats:
     d = str(directory)
-    limits = known_limits or _limits_v2(files, d)
+    limits = known_limits or _without_reads(files, lambda: _limits_v2(files, d))
     raw: _V2Files[bytes | None] = _V2Files._make(files.many(d, _V2_BRIEF if brief else _V2_NAMES))
     cache = files.cache
     if cache is not None:
@@ -692,7 +741,7 @@ def read_v1(
     mem_dir = _v1_dir(layout, "memory", cgroup_path)
     pids_dir = _v1_dir(layout, "pids", cgroup_path)
     blkio_dir = _v1_dir(layout, "blkio", cgroup_path)
-    limits = known_limits or _limits_v1(files, layout, cgroup_path)
+    limits = known_limits or _without_reads(files, lambda: _limits_v1(files, layout, cgroup_path))
     # Hybrid hosts keep PSI per cgroup in the unified hierarchy even with no v2 controllers.
     psi_dir = None
     if layout.unified is not None and unified_path is not None:
@@ -787,14 +836,19 @@ def read_cgroup(
     known_limits: Limits | None = None,
     cache: ParseCache | None = None,
     brief: bool = False,
+    *,
+    prefetched: Mapping[str, bytes | None] | None = None,
+    reads: list[tuple[str, bytes | None]] | None = None,
 ) -> CgroupStats:
     """Limits and usage of one cgroup. A cgroup removed mid-read comes back with gone=True.
     With `known_limits`, the limit files are not read again (limits change rarely); with a
     `cache`, files unchanged since the previous tick are not parsed again. `brief`: only the
     counters a containers table shows (CPU usage and throttling, memory used, block I/O,
     pids): PSI, memory peak, swap, memory events and v1's user/system CPU split are left
-    out (None / empty), which halves the files read on v1."""
-    files = _Files(notes, cache)
+    out (None / empty), which halves the files read on v1. `prefetched`: files already read
+    in this tick (path -> bytes, None when absent), not read again; `reads`: gets the
+    (path, bytes) of every file this call read (not the prefetched ones), in order."""
+    files = _Files(notes, cache, prefetched, reads)
     if layout.mode is CgroupMode.V2 and layout.unified is not None:
         directory = _dir(layout.unified, cgroup_path)
         stats = read_v2(files, directory, cgroup_path, known_limits, brief)

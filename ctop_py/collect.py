@@ -12,17 +12,31 @@ import time
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import chain
+from operator import itemgetter
 from types import MappingProxyType
 
 from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
-from ctop_py.host import Gone, HostError, HostRoot, Malformed, NoAccess, read_bytes, read_record
+from ctop_py.host import (
+    GONE_ERRNOS,
+    READ_BUFFER,
+    READ_FLAGS,
+    Gone,
+    HostError,
+    HostRoot,
+    Malformed,
+    NoAccess,
+    read_bytes,
+    read_record,
+    read_rest,
+)
 from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
     HOST_NAMESPACE,
     CgroupEntry,
+    CgroupStats,
     ContainerRaw,
     EngineStatus,
     HostInfo,
@@ -78,11 +92,17 @@ def host_namespaces(root: HostRoot) -> dict[str, int]:
     return best
 
 
-@dataclass
 class _Group:
-    claim: Claim
-    pids: tuple[int, ...]
-    processes: list[Process] = field(default_factory=list)
+    """A container's claim and pids in this tick (and its processes, when they were read to
+    find it)."""
+
+    __slots__ = ("claim", "pids", "processes")
+
+    def __init__(
+        self, claim: Claim, pids: tuple[int, ...], processes: list[Process] | None = None
+    ) -> None:
+        self.claim, self.pids = claim, pids
+        self.processes: Sequence[Process] = () if processes is None else processes
 
 
 @dataclass
@@ -94,6 +114,84 @@ class _Known:
     namespaces: dict[str, int]
     limits: Limits | None = None
     limits_at: float = float("-inf")
+    init_stat: bytes = b""  # its /proc/PID/stat when last found the same process
+
+
+class _Plan:
+    """What a container read in a tick whose limits were known (its init's stat, its
+    cgroup's counter files, its net/dev) and the record those bytes made. The next ticks
+    read the same files in one loop (`_read_files`); when every file holds the same bytes
+    and the pids, names and init are the same, the record is the same."""
+
+    __slots__ = ("brief", "claim", "datas", "entries", "known", "lists", "meta", "paths",
+                 "pids", "record", "records", "until")  # fmt: skip
+
+    def __init__(
+        self,
+        claim: Claim,
+        known: _Known,
+        brief: bool,
+        until: float,
+        records: Sequence[tuple[str, bytes | None]],
+        lists: Sequence[tuple[str, bytes | None]],
+        pids: tuple[int, ...],
+        meta: Meta | None,
+        entries: dict[str, cgroupfs.CacheEntry],
+        record: ContainerRaw,
+    ) -> None:
+        self.claim, self.known, self.brief = claim, known, brief
+        self.until = until  # its limits are read again then: the files it reads change
+        self.records = tuple(path for path, _ in records)  # one read(2) each
+        self.lists = tuple(path for path, _ in lists)  # read to EOF (net/dev)
+        self.paths = self.records + self.lists
+        self.datas: list[bytes | None] = [data for _, data in chain(records, lists)]
+        self.pids, self.meta, self.record = pids, meta, record
+        self.entries = entries  # the parse-cache entries it used
+
+
+_NOTHING: Mapping[str, bytes | None] = MappingProxyType({})
+
+
+def _read_files(records: tuple[str, ...], lists: tuple[str, ...]) -> list[bytes | None] | None:
+    """The bytes of each file (None: gone), `records` with one read(2) each when shorter
+    than the buffer (seq_file records), `lists` to EOF; None when one cannot be read for
+    another reason (the caller then reads them its usual way, which reports it)."""
+    result: list[bytes | None] = []
+    append = result.append
+    o_open, o_read, o_close = os.open, os.read, os.close
+    flags, size = READ_FLAGS, READ_BUFFER
+    try:
+        for path in records:
+            try:
+                fd = o_open(path, flags)
+                try:
+                    data = o_read(fd, size)
+                    if len(data) == size:
+                        data = read_rest(fd, [data])
+                finally:
+                    o_close(fd)
+            except OSError as exc:
+                if exc.errno not in GONE_ERRNOS:
+                    raise
+                append(None)
+                continue
+            append(data)
+        for path in lists:
+            try:
+                fd = o_open(path, flags)
+                try:
+                    data = read_rest(fd)
+                finally:
+                    o_close(fd)
+            except OSError as exc:
+                if exc.errno not in GONE_ERRNOS:
+                    raise
+                append(None)
+                continue
+            append(data)
+    except OSError:
+        return None
+    return result
 
 
 def default_engines(root: HostRoot) -> list[EngineClient]:
@@ -164,6 +262,13 @@ class Collector:
         self._said: set[str] = set()
         self._process_claims: dict[int, tuple[tuple[CgroupEntry, ...], Claim | None]] = {}
         self._host_shared: dict[tuple[str, str], _HostShared] = {}
+        # Each container's record of the previous tick and what it was made of: an idle
+        # container (same stats, net and pids objects) gets the same record back.
+        self._records: dict[tuple[str, str], tuple[tuple[object, ...], ContainerRaw]] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
+        # No namespace is held by two containers, as of the last check (reset by a new entry
+        # in _host_shared).
+        self._none_shared = False
         self._proc_stat = str(self.root.proc / "stat")
         # Engine events and inspect (the story across restarts: restart count, exit codes,
         # OOM kills the kernel did not show): for those who show it (the app, snapshot,
@@ -207,8 +312,10 @@ class Collector:
         if self.discovery.available:
             groups = self._groups(now, [])
             # The walk looks for sandboxes: the containers' own processes are not read again.
-            in_containers = {pid for g in groups.values() for pid in g.pids}
-            everyone = self.process_reader.read_all(notes, in_containers) if walk else []
+            everyone = []
+            if walk:
+                in_containers = {pid for g in groups.values() for pid in g.pids}
+                everyone = self.process_reader.read_all(notes, in_containers)
         else:
             everyone = self.process_reader.read_all(notes) if walk else []
             groups = self._groups(now, everyone)
@@ -220,26 +327,33 @@ class Collector:
             engine.apply(engine_events)
         metadata = self._metadata(g.claim for g in groups.values())
         containers = []
+        absent = metadata.keys() - groups.keys()  # listed by an engine, no processes
         for key, group in groups.items():
             short = brief and detail is not None and group.claim.id not in detail
             container = self._container(key, group, metadata, notes, now, process, short)
             if container is None:
+                if key in metadata:
+                    absent.add(key)
                 continue
             if detail is None or container.id in detail:
                 for pid in container.pids:
                     process(pid)
             containers.append(container)
         containers += self._sandbox_containers(process)
-        containers += self._not_running(metadata, {(c.runtime, c.id) for c in containers})
-        started = {k: v.init_start for k, v in self._known.items()}
-        started.update(self._sandbox_started)
-        containers = _mark_shared(containers, started, self._host_shared)
+        containers += self._not_running(metadata, absent)
+        if not self._none_shared:  # known to be none until a container's namespaces change
+            self._none_shared = _all_distinct(self._host_shared)
+        if not self._none_shared:
+            containers = _mark_shared(containers, self._started, self._host_shared)
         if len(self._host_shared) > len(containers):  # forget the containers that are gone
             here = {(c.runtime, c.id) for c in containers}
             self._host_shared = {k: v for k, v in self._host_shared.items() if k in here}
         containers = self.lifecycle.update(containers, engine_events, wall)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
-        self._known = {k: v for k, v in self._known.items() if k in groups}
+        for key in self._known.keys() - groups.keys():
+            del self._known[key]
+            self._records.pop(key, None)
+            self._plans.pop(key, None)
         # Each reason is reported once per collector, not once per tick.
         new_notes = tuple(sorted(notes - self._said))
         self._said |= notes
@@ -262,24 +376,27 @@ class Collector:
         if not self.discovery.available:
             return self._groups_from_processes(everyone)
         groups = {}
+        cache = self.parse_cache
         for key, found in self.discovery.scan(now).items():
-            pids = read_procs(found.dirs)
+            pids = read_procs(found.dirs, cache)
             if pids:  # an empty cgroup is a container that stopped: the engine lists it
                 groups[key] = _Group(found.claim, pids)
         return groups
 
     def _groups_from_processes(self, everyone: list[Process]) -> dict[tuple[str, str], _Group]:
         """Without a visible cgroup tree: group every process by its claimed cgroup path."""
-        groups: dict[tuple[str, str], _Group] = {}
+        claims: dict[tuple[str, str], Claim] = {}
+        members: dict[tuple[str, str], list[Process]] = defaultdict(list)
         for p in everyone:
             found = self._claim_process(p)
             if found is not None:
                 key = (found.runtime, found.id)
-                if key not in groups:
-                    groups[key] = _Group(found, ())
-                groups[key].pids += (p.pid,)
-                groups[key].processes.append(p)
-        return groups
+                claims.setdefault(key, found)
+                members[key].append(p)
+        return {
+            key: _Group(claims[key], tuple(p.pid for p in procs), procs)
+            for key, procs in members.items()
+        }
 
     def _claim_process(self, p: Process) -> Claim | None:
         # Processes with the same cgroup lines share one parsed tuple (procfs.parse_cgroup):
@@ -318,14 +435,25 @@ class Collector:
                 result[(engine.runtime, cid)] = meta
         return result
 
-    def _same_init(self, known: _Known) -> bool:
+    def _stat_path(self, pid: int) -> str:
+        return f"{self._proc_stat[: -len('stat')]}{pid}/stat"
+
+    def _same_init(self, known: _Known, prefetched: Mapping[str, bytes | None]) -> bool:
         """Its init pid still runs the same process: same start time (a reused pid is another
-        process, with its own namespaces). One read of /proc/PID/stat."""
-        path = f"{self._proc_stat[: -len('stat')]}{known.init_pid}/stat"
+        process, with its own namespaces). One read of /proc/PID/stat (unless prefetched)."""
+        path = self._stat_path(known.init_pid)
         try:
-            return procfs.parse_stat(read_record(path), path).start_ticks == known.init_start
+            data = prefetched[path] if path in prefetched else read_record(path)
+            if data is None:
+                return False  # gone
+            if data == known.init_stat:  # the start time is in these bytes
+                return True
+            if procfs.parse_stat(data, path).start_ticks != known.init_start:
+                return False
         except HostError:
             return False
+        known.init_stat = data
+        return True
 
     def _known_for(
         self,
@@ -333,9 +461,14 @@ class Collector:
         group: _Group,
         process: Callable[[int], Process | None],
         notes: set[str],
+        prefetched: Mapping[str, bytes | None] = MappingProxyType({}),
     ) -> _Known | None:
         known = self._known.get(key)
-        if known is not None and known.init_pid in group.pids and self._same_init(known):
+        if (
+            known is not None
+            and known.init_pid in group.pids
+            and self._same_init(known, prefetched)
+        ):
             return known
         members = group.processes or [p for p in map(process, group.pids) if p is not None]
         if not members:
@@ -361,13 +494,46 @@ class Collector:
         brief: bool = False,
     ) -> ContainerRaw | None:
         c = group.claim
-        known = self._known_for(key, group, process, notes)
-        if known is None:
-            return None  # every process exited while we looked
-        meta = metadata.get((c.runtime, c.id))
+        meta = metadata.get(key)
         if meta is None and c.runtime == "docker":
             meta = self.disk_meta.get(c.id)
+        prefetched: dict[str, bytes | None] | None = None
+        plan = self._plans.get(key)
+        if plan is not None:
+            if (
+                plan.claim is c
+                and plan.brief is brief
+                and now < plan.until
+                and plan.known is self._known.get(key)
+            ):
+                datas = _read_files(plan.records, plan.lists)
+                if datas is not None:
+                    if (
+                        datas == plan.datas
+                        and plan.pids is group.pids
+                        and plan.meta is meta
+                        and key in self._host_shared
+                    ):
+                        # Every file holds the bytes it held: the record it made.
+                        self.parse_cache.carry(plan.entries)
+                        return plan.record
+                    prefetched = dict(zip(plan.paths, datas, strict=True))
+                    plan.datas = datas
+            if prefetched is None:
+                del self._plans[key]
+                plan = None
+        old_known = self._known.get(key)
+        known = self._known_for(key, group, process, notes, prefetched or _NOTHING)
+        if known is None:
+            self._plans.pop(key, None)
+            return None  # every process exited while we looked
         fresh = known.limits is not None and now - known.limits_at < self.limits_s
+        # The same init process: the counter files it reads are read in one loop next tick
+        # (a plan, until its limits are due), and its record reused if none changed.
+        planning = known is old_known
+        reads: list[tuple[str, bytes | None]] | None = [] if planning else None
+        cache = self.parse_cache
+        cache.log = {} if planning else None
         try:
             stats = cgroupfs.read_cgroup(
                 self.layout,
@@ -375,8 +541,10 @@ class Collector:
                 notes,
                 c.cgroup_path,
                 known_limits=known.limits if fresh else None,
-                cache=self.parse_cache,
+                cache=cache,
                 brief=brief,
+                prefetched=prefetched,
+                reads=reads,
             )
         except Malformed as exc:
             notes.add(str(exc))
@@ -388,8 +556,54 @@ class Collector:
                 # every container found at once re-read its limits in the same tick.
                 read_at -= self.limits_s * (zlib.crc32(c.id.encode()) % 1024) / 1024
             known.limits, known.limits_at = stats.limits, read_at
+        net_read: list[tuple[str, bytes | None]] = []
+        net = self._net(known.init_pid, known.namespaces, notes, prefetched, net_read)
+        entries, cache.log = cache.log, None
+        record = self._record(key, c, meta, known, group.pids, stats, net)
+        if entries is None or stats is None or stats.gone or reads is None:
+            self._plans.pop(key, None)
+        elif plan is not None and not reads and not net_read:
+            # Every file came from the plan's read (now plan.datas): the same files.
+            plan.pids, plan.meta, plan.entries, plan.record = group.pids, meta, entries, record
+        elif prefetched is None:
+            stat = (self._stat_path(known.init_pid), known.init_stat)
+            self._plans[key] = _Plan(
+                c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
+                group.pids, meta, entries, record,
+            )  # fmt: skip
+        else:  # it read files the plan did not: plan again next tick
+            self._plans.pop(key, None)
+        return record
+
+    def _record(
+        self,
+        key: tuple[str, str],
+        c: Claim,
+        meta: Meta | None,
+        known: _Known,
+        pids: tuple[int, ...],
+        stats: CgroupStats | None,
+        net: NetCounters | None,
+    ) -> ContainerRaw:
+        """The container's record; the previous tick's when made of the same objects."""
+        inputs = (c, meta, known, known.init_pid, stats, net, pids)
+        last = self._records.get(key)
+        if last is not None and key in self._host_shared:
+            # The same objects (not equal ones: a changed CgroupStats compared field by field
+            # costs more than a new record).
+            was = last[0]
+            if (
+                was[4] is stats
+                and was[5] is net
+                and was[0] is c
+                and was[1] is meta
+                and was[2] is known
+                and was[3] == known.init_pid
+                and was[6] == pids
+            ):
+                return last[1]
         namespaces = dict(known.namespaces)
-        return ContainerRaw(
+        record = ContainerRaw(
             id=c.id,
             runtime=c.runtime,
             name=(meta.name if meta and meta.name else None) or c.name or c.id[:12],
@@ -398,12 +612,20 @@ class Collector:
             labels={**c.labels, **(meta.labels if meta else {})},
             cgroup_path=c.cgroup_path,
             init_pid=known.init_pid,
-            pids=group.pids,
+            pids=pids,
             namespaces=namespaces,
             shared_namespaces=self._host_entries((c.runtime, c.id), namespaces),
             cgroup=stats,
-            net=self._net(known.init_pid, known.namespaces, notes),
+            net=net,
         )
+        self._records[key] = (inputs, record)
+        return record
+
+    def _started(self) -> dict[tuple[str, str], int]:
+        """When each container's init process started (clock ticks since boot)."""
+        started = {k: v.init_start for k, v in self._known.items()}
+        started.update(self._sandbox_started)
+        return started
 
     def _host_entries(
         self, key: tuple[str, str], namespaces: Mapping[str, int]
@@ -418,6 +640,7 @@ class Collector:
             non_host = tuple(i for i in namespaces.items() if i[0] not in host_part)
             entry = (namespaces, MappingProxyType(host_part), non_host)
             self._host_shared[key] = entry
+            self._none_shared = False
         return entry[1]
 
     def _sandbox_containers(self, process: Callable[[int], Process | None]) -> list[ContainerRaw]:
@@ -449,7 +672,7 @@ class Collector:
         return result
 
     def _not_running(
-        self, metadata: Mapping[tuple[str, str], Meta], seen: set[tuple[str, str]]
+        self, metadata: Mapping[tuple[str, str], Meta], absent: Collection[tuple[str, str]]
     ) -> list[ContainerRaw]:
         """Containers the engine knows that have no processes (exited, created)."""
         return [
@@ -469,24 +692,44 @@ class Collector:
                 net=None,
             )
             for key, meta in metadata.items()
-            if key not in seen
+            if key in absent
         ]
 
-    def _net(self, pid: int, namespaces: Mapping[str, int], notes: set[str]) -> NetCounters | None:
+    def _net(
+        self,
+        pid: int,
+        namespaces: Mapping[str, int],
+        notes: set[str],
+        prefetched: Mapping[str, bytes | None] | None = None,
+        reads: list[tuple[str, bytes | None]] | None = None,
+    ) -> NetCounters | None:
+        """The container's network counters from its init's net/dev. `prefetched` and
+        `reads` as in cgroupfs.read_cgroup."""
         net_ns = namespaces.get("net")
         if net_ns is None or net_ns == self.host.namespaces.get("net"):
             return None  # unknown, or the host's own network: not the container's traffic
         path = f"{self.process_reader.proc}/{pid}/net/dev"
         try:
-            return self.parse_cache.parse(path, read_bytes(path), procfs.parse_net_dev)
-        except (Gone, NoAccess):
+            if prefetched is not None and path in prefetched:
+                data = prefetched[path]
+            else:
+                try:
+                    data = read_bytes(path)
+                except Gone:
+                    data = None
+                if reads is not None:
+                    reads.append((path, data))
+            if data is None:
+                return None
+            return self.parse_cache.parse(path, data, procfs.parse_net_dev)
+        except NoAccess:
             return None
         except Malformed as exc:
             notes.add(str(exc))
             return None
 
 
-def _init_process(processes: list[Process]) -> Process:
+def _init_process(processes: Sequence[Process]) -> Process:
     """The container's first process: pid 1 in its own pid namespace, else the group's root."""
     for process in processes:
         if process.nspid and process.nspid[-1] == 1 and len(process.nspid) > 1:
@@ -499,9 +742,16 @@ _HostShared = tuple[Mapping[str, int], Mapping[str, SharedNamespace], tuple[tupl
 _NONE_SHARED: Mapping[str, SharedNamespace] = MappingProxyType({})
 
 
+def _all_distinct(host_entries: Mapping[tuple[str, str], _HostShared]) -> bool:
+    """No namespace (other than the host's) is held by two of these containers: in C, over
+    every entry kept (a superset of the containers of a tick: each has its entry)."""
+    kept = list(chain.from_iterable(map(itemgetter(2), host_entries.values())))
+    return len(set(kept)) == len(kept)
+
+
 def _mark_shared(
     containers: list[ContainerRaw],
-    started: Mapping[tuple[str, str], int],
+    started_of: Callable[[], Mapping[tuple[str, str], int]],
     host_entries: Mapping[tuple[str, str], _HostShared],
 ) -> list[ContainerRaw]:
     """Say which namespaces are another container's.
@@ -513,16 +763,17 @@ def _mark_shared(
 
     The containers come with their "host" entries (`Collector._host_entries`, whose
     `host_entries` give each one's other namespaces); the few that share one with another
-    container are replaced by a new record, their mapping built once, never changed after."""
+    container are replaced by a new record, their mapping built once, never changed after.
+    `started_of()` gives when each one's init process started; called only then."""
     own = [
         entry[2] if (entry := host_entries.get((c.runtime, c.id))) is not None else ()
         for c in containers
     ]
-    # Namespaces held by more than one container are rare: look for them in C first.
     flat = list(chain.from_iterable(own))
     if len(set(flat)) == len(flat):
         return containers
     multiple = {item for item, n in Counter(flat).items() if n > 1}
+    started = started_of()
     holders: dict[tuple[str, int], list[ContainerRaw]] = defaultdict(list)
     for c in containers:
         for item in c.namespaces.items():

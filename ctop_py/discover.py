@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ctop_py.cgroupfs import CgroupLayout
+from ctop_py.cgroupfs import CgroupLayout, ParseCache
 from ctop_py.host import read_rest
 from ctop_py.model import CgroupMode
 from ctop_py.runtimes import Claim, Runtime, claim
@@ -143,20 +143,34 @@ class Discovery:
         self.found = found
 
 
-def read_procs(dirs: Sequence[str]) -> tuple[int, ...]:
+def read_procs(dirs: Sequence[str], cache: ParseCache | None = None) -> tuple[int, ...]:
     """The pids in these cgroups (cgroup.procs may repeat a pid and is unordered; it is a
-    list the kernel may return in several reads)."""
+    list the kernel may return in several reads). With a `cache`, a cgroup.procs whose bytes
+    did not change since the previous tick is not parsed again."""
+    if len(dirs) == 1 and cache is not None:  # a container's usual single cgroup
+        path = dirs[0] + "/cgroup.procs"
+        data = _read_list(path)
+        return () if data is None else cache.parse(path, data, _parse_procs)
     pids: set[int] = set()
     for directory in dirs:
-        try:
-            fd = os.open(directory + "/cgroup.procs", _O_FLAGS)
-        except OSError:
-            continue
-        try:
-            data = read_rest(fd)
-        except OSError:
-            continue
-        finally:
-            os.close(fd)
-        pids.update(map(int, data.split()))
+        data = _read_list(directory + "/cgroup.procs")
+        if data is not None:
+            pids.update(map(int, data.split()))
     return tuple(sorted(pids))
+
+
+def _read_list(path: str) -> bytes | None:
+    try:
+        fd = os.open(path, _O_FLAGS)
+    except OSError:
+        return None
+    try:
+        return read_rest(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _parse_procs(data: bytes, path: str) -> tuple[int, ...]:
+    return tuple(sorted(set(map(int, data.split()))))

@@ -47,6 +47,11 @@ class _Life:
     # another code since (the engine's inspect may say OOMKilled false when the exit is
     # processed before the OOM notification).
     last_exit_oom: bool | None = None
+    # What `lifecycle` and the last annotated record were made of: an idle container gets
+    # the same objects back every tick (no new garbage, and the app sees nothing changed).
+    inputs: tuple[object, ...] = ()
+    record_in: ContainerRaw | None = None
+    record_out: ContainerRaw | None = None
 
 
 class LifecycleTracker:
@@ -62,6 +67,7 @@ class LifecycleTracker:
         self.inspect_wanted: Callable[[ContainerRaw], bool] | None = None
         self._lives: dict[tuple[str, str], _Life] = defaultdict(_Life)
         self._parents: dict[str, int] = {}  # v2 parent dir -> its oom_kill counter
+        self._parent_dirs: dict[str, str] = {}  # cgroup path -> its parent's directory
 
     def close(self) -> None:
         for inspector in self.inspectors.values():
@@ -82,6 +88,12 @@ class LifecycleTracker:
             present.add(key)
             life = self._lives[key]
             life.last_seen = now
+            if c is life.record_in and life.present:
+                # The very record of the previous tick (an idle container): the same counters
+                # as last counted, nothing to add.
+                if life.parent is not None:
+                    explained[life.parent] += 0
+                continue
             stats = c.cgroup
             parent = self._parent(c.cgroup_path) or life.parent  # gone: where it was
             life.parent = parent
@@ -136,7 +148,7 @@ class LifecycleTracker:
             for cid, found in self.inspectors[runtime].get(ids).items():
                 inspected[(runtime, cid)] = found
         result = [self._annotate(c, inspected.get((c.runtime, c.id))) for c in containers]
-        for key in [k for k, v in self._lives.items() if k not in present]:
+        for key in self._lives.keys() - present:
             if now - self._lives[key].last_seen > FORGET_AFTER_S:
                 del self._lives[key]
         return result
@@ -159,8 +171,14 @@ class LifecycleTracker:
     def _parent(self, cgroup_path: str | None) -> str | None:
         if self.layout.mode != "v2" or self.layout.unified is None or not cgroup_path:
             return None
-        parent = os.path.dirname(cgroup_path.rstrip("/"))
-        return str(self.layout.unified / parent.lstrip("/"))
+        found = self._parent_dirs.get(cgroup_path)
+        if found is None:
+            parent = os.path.dirname(cgroup_path.rstrip("/"))
+            found = str(self.layout.unified / parent.lstrip("/"))
+            if len(self._parent_dirs) >= 16384:
+                self._parent_dirs.clear()
+            self._parent_dirs[cgroup_path] = found
+        return found
 
     def _parent_kills(
         self, changed: Mapping[str, list[tuple[str, str]]], explained: Mapping[str, int]
@@ -192,12 +210,34 @@ class LifecycleTracker:
         # Between two runs of a crash-loop, or started again after our cgroup scan.
         if inspected is not None and not c.pids and inspected.status in ("restarting", "running"):
             state = "restarting"
+        inputs = (inspected, life.die_code, life.kernel_oom, life.engine_oom, life.peak,
+                  life.recreations, life.memory_max, life.present, life.last_exit_oom)  # fmt: skip
+        lifecycle = life.lifecycle
+        if lifecycle is None or inputs != life.inputs:
+            lifecycle = self._lifecycle(life, inspected)
+            if lifecycle == life.lifecycle:
+                lifecycle = life.lifecycle  # the same object as last tick: no new garbage
+            life.lifecycle, life.inputs = lifecycle, inputs
+        out = life.record_out
+        if (
+            out is not None
+            and c is life.record_in
+            and out.state == state
+            and out.lifecycle is lifecycle
+        ):
+            return out  # the same record as last tick
+        out = _with(c, state, lifecycle)
+        life.record_in, life.record_out = c, out
+        return out
+
+    @staticmethod
+    def _lifecycle(life: _Life, inspected: Inspected | None) -> Lifecycle:
         oom_killed = inspected.oom_killed if inspected is not None else None
         if life.last_exit_oom is not None:
             oom_killed = life.last_exit_oom
         if oom_killed is None and life.kernel_oom:
             oom_killed = True
-        lifecycle = Lifecycle(
+        return Lifecycle(
             restart_count=inspected.restart_count if inspected else None,
             last_exit_code=life.die_code
             if life.die_code is not None
@@ -213,10 +253,6 @@ class LifecycleTracker:
             if life.present or inspected is None
             else inspected.memory_max_bytes,
         )
-        if lifecycle == life.lifecycle:
-            lifecycle = life.lifecycle  # the same object as last tick: no new garbage
-        life.lifecycle = lifecycle
-        return _with(c, state, lifecycle)
 
 
 def _with(c: ContainerRaw, state: str, lifecycle: Lifecycle) -> ContainerRaw:
