@@ -369,9 +369,13 @@ def test_v2_cache_returns_the_same_stats_while_nothing_changes(tmp_path: Path) -
         cache.next_tick()
         assert read_cgroup(layout, SCOPE, set(), known_limits=known, cache=cache) is second
     assert (cache.hits, cache.misses) == (7, 9)
-    # Limits that are not the very same object: read again, not reused.
+    # Limits read again and found equal: the same stats (they keep the previous Limits).
     cache.next_tick()
-    other = Limits(**known.__dict__)
+    equal = Limits(**known.__dict__)
+    assert read_cgroup(layout, SCOPE, set(), known_limits=equal, cache=cache) is second
+    # Limits that differ: not reused, the new limits in new stats.
+    cache.next_tick()
+    other = Limits(**{**known.__dict__, "pids_max": 4321})
     third = read_cgroup(layout, SCOPE, set(), known_limits=other, cache=cache)
     assert third is not second and third.limits is other
     assert third == CgroupStats(**{**second.__dict__, "limits": other})
@@ -773,7 +777,9 @@ def test_parse_cache_keeps_whole_stats() -> None:
     assert cache.reuse("/c", raw, stats.limits) is None  # only the previous tick's
     cache.next_tick()
     assert cache.reuse("/c", (b"b", None), stats.limits) is None
-    assert cache.reuse("/c", raw, Limits(**stats.limits.__dict__)) is None
+    changed = Limits(**{**stats.limits.__dict__, "pids_max": 4321})
+    assert cache.reuse("/c", raw, changed) is None
+    assert cache.reuse("/c", raw, Limits(**stats.limits.__dict__)) is stats  # equal limits
     assert cache.reuse("/c", raw, stats.limits) is stats
     cache.next_tick()
     assert cache.reuse("/c", raw, stats.limits) is stats  # kept while it is used
