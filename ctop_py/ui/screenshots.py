@@ -148,8 +148,13 @@ async def render_replay(out_dir: Path, size: tuple[int, int] = SIZE) -> list[Pat
     assert player is not None
     path = out_dir / "replay.svg"
     async with app.run_test(size=size) as pilot:
+        # The first frame must be shown before the jump: a slow machine could otherwise let the
+        # jump's frame replace it, and the table's columns (which only widen) would differ.
         await app.collect().wait()
         await pilot.pause()
+        while app.replay_index != player.index:
+            await app.collect().wait()
+            await pilot.pause()
         player.jump_to(player.index_near(player.samples[0].time + REPLAY_AT_S))
         while player.pending or app.replay_index != player.index:
             await app.collect().wait()
