@@ -175,6 +175,25 @@ def test_keep_alive_and_one_retry_after_the_engine_closed_it(sock_dir: Path) -> 
     ]
 
 
+def test_a_container_being_removed_is_listed_again_until_gone(sock_dir: Path) -> None:
+    """Without an event stream: a "removing" container has no cgroup, so the kernel and the list
+    agree, yet its row must not wait `ttl` for the next list (found by tests/test_churn.py in
+    the v2 guest: a "removing" row outlived the removal by two ticks)."""
+    cid = "a" * 64
+    removing = b'[{"Id":"%s","Names":["/web"],"State":"removing"}]' % cid.encode()
+    engine = ScriptedEngine(sock_dir / "e.sock", [[_ok(removing), _ok(b"[]")]])
+    client = EngineClient("docker", f"unix://{sock_dir / 'e.sock'}", ttl=3600)
+    try:
+        assert client.metadata(())[cid].state == "removing"
+        assert cid not in client.metadata(())  # listed again at once: gone
+        assert client.lists == 2
+        client.metadata(())
+        assert client.lists == 2  # nothing left to settle: no list until ttl
+    finally:
+        client.close()
+        engine.close()
+
+
 def test_reasons_on_real_sockets(sock_dir: Path) -> None:
     missing = f"unix://{sock_dir}/none.sock"
     with pytest.raises(FileNotFoundError) as info:

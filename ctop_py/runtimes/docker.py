@@ -165,7 +165,11 @@ class EngineClient:
             or (not following and now - self._listed_at > self.ttl)
         )
         for cid, meta in self._meta.items():
-            if (meta.state in _HAS_PROCESSES) != (cid in wanted) and meta.state != "restarting":
+            # "removing" is on its way out: list again until it is gone, or its row would stay
+            # until the next list (up to `ttl` when no event stream removes it).
+            if meta.state == "removing" or (
+                (meta.state in _HAS_PROCESSES) != (cid in wanted) and meta.state != "restarting"
+            ):
                 self._changing.setdefault(cid, now)  # the cache and the kernel disagree
             else:
                 self._changing.pop(cid, None)
