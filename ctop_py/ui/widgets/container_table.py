@@ -85,7 +85,9 @@ class ContainerTable(DataTable[Text]):
         # resize) is a new `_epoch`, and every row is rendered again.
         self._row_versions: dict[RowKey, int] = {}
         self._own_bumps = 0
-        self._row_lines: LRUCache[tuple[object, ...], RowLines] = LRUCache(4096)
+        # Only the visible rows' current versions are ever hit again: a few hundred lines of
+        # Segments, not 4,096 (which filled with stale versions at 100 busy rows).
+        self._row_lines: LRUCache[tuple[object, ...], RowLines] = LRUCache(RENDERED_LINES)
         self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
         self.rows_derived = 0  # cumulative count of rows whose cells were computed
 
