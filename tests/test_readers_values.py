@@ -43,6 +43,7 @@ from ctop_py.model import (
     PsiLine,
 )
 from tests.fakeroot import CAPTURE_V2, FakeHost, write_v1
+from tests.test_parsers_values import DOCKERD_ENTRIES
 
 LIMITED_ID = "4442952b11c14f1587556e8f7119067f60b70fb842b8d78143451689ea8cc84b"
 SCOPE = f"/system.slice/docker-{LIMITED_ID}.scope"
@@ -966,18 +967,7 @@ def dockerd_process(pid: int, cmdline: tuple[str, ...] = ("/usr/sbin/dockerd", "
         nspid=(pid, 7),
         cmdline=cmdline,
         namespaces=DOCKERD_NS,
-        cgroups=(
-            CgroupEntry(9, ("name=systemd",), "/"),
-            CgroupEntry(8, ("pids",), "/"),
-            CgroupEntry(7, ("blkio",), "/"),
-            CgroupEntry(6, ("freezer",), "/"),
-            CgroupEntry(5, ("devices",), "/"),
-            CgroupEntry(4, ("memory",), "/process_api/c2173e86cf87f273ae38dfc346a8e8fc"),
-            CgroupEntry(3, ("cpuset",), "/"),
-            CgroupEntry(2, ("cpuacct",), "/"),
-            CgroupEntry(1, ("cpu",), "/"),
-            CgroupEntry(0, (), "/"),
-        ),
+        cgroups=DOCKERD_ENTRIES,
     )
 
 
