@@ -67,3 +67,79 @@ def snapshot_vs_bare(files: list[str], workdir: Path, rounds: int = 5) -> dict[s
         "ratio_median": round(app_s["median"] / bare_s["median"], 2) if bare_s["median"] else None,
         "exit_statuses": sorted(set(statuses)),
     }
+
+
+def _running_ids() -> list[str]:
+    out = subprocess.run(
+        ["docker", "ps", "-q", "--no-trunc"], capture_output=True, text=True, timeout=60, check=True
+    )
+    return out.stdout.split()
+
+
+def _checkout(ref: str, into: Path) -> Path:
+    """`ctop_py/` of a git revision, extracted and compiled, to run with `-m ctop_py` there."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref, "ctop_py"], capture_output=True, check=True
+    )
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    compileall.compile_dir(into / "ctop_py", quiet=1)
+    return into
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start-up, the bare script and `snapshot --json` (this checkout through `-m` and through
+    the console script; optionally another revision), alternating, on the containers running
+    now: where the whole-process CPU of a snapshot goes, before and after a change."""
+    import argparse
+    import tempfile
+
+    from benchmarks.screens import floor_files
+    from benchmarks.util import loadavg
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.snapshotbench", description=main.__doc__)
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--before", metavar="GIT_REF", help="also `snapshot --json` at this revision")
+    args = p.parse_args(argv)
+    compileall.compile_dir(REPO / "ctop_py", quiet=1)
+    snap = ["snapshot", "--json", "--interval", "1"]
+    with tempfile.TemporaryDirectory(prefix="ctop-snapbench-") as tmp:
+        listing = Path(tmp) / "files.txt"
+        ids = _running_ids()
+        listing.write_text("\n".join(floor_files(ids)) + "\n")
+        script = Path(sys.executable).with_name("ctop-py")
+        variants: dict[str, tuple[list[str], Path]] = {
+            "python -c pass": ([sys.executable, "-c", "pass"], REPO),
+            "python -I -S -c pass": ([sys.executable, "-I", "-S", "-c", "pass"], REPO),
+            "bare script": ([sys.executable, "-c", FLOOR_SCRIPT, str(listing), "2"], REPO),
+            "snapshot (-m ctop_py)": ([sys.executable, "-m", "ctop_py", *snap], REPO),
+            "snapshot (console script)": ([str(script), *snap], REPO),
+        }
+        if args.before:
+            where = _checkout(args.before, Path(tmp) / "before")
+            variants[f"snapshot at {args.before} (-m)"] = (
+                [sys.executable, "-m", "ctop_py", *snap],
+                where,
+            )
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
+        load = loadavg()
+        for _ in range(args.rounds):
+            for name, (cmd, cwd) in variants.items():
+                proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL)
+                _, status, usage = os.wait4(proc.pid, 0)
+                if os.waitstatus_to_exitcode(status) != 0:
+                    print(f"{name}: exit {os.waitstatus_to_exitcode(status)}", file=sys.stderr)
+                cpu[name].append(usage.ru_utime + usage.ru_stime)
+        bare = spread(cpu["bare script"])["median"]
+        print(f"{len(ids)} running containers, {args.rounds} rounds, load {load} -> {loadavg()}")
+        for name, values in cpu.items():
+            s = spread(values)
+            print(
+                f"{name:34s} {s['median'] * 1000:7.1f} ms  ({s['min'] * 1000:.1f}–"
+                f"{s['max'] * 1000:.1f})  {s['median'] / bare:5.2f}× the bare script"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,11 +8,11 @@ the JSON too (tests/test_json_schema.py checks every field of every record)."""
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ctop_py.codec import Encode, Override, encode, fields_of
+from ctop_py.export.indented import dumps_indented
 from ctop_py.model import ContainerView, Lifecycle, Limits, ProcessUsage, PsiRates, Snapshot
 
 if TYPE_CHECKING:  # imported on first use: `snapshot` does not load pyroute2's side of things
@@ -165,8 +165,9 @@ def core_to_json(value: Any) -> Any:
 
 
 def dumps_data(data: Any) -> str:
-    """What `--json` prints, of data already made JSON-able (by `to_json`)."""
-    return json.dumps(data, indent=2)
+    """What `--json` prints, of data already made JSON-able (by `to_json`): the text of
+    `json.dumps(data, indent=2)`, written faster (ctop_py/export/indented.py)."""
+    return dumps_indented(data)
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
