@@ -50,7 +50,7 @@ from ctop_py.model import (
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
 from ctop_py.runtimes.engine_events import EngineEventWatcher, EngineInspector
-from ctop_py.runtimes.sandbox import group_root, sandbox_id, sandbox_key
+from ctop_py.runtimes.sandbox import group_root, isolating_namespaces, sandbox_id, sandbox_key
 
 # Kernel threads live in the initial namespaces; their parent is kthreadd (pid 2).
 KTHREADD = 2
@@ -315,7 +315,9 @@ class Collector:
             everyone = []
             if walk:
                 in_containers = {pid for g in groups.values() for pid in g.pids}
-                everyone = self.process_reader.read_all(notes, in_containers)
+                everyone = self.process_reader.read_all(
+                    notes, in_containers, unless_in=isolating_namespaces(self.host.namespaces)
+                )
         else:
             everyone = self.process_reader.read_all(notes) if walk else []
             groups = self._groups(now, everyone)

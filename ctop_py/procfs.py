@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,6 +203,20 @@ def read_namespaces(proc_pid: Path | str) -> dict[str, int]:
     return namespaces
 
 
+def in_other_namespace(proc_pid: Path | str, reference: Mapping[str, int]) -> bool:
+    """Whether the process is in a namespace of one of the types of `reference` (type ->
+    inode) other than the one given there: one readlink per type, up to the first that
+    differs. A link that cannot be read (the process exited; another user's) tells nothing."""
+    base = f"{proc_pid}/ns/"
+    for ns_type, inode in reference.items():
+        try:
+            if os.readlink(base + ns_type) != f"{ns_type}:[{inode}]":
+                return True
+        except OSError:
+            continue
+    return False
+
+
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _BUFFER = READ_BUFFER
 
@@ -284,9 +298,18 @@ class ProcessReader:
         for pid in self._last.keys() - live_pids:
             del self._last[pid]
 
-    def read_all(self, notes: set[str] | None = None, skip: Collection[int] = ()) -> list[Process]:
+    def read_all(
+        self,
+        notes: set[str] | None = None,
+        skip: Collection[int] = (),
+        *,
+        unless_in: Mapping[str, int] | None = None,
+    ) -> list[Process]:
         """Every process on the host; those that exit while being read are left out, and so
-        are the pids in `skip` (whose cached static fields are kept)."""
+        are the pids in `skip` (whose cached static fields are kept) and, given `unless_in`
+        (namespace type -> inode), those in every one of these namespaces, found with a
+        readlink per type and not read further (the walk for sandboxes: a process in all of
+        the host's isolating namespaces is none; most of a host's processes are)."""
         processes = []
         try:
             names = os.listdir(self.proc)
@@ -297,6 +320,8 @@ class ProcessReader:
                 continue
             pid = int(name)
             if pid in skip:
+                continue
+            if unless_in is not None and not in_other_namespace(f"{self.proc}/{name}", unless_in):
                 continue
             try:
                 processes.append(self.read(pid))

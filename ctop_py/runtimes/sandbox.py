@@ -13,6 +13,12 @@ from ctop_py.model import Process
 ISOLATING = ("pid", "net", "mnt", "uts", "ipc")
 
 
+def isolating_namespaces(host: Mapping[str, int]) -> dict[str, int]:
+    """The host's namespaces of the isolating types: a process in all of them is no sandbox
+    (`sandbox_key` is None), so the walk for sandboxes need not read it."""
+    return {ns_type: host[ns_type] for ns_type in ISOLATING if ns_type in host}
+
+
 def sandbox_key(process: Process, host: Mapping[str, int]) -> tuple[tuple[str, int], ...] | None:
     """The namespaces in which this process differs from the host, or None if it does not."""
     differing = tuple(
