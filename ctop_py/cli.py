@@ -80,7 +80,40 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns, without importing shutil (and bz2, lzma, fnmatch
+    with it: 3 ms of every command) for the help formatter argparse makes for every
+    add_argument: $COLUMNS, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:  # as argparse: the terminal's width less 2
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"ctop-py: {message} (see ctop-py --help)\n")
         raise SystemExit(EXIT_USAGE)

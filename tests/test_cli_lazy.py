@@ -5,6 +5,7 @@ names the lazy path knows are theirs. `snapshot --json` reads the engine without
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -46,6 +47,46 @@ def test_snapshot_parser_imports_no_optional_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == ""
+
+
+def test_parsing_a_snapshot_imports_no_shutil() -> None:
+    # argparse's help formatter, made for every add_argument, imports shutil (and bz2, lzma)
+    # for the terminal's width; ours reads it itself.
+    code = (
+        "import sys\n"
+        "from ctop_py import cli\n"
+        "argv = ['snapshot', '--json', '--interval', '1']\n"
+        "cli.build_parser(argv).parse_args(argv)\n"
+        "print(','.join(m for m in ('shutil', 'bz2', 'lzma') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("columns", ["57", "133", "0", "wide", None])
+def test_help_is_as_wide_as_argparse_makes_it(
+    columns: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    for argv in ([], ["snapshot"], ["ns"], ["layers"]):
+        ours = cli.build_parser(argv)
+        theirs = cli.build_parser(argv)
+        for parser in (theirs, *_subparsers(theirs)):
+            parser.formatter_class = argparse.HelpFormatter
+        for mine, stdlib in zip(
+            (ours, *_subparsers(ours)), (theirs, *_subparsers(theirs)), strict=True
+        ):
+            assert mine.format_help() == stdlib.format_help()
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return [p for action in subs for p in action.choices.values()]
 
 
 def test_a_one_shot_command_registers_only_its_module() -> None:
