@@ -111,6 +111,14 @@ def test_status_of_a_process_in_the_readers_namespace() -> None:
     assert procfs.parse_status(b"Name:\tx\n") == procfs.StatusFields(uid=None, nspid=())
 
 
+def test_status_fields_first_and_last_without_a_final_newline() -> None:
+    data = b"Uid:\t7\t8\t9\t10\nName:\tUid: 5\nNSpid:\t40\t2"
+    assert procfs.parse_status(data) == procfs.StatusFields(uid=7, nspid=(40, 2))
+    assert procfs.parse_status(b"NSpid:\t3\nXUid:\t1\n") == procfs.StatusFields(
+        uid=None, nspid=(3,)
+    )
+
+
 def test_status_errors_name_the_file() -> None:
     assert malformed_message(lambda: procfs.parse_status(b"Uid:\n")) == (
         "status: unparsable status field: list index out of range"
