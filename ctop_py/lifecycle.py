@@ -29,6 +29,8 @@ FORGET_AFTER_S = 900.0
 
 @dataclass
 class _Life:
+    """What the tracker keeps of one container between ticks."""
+
     seen: bool = False  # a baseline of its counters was taken
     present: bool = False  # it had a cgroup on the previous tick
     init_pid: int | None = None

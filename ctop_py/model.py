@@ -25,6 +25,8 @@ class CgroupEntry:
 
 @dataclass(frozen=True)
 class Process:
+    """One process as /proc shows it (stat, status, cmdline, cgroup, namespace links)."""
+
     pid: int
     ppid: int
     comm: str
@@ -73,6 +75,8 @@ class Limits:
 
 @dataclass(frozen=True)
 class CpuCounters:
+    """A cgroup's cumulative CPU time and CFS bandwidth counters."""
+
     usage_ns: int | None = None
     user_ns: int | None = None
     system_ns: int | None = None
@@ -83,6 +87,8 @@ class CpuCounters:
 
 @dataclass(frozen=True)
 class MemoryCounters:
+    """A cgroup's memory use, peak and swap, with memory.stat and memory.events."""
+
     current_bytes: int | None = None  # v2 memory.current / v1 memory.usage_in_bytes
     used_bytes: int | None = None  # what `docker stats` prints: current minus inactive_file
     peak_bytes: int | None = None
@@ -94,12 +100,16 @@ class MemoryCounters:
 
 @dataclass(frozen=True)
 class IoCounters:
+    """A cgroup's cumulative block I/O bytes."""
+
     read_bytes: int | None = None
     write_bytes: int | None = None
 
 
 @dataclass(frozen=True)
 class PsiLine:
+    """One line of a PSI file: the averages (percent) and the total stall time."""
+
     avg10: float
     avg60: float
     avg300: float
@@ -108,6 +118,8 @@ class PsiLine:
 
 @dataclass(frozen=True)
 class Psi:
+    """A PSI file's `some` and `full` lines."""
+
     some: PsiLine | None = None
     full: PsiLine | None = None
 
@@ -131,6 +143,8 @@ class CgroupStats:
 
 @dataclass(frozen=True)
 class NetCounters:
+    """The cumulative counters of a network namespace's interfaces (all but lo)."""
+
     rx_bytes: int
     tx_bytes: int
     rx_packets: int
@@ -204,6 +218,8 @@ class EngineEvent:
 
 @dataclass(frozen=True)
 class ContainerRaw:
+    """One container as one sample read it: cumulative counters, no rates."""
+
     id: str
     runtime: str  # docker, podman, containerd, lxc, nspawn, sandbox
     name: str  # the runtime's name, or a short id when the runtime is not reachable
@@ -234,6 +250,8 @@ class CgroupMode(StrEnum):
 
 @dataclass(frozen=True)
 class HostInfo:
+    """What does not change while ctop-py runs: the host's size, clock and layout."""
+
     hostname: str
     cgroup_version: int  # 1 (legacy or hybrid) or 2
     cgroup_mode: CgroupMode
@@ -268,6 +286,8 @@ ENGINE_OK = EngineStatus()
 
 @dataclass(frozen=True)
 class RawSample:
+    """One reading of the host: every container, as read (derive() makes the rates)."""
+
     monotonic_ns: int
     time: float  # wall clock, seconds since the epoch
     host: HostInfo
@@ -287,6 +307,8 @@ class RawSample:
 
 @dataclass(frozen=True)
 class Usage:
+    """A container's rates and levels over the interval between two samples."""
+
     cpu_percent: float | None = None  # 100 = one core
     cpu_percent_of_quota: float | None = None
     memory_used_bytes: int | None = None
@@ -301,6 +323,8 @@ class Usage:
 
 @dataclass(frozen=True)
 class Throttling:
+    """A container's CFS throttling: the counters and their rates over the interval."""
+
     nr_periods: int | None = None
     nr_throttled: int | None = None
     throttled_seconds: float | None = None  # cumulative
@@ -319,12 +343,16 @@ class PsiRates:
 
 @dataclass(frozen=True)
 class ProcessUsage:
+    """A process and its CPU over the interval."""
+
     process: Process
     cpu_percent: float | None
 
 
 @dataclass(frozen=True)
 class ContainerView:
+    """A container as shown: its raw record and what two samples mean."""
+
     raw: ContainerRaw
     usage: Usage
     throttling: Throttling
@@ -346,6 +374,8 @@ class ContainerView:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """What two samples mean, for every container: what the app, the JSON and the exporter show."""
+
     time: float
     interval_s: float | None  # None on the first sample
     host: HostInfo

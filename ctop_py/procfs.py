@@ -22,6 +22,8 @@ from ctop_py.model import NAMESPACE_TYPES, CgroupEntry, NetCounters, Process
 
 @dataclass(frozen=True)
 class StatFields:
+    """The fields of /proc/PID/stat that ctop-py uses."""
+
     comm: str
     state: str
     ppid: int
@@ -56,6 +58,8 @@ def parse_stat(data: bytes, path: str = "stat") -> StatFields:
 
 @dataclass(frozen=True)
 class StatusFields:
+    """The fields of /proc/PID/status that ctop-py uses."""
+
     uid: int | None
     nspid: tuple[int, ...]
 
