@@ -286,9 +286,9 @@ class Collector:
 
     def sample(self, detail: Collection[str] | None = None, *, brief: bool = False) -> RawSample:
         """One reading of the host. `detail`: ids of the containers whose processes to read
-        (None: all). `brief`: the containers not in `detail` get only the cgroup counters a
-        containers table shows (see cgroupfs.read_cgroup); with detail=None it has no
-        effect."""
+        (None: all). `brief`: the containers not in `detail` get only what the containers
+        list, its marks, the events and the diagnosis need (cgroupfs.BRIEF_SET); with
+        detail=None it has no effect."""
         monotonic_ns = time.monotonic_ns()
         now = monotonic_ns / 1e9
         wall = time.time()
@@ -567,10 +567,15 @@ class Collector:
             plan.pids, plan.meta, plan.entries, plan.record = group.pids, meta, entries, record
         elif prefetched is None:
             stat = (self._stat_path(known.init_pid), known.init_stat)
-            self._plans[key] = _Plan(
+            new_plan = _Plan(
                 c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
                 group.pids, meta, entries, record,
             )  # fmt: skip
+            if brief and stats.psi:
+                # A brief record's PSI was read with its limits, not by the plan: not to be
+                # given again as this tick's (an empty `datas` equals no tick's files).
+                new_plan.datas = []
+            self._plans[key] = new_plan
         else:  # it read files the plan did not: plan again next tick
             self._plans.pop(key, None)
         return record
