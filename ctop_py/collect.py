@@ -567,15 +567,15 @@ class Collector:
             plan.pids, plan.meta, plan.entries, plan.record = group.pids, meta, entries, record
         elif prefetched is None:
             stat = (self._stat_path(known.init_pid), known.init_stat)
-            new_plan = _Plan(
-                c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
-                group.pids, meta, entries, record,
-            )  # fmt: skip
+            planned = record
             if brief and stats.psi:
-                # A brief record's PSI was read with its limits, not by the plan: not to be
-                # given again as this tick's (an empty `datas` equals no tick's files).
-                new_plan.datas = []
-            self._plans[key] = new_plan
+                # A brief record's PSI was read with its limits, not by the plan: the plan
+                # gives the same record without it while its files stay the same.
+                planned = self._record(key, c, meta, known, group.pids, replace(stats, psi={}), net)
+            self._plans[key] = _Plan(
+                c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
+                group.pids, meta, entries, planned,
+            )  # fmt: skip
         else:  # it read files the plan did not: plan again next tick
             self._plans.pop(key, None)
         return record

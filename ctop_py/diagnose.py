@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctop_py.events import Event, EventLog, recreated
-from ctop_py.model import ContainerRaw, Limits, RawSample
+from ctop_py.model import ContainerRaw, Limits, Psi, RawSample
 from ctop_py.thresholds import THRESHOLDS, Thresholds
 
 KINDS = (
@@ -267,17 +267,30 @@ def _container(
 
     # -- pressure (PSI "some" over the window): between the first and the last samples of
     # the window that read it (a container not open reads PSI only every few seconds).
+    def psi_at(i: int, resource: str) -> Psi | None:
+        seen = index[i].get(c.id)
+        return None if seen is None or seen.cgroup is None else seen.cgroup.psi.get(resource)
+
+    readings: list[tuple[int, Mapping[str, Psi]]] | None = None  # (index, PSI) that have it
+
     def pressure(resource: str) -> tuple[float | None, float | None, float]:
-        read = [
-            (samples[i], psi)
-            for i in range(i0, i1 + 1)
-            if (seen := index[i].get(c.id)) is not None
-            and seen.cgroup is not None
-            and (psi := seen.cgroup.psi.get(resource)) is not None
-        ]
-        if len(read) < 2:
-            return None, None, seconds
-        (p0, a), (p1, b) = read[0], read[-1]
+        nonlocal readings
+        first, last = i0, i1
+        a, b = psi_at(i0, resource), psi_at(i1, resource)
+        if a is None or b is None:  # not read at an end of the window: the nearest readings
+            if readings is None:
+                readings = [
+                    (i, seen.cgroup.psi)
+                    for i in range(i0, i1 + 1)
+                    if (seen := index[i].get(c.id)) is not None
+                    and seen.cgroup is not None
+                    and seen.cgroup.psi
+                ]
+            found = [(i, psi[resource]) for i, psi in readings if resource in psi]
+            if len(found) < 2:
+                return None, None, seconds
+            (first, a), (last, b) = found[0], found[-1]
+        p0, p1 = samples[first], samples[last]
         span = (p1.monotonic_ns - p0.monotonic_ns) / 1e9 or (p1.time - p0.time)
         if span <= 0:
             return None, None, seconds
