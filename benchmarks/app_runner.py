@@ -2,7 +2,7 @@
 JSON file when its first frame with containers is on screen: the moment, its pid, and the
 time the imports took. Used by benchmarks/appbench.py; not meant to be run by hand.
 
-    python -m benchmarks.app_runner OUT_JSON [--interval S] [--headless] [--brief] [--root DIR]
+    python -m benchmarks.app_runner OUT_JSON [--interval S] [--headless] [--full] [--root DIR]
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--headless", action="store_true")
     parser.add_argument(
-        "--brief", action="store_true", help="brief cgroup counters for containers not on screen"
+        "--full",
+        action="store_true",
+        help="every container's full cgroup counters (brief off: the app's default is brief)",
     )
     parser.add_argument("--root", help="the host's root (a fake tree), as `ctop-py --root`")
     args = parser.parse_args()
@@ -74,16 +76,6 @@ def main() -> int:
             return snapshot
 
         sources.LiveSource.next = timed_next  # type: ignore[method-assign]
-        if args.brief:
-            from ctop_py.collect import Collector
-
-            full_sample = Collector.sample
-
-            def brief_sample(self: Any, detail: Any = None, **kw: Any) -> Any:
-                kw["brief"] = True
-                return full_sample(self, detail, **kw)
-
-            Collector.sample = brief_sample  # type: ignore[method-assign]
         base: Any = app_module.CtopApp
 
         css = base.CSS_PATH
@@ -116,8 +108,9 @@ def main() -> int:
 
         app_module.CtopApp = BenchApp  # type: ignore[misc]  # make_app reads this global
         write()
+        root = HostRoot.at(args.root) if args.root else HostRoot()
         status = cli.run_app(
-            LiveSource(HostRoot.at(args.root) if args.root else HostRoot()),
+            LiveSource(root, brief=not args.full),
             AppOptions(interval_s=args.interval, show_all=False),
         )
         if "first_frame" not in record:

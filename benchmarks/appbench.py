@@ -45,10 +45,10 @@ class AppRun:
         self,
         workdir: Path,
         interval_s: float = 1.0,
-        brief: bool = False,
+        full: bool = False,
         root: Path | None = None,
     ) -> None:
-        self.brief = brief
+        self.full = full  # brief off: every container's full counters
         self.root = root
         self.out = workdir / f"app-{uuid.uuid4().hex[:8]}.json"
         self.session = f"ctop-bench-{uuid.uuid4().hex[:8]}"
@@ -64,8 +64,8 @@ class AppRun:
     def start(self) -> None:
         cmd = [sys.executable, "-m", "benchmarks.app_runner", str(self.out)]
         cmd += ["--interval", str(self.interval_s)]
-        if self.brief:
-            cmd.append("--brief")
+        if self.full:
+            cmd.append("--full")
         if self.root is not None:
             cmd += ["--root", str(self.root)]
         self.spawned = time.time()
@@ -195,15 +195,15 @@ def app_idle(
     seconds: float = 60.0,
     settle_s: float = 5.0,
     extra_first_frames: int = 2,
-    brief: bool = False,
+    full: bool = False,
 ) -> dict[str, Any]:
     """First frame, then CPU over `seconds` idle at a 1 s refresh, peak RSS; the daemons'
     CPU over the same window. Then a few more cold starts for the first-frame figure."""
     reason = app_importable()
     if reason is not None:
         return {"pending": f"ctop_py.ui.app is not importable yet: {reason}"}
-    run = AppRun(workdir, brief=brief)
-    result: dict[str, Any] = {"mode": run.mode, "interval_s": run.interval_s, "brief": brief}
+    run = AppRun(workdir, full=full)
+    result: dict[str, Any] = {"mode": run.mode, "interval_s": run.interval_s, "full": full}
     try:
         run.start()
         rec = run.wait_first_frame()

@@ -90,10 +90,10 @@ def _dockerd_extra(window: Any, idle: Any) -> float | None:
 
 def collector_table(results: dict[str, Any]) -> list[str]:
     rows = [
-        "| containers | where | app tick `sample(detail=())` ms, median (IQR) | floor: same "
+        "| containers | where | full tick `sample(detail=())` ms, median (IQR) | floor: same "
         "syscalls, ms | tick / floor | bare loop, read to EOF, ms | full detail `sample()` ms "
         "(/ its floor) | refresh tick (every 5 s) ms | tick averaged over 5 s, ms | µs per "
-        "container | brief tick ms (its floor) | load |",
+        "container | brief tick (the app's) ms (its floor) | load |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     ref = _get(results, "meta", "args", "before")
@@ -203,11 +203,22 @@ def peers_tables(results: dict[str, Any]) -> list[str]:
             f"{_load(results, f'live {largest}: daemons while ctop-py samples')} |"
         )
     for key, step, what in (
-        ("app", "the app idle", "ctop-py app, idle on its containers screen"),
         (
+            "app",
+            "the app idle",
+            "ctop-py app, idle on its containers screen (brief counters for the rows not open, "
+            "its default)",
+        ),
+        (
+            "app_full",
+            "the app idle, brief off",
+            "ctop-py app, the same with brief forced off (`LiveSource(brief=False)`: every "
+            "container's full counters)",
+        ),
+        (  # results of runs before brief was the app's default
             "app_brief",
             "the app idle, brief counters",
-            "ctop-py app, the same with `sample(…, brief=True)` (not the default yet)",
+            "ctop-py app, the same with `sample(…, brief=True)` forced (then not the default)",
         ),
     ):
         app = _get(entry, key)

@@ -256,15 +256,15 @@ class Run:
                         f"live {n}: the app idle",
                         lambda: app_idle(self.workdir, seconds=self.args.app_seconds),
                     )
-                    # The same with brief counters for the containers not on screen (a
-                    # Collector.sample option the app does not use yet).
-                    entry["app_brief"] = self.step(
-                        f"live {n}: the app idle, brief counters",
+                    # The same with brief forced off (the app's default: brief counters for
+                    # the containers not open), every container's full counters.
+                    entry["app_full"] = self.step(
+                        f"live {n}: the app idle, brief off",
                         lambda: app_idle(
                             self.workdir,
                             seconds=self.args.app_seconds / 2,
                             extra_first_frames=0,
-                            brief=True,
+                            full=True,
                         ),
                     )
         finally:

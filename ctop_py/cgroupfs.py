@@ -448,8 +448,9 @@ class _Files:
         return {} if data is None else _parse(data, path, parse_flat_keyed, self.cache)
 
 
-def _without_reads(files: _Files, read: Callable[[], Limits]) -> Limits:
-    """Limits, their files left out of `files.reads` (which lists a tick's counter files)."""
+def _without_reads(files: _Files, read: Callable[[], T]) -> T:
+    """Limits (or a brief cgroup's PSI), their files left out of `files.reads` (which lists
+    the files a tick reads every tick: a plan's files)."""
     reads, files.reads = files.reads, None
     try:
         return read()
@@ -567,16 +568,15 @@ _V2_NAMES: _V2Files[str | None] = _V2Files(
     "/io.pressure",
     "/pids.events",
 )
-# Brief: what the containers table shows (CPU, throttling, memory used, I/O, pids); no PSI,
-# peak, swap or memory events.
+# Brief: what the containers of the list need when they are not open (see BRIEF_SET): the
+# table's counters, the marks' (memory.events: oom_kill, high, max; pids.events), the peak
+# (the OOM finding's "peak seen"); no swap, and PSI only when the limits are read (every
+# `limits_s`, see read_cgroup).
 _V2_BRIEF = _V2_NAMES._replace(
-    memory_peak=None,
     memory_swap_current=None,
-    memory_events=None,
     cpu_pressure=None,
     memory_pressure=None,
     io_pressure=None,
-    pids_events=None,
 )
 
 
@@ -590,6 +590,12 @@ def read_v2(
     d = str(directory)
     limits = known_limits or _without_reads(files, lambda: _limits_v2(files, d))
     raw: _V2Files[bytes | None] = _V2Files._make(files.many(d, _V2_BRIEF if brief else _V2_NAMES))
+    if brief and known_limits is None:
+        # PSI with the limits (not a file of the plan's every-tick reads).
+        psi_raw = _without_reads(files, lambda: files.many(d, _PSI_NAMES))
+        raw = raw._replace(
+            cpu_pressure=psi_raw[0], memory_pressure=psi_raw[1], io_pressure=psi_raw[2]
+        )
     cache = files.cache
     if cache is not None:
         reused = cache.reuse(d, raw, limits)
@@ -721,10 +727,13 @@ _MEM_V1_NAMES: _MemV1Files[str | None] = _MemV1Files(
 )
 _PSI_FILE_NAMES: _PsiFiles[str | None] = _PsiFiles(*_PSI_NAMES)
 
+# Brief (see BRIEF_SET): no user/system split, no swap; the marks' oom_control and failcnt
+# (the latter only under a memory limit: the kernel counts a failed charge in the cgroup
+# whose limit failed it, so without a limit of its own a cgroup's failcnt stays put), the
+# peak; PSI only when the limits are read.
 _ACCT_BRIEF = _ACCT_NAMES._replace(usage_user=None, usage_sys=None)
-_MEM_V1_BRIEF = _MEM_V1_NAMES._replace(
-    memsw_usage_in_bytes=None, oom_control=None, failcnt=None, max_usage_in_bytes=None
-)
+_MEM_V1_BRIEF = _MEM_V1_NAMES._replace(memsw_usage_in_bytes=None)
+_MEM_V1_BRIEF_NO_LIMIT = _MEM_V1_BRIEF._replace(failcnt=None)
 _NO_PSI: _PsiFiles[str | None] = _PsiFiles(None, None, None)
 
 
@@ -751,9 +760,11 @@ def read_v1(
     acct: _AcctFiles[bytes | None] = _AcctFiles._make(
         files.many(acct_dir, _ACCT_BRIEF if brief else _ACCT_NAMES)
     )
-    mem: _MemV1Files[bytes | None] = _MemV1Files._make(
-        files.many(mem_dir, _MEM_V1_BRIEF if brief else _MEM_V1_NAMES)
-    )
+    mem_names = _MEM_V1_NAMES
+    if brief:
+        limited = limits.memory_max_bytes is not None
+        mem_names = _MEM_V1_BRIEF if limited else _MEM_V1_BRIEF_NO_LIMIT
+    mem: _MemV1Files[bytes | None] = _MemV1Files._make(files.many(mem_dir, mem_names))
     blkio_name = None
     blkio_d = None
     if blkio_dir is not None:
@@ -762,12 +773,14 @@ def read_v1(
             if blkio_d is not None:
                 blkio_name = name
                 break
-    pids_d, pids_events_d = files.many(
-        pids_dir, ("/pids.current", None if brief else "/pids.events")
-    )
-    psi: _PsiFiles[bytes | None] = _PsiFiles._make(
-        files.many(psi_dir, _NO_PSI if brief else _PSI_FILE_NAMES)
-    )
+    pids_d, pids_events_d = files.many(pids_dir, ("/pids.current", "/pids.events"))
+    if not brief:
+        psi_d = files.many(psi_dir, _PSI_FILE_NAMES)
+    elif known_limits is None:  # PSI with the limits (not a file of the plan's every-tick reads)
+        psi_d = _without_reads(files, lambda: files.many(psi_dir, _PSI_FILE_NAMES))
+    else:
+        psi_d = files.many(psi_dir, _NO_PSI)
+    psi: _PsiFiles[bytes | None] = _PsiFiles._make(psi_d)
     raw = (cpu_d, *acct, *mem, blkio_d, pids_d, pids_events_d, *psi)  # what the cache compares
     cache = files.cache
     key = f"v1:{cgroup_path}:{unified_path}"
@@ -828,6 +841,41 @@ def read_v1(
     return stats
 
 
+BRIEF_SET = """\
+The brief set: what each consumer of a live sample needs of a container that is not open
+(the app samples those with brief=True; the open ones, the CLI's commands and the exporter
+read everything). Per container and tick, besides its init's /proc/PID/stat and net/dev:
+
+  file (v1 | v2)                              read by
+  cpuacct.usage | cpu.stat usage_usec         CPU %, CPU HIST, %CPU/Q; restart detection
+  cpu.stat nr_periods, nr_throttled,          THR %, throttle-start/-end events, the
+    throttled time                              cpu-throttled finding
+  memory.usage_in_bytes | memory.current,     MEM/LIMIT, %MEM/L ("used": usage minus
+    memory.stat inactive_file                   inactive_file, as `docker stats`)
+  memory.oom_control | memory.events          the OOM mark (STATE "OOM×n", the name and memory
+    oom_kill                                    in red), oom-kill events, the lifecycle's OOM
+                                                count, the oom-killed finding
+  memory.failcnt (only under a memory         memory-max events (v1: a failed charge counts
+    limit) | memory.events max, high            in the cgroup whose limit failed it), v2's
+                                                memory-high events and finding
+  memory.max_usage_in_bytes | memory.peak     the oom-killed finding's "peak seen", the
+                                                lifecycle's peak
+  blkio.*io_service_bytes* | io.stat          IO R/W
+  pids.current, pids.events max               PIDS/MAX, pids-max events, the pids-limit finding
+  {cpu,memory,io}.pressure (v2, and v1's      the pressure findings (and memory-high's
+    unified hierarchy)                          pressure figure): read with the limits, every
+                                                limits_s, not every tick (diagnose takes the
+                                                first and last readings in its window)
+  limits (every limits_s)                     %CPU/Q, %MEM/L, PIDS/MAX, the findings
+
+Left out: v1's cpuacct.usage_user / usage_sys (the user/system split), swap (v1
+memory.memsw.usage_in_bytes, v2 memory.swap.current) and PSI between two limit reads: the
+container screen shows them, and it opens the container (full from the next tick). The
+scroll-back ring (`W`) keeps the samples as read: a container that was not open then shows
+"–" for those in a replay, as it does for its processes.
+"""
+
+
 def read_cgroup(
     layout: CgroupLayout,
     cgroup_path: str,
@@ -842,11 +890,11 @@ def read_cgroup(
 ) -> CgroupStats:
     """Limits and usage of one cgroup. A cgroup removed mid-read comes back with gone=True.
     With `known_limits`, the limit files are not read again (limits change rarely); with a
-    `cache`, files unchanged since the previous tick are not parsed again. `brief`: only the
-    counters a containers table shows (CPU usage and throttling, memory used, block I/O,
-    pids): PSI, memory peak, swap, memory events and v1's user/system CPU split are left
-    out (None / empty), which halves the files read on v1. `prefetched`: files already read
-    in this tick (path -> bytes, None when absent), not read again; `reads`: gets the
+    `cache`, files unchanged since the previous tick are not parsed again. `brief`: what a
+    container that is not open needs (BRIEF_SET says which consumer reads what); v1's
+    user/system CPU split and swap are left out (None), PSI is read only when the limits
+    are (`known_limits` None: every `limits_s`, empty between). `prefetched`: files already
+    read in this tick (path -> bytes, None when absent), not read again; `reads`: gets the
     (path, bytes) of every file this call read (not the prefetched ones), in order."""
     files = _Files(notes, cache, prefetched, reads)
     if layout.mode is CgroupMode.V2 and layout.unified is not None:

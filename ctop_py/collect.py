@@ -286,9 +286,9 @@ class Collector:
 
     def sample(self, detail: Collection[str] | None = None, *, brief: bool = False) -> RawSample:
         """One reading of the host. `detail`: ids of the containers whose processes to read
-        (None: all). `brief`: the containers not in `detail` get only the cgroup counters a
-        containers table shows (see cgroupfs.read_cgroup); with detail=None it has no
-        effect."""
+        (None: all). `brief`: the containers not in `detail` get only what the containers
+        list, its marks, the events and the diagnosis need (cgroupfs.BRIEF_SET); with
+        detail=None it has no effect."""
         monotonic_ns = time.monotonic_ns()
         now = monotonic_ns / 1e9
         wall = time.time()
@@ -569,9 +569,14 @@ class Collector:
             plan.pids, plan.meta, plan.entries, plan.record = group.pids, meta, entries, record
         elif prefetched is None:
             stat = (self._stat_path(known.init_pid), known.init_stat)
+            planned = record
+            if brief and stats.psi:
+                # A brief record's PSI was read with its limits, not by the plan: the plan
+                # gives the same record without it while its files stay the same.
+                planned = self._record(key, c, meta, known, group.pids, replace(stats, psi={}), net)
             self._plans[key] = _Plan(
                 c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
-                group.pids, meta, entries, record,
+                group.pids, meta, entries, planned,
             )  # fmt: skip
         else:  # it read files the plan did not: plan again next tick
             self._plans.pop(key, None)

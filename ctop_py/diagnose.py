@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctop_py.events import Event, EventLog, recreated
-from ctop_py.model import ContainerRaw, Limits, RawSample
+from ctop_py.model import ContainerRaw, Limits, Psi, RawSample
 from ctop_py.thresholds import THRESHOLDS, Thresholds
 
 KINDS = (
@@ -67,8 +67,9 @@ def _usable(c: ContainerRaw | None) -> bool:
 
 def _window_pair(
     samples: Sequence[RawSample], cid: str, index: Sequence[Mapping[str, ContainerRaw]]
-) -> tuple[RawSample, ContainerRaw, RawSample, ContainerRaw] | None:
-    """The first and last sample of the container's current cgroup within the window."""
+) -> tuple[int, int] | None:
+    """The indices of the first and last sample of the container's current cgroup within
+    the window."""
     last_index = None
     for i in range(len(samples) - 1, -1, -1):
         if _usable(index[i].get(cid)):
@@ -76,17 +77,15 @@ def _window_pair(
             break
     if last_index is None:
         return None
-    last_sample = samples[last_index]
-    last = index[last_index][cid]
-    first_sample, first = last_sample, last
+    first_index, first = last_index, index[last_index][cid]
     for i in range(last_index - 1, -1, -1):
         c = index[i].get(cid)
         if c is None or not _usable(c) or recreated(c, first):
             break
-        first_sample, first = samples[i], c
-    if first_sample is last_sample:
+        first_index, first = i, c
+    if first_index == last_index:
         return None
-    return first_sample, first, last_sample, last
+    return first_index, last_index
 
 
 def _d(after: int | None, before: int | None) -> int | None:
@@ -213,7 +212,8 @@ def _container(
         if refused_events >= t.pids_refused_critical:
             findings.append(_pids(limits, refused_events, None, t, lookback))
         return findings
-    s0, c0, s1, c1 = pair
+    i0, i1 = pair
+    s0, c0, s1, c1 = samples[i0], index[i0][c.id], samples[i1], index[i1][c.id]
     assert c0.cgroup is not None and c1.cgroup is not None
     seconds = (s1.monotonic_ns - s0.monotonic_ns) / 1e9 or (s1.time - s0.time)
     if seconds <= 0:
@@ -265,19 +265,43 @@ def _container(
                 )
             )
 
-    # -- pressure (PSI "some" over the window)
-    def pressure(resource: str) -> tuple[float | None, float | None]:
-        a, b = g0.psi.get(resource), g1.psi.get(resource)
-        if a is None or b is None:
-            return None, None
+    # -- pressure (PSI "some" over the window): between the first and the last samples of
+    # the window that read it (a container not open reads PSI only every few seconds).
+    def psi_at(i: int, resource: str) -> Psi | None:
+        seen = index[i].get(c.id)
+        return None if seen is None or seen.cgroup is None else seen.cgroup.psi.get(resource)
+
+    readings: list[tuple[int, Mapping[str, Psi]]] | None = None  # (index, PSI) that have it
+
+    def pressure(resource: str) -> tuple[float | None, float | None, float]:
+        nonlocal readings
+        first, last = i0, i1
+        a, b = psi_at(i0, resource), psi_at(i1, resource)
+        if a is None or b is None:  # not read at an end of the window: the nearest readings
+            if readings is None:
+                readings = [
+                    (i, seen.cgroup.psi)
+                    for i in range(i0, i1 + 1)
+                    if (seen := index[i].get(c.id)) is not None
+                    and seen.cgroup is not None
+                    and seen.cgroup.psi
+                ]
+            found = [(i, psi[resource]) for i, psi in readings if resource in psi]
+            if len(found) < 2:
+                return None, None, seconds
+            (first, a), (last, b) = found[0], found[-1]
+        p0, p1 = samples[first], samples[last]
+        span = (p1.monotonic_ns - p0.monotonic_ns) / 1e9 or (p1.time - p0.time)
+        if span <= 0:
+            return None, None, seconds
         some = full = None
         if a.some and b.some:
-            some = 100.0 * max(0, b.some.total_us - a.some.total_us) / (seconds * 1e6)
+            some = 100.0 * max(0, b.some.total_us - a.some.total_us) / (span * 1e6)
         if a.full and b.full:
-            full = 100.0 * max(0, b.full.total_us - a.full.total_us) / (seconds * 1e6)
-        return some, full
+            full = 100.0 * max(0, b.full.total_us - a.full.total_us) / (span * 1e6)
+        return some, full, span
 
-    memory_some, _ = pressure("memory")
+    memory_some, _, _ = pressure("memory")
 
     # -- memory.high
     high = _d(g1.memory.events.get("high"), g0.memory.events.get("high"))
@@ -311,7 +335,7 @@ def _container(
             kind == "cpu-pressure" and throttled_finding
         ):
             continue
-        some, full = pressure(resource)
+        some, full, span = pressure(resource)
         if some is None or some < t.pressure_warning_percent:
             continue
         findings.append(
@@ -320,11 +344,11 @@ def _container(
                 "critical" if some >= t.pressure_critical_percent else "warning",
                 f"{label} pressure {some:.0f} %"
                 + (f" (all stalled {full:.0f} %)" if full else "")
-                + f" over {window}",
+                + f" over {_span(round(span))}",
                 {
                     "some_percent": round(some, 1),
                     "full_percent": None if full is None else round(full, 1),
-                    "window_s": round(seconds, 3),
+                    "window_s": round(span, 3),
                 },
             )
         )

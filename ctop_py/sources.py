@@ -54,7 +54,10 @@ class LiveSource:
 
     Per-process detail is read only for the containers in `detail` (ids): the app asks for
     the container on screen (`want_detail`, UI thread; `next` reads it once per call, in the
-    worker), so a tick costs the same at 10 or 1,000 processes per container.
+    worker), so a tick costs the same at 10 or 1,000 processes per container. With `brief`
+    (the default), the other containers get the brief set of cgroup counters
+    (cgroupfs.BRIEF_SET: what the list, its marks, the events and the diagnosis need), and
+    the ones in `detail` all of them.
     """
 
     def __init__(
@@ -62,9 +65,11 @@ class LiveSource:
         root: HostRoot | None = None,
         collector: Collector | None = None,
         detail: frozenset[str] | None = frozenset(),
+        brief: bool = True,
     ) -> None:
         self.collector = collector or Collector(root, watch_engines=True)
         self._detail = detail
+        self.brief = brief
         self._lock = threading.Lock()
         self._prev: RawSample | None = None
 
@@ -79,7 +84,7 @@ class LiveSource:
         return True
 
     def next(self) -> Snapshot:
-        cur = self.collector.sample(detail=self.detail)
+        cur = self.collector.sample(detail=self.detail, brief=self.brief)
         snapshot = derive(self._prev, cur)
         self._prev = cur
         return snapshot

@@ -378,22 +378,31 @@ def test_captured_v2_systemd_tree(tmp_path: Path, capture: Path) -> None:
     assert HOST_NS["user"] == by_id[spin_id].namespaces["user"]
 
 
-def test_brief_reads_only_what_the_table_shows(tmp_path: Path) -> None:
+def test_brief_reads_what_a_row_not_open_needs(tmp_path: Path) -> None:
     host = FakeHost(tmp_path)
     path = f"/system.slice/docker-{ID}.scope"
-    host.write_cgroup(path, v2_files())
+    host.write_cgroup(path, {**v2_files(), "memory.peak": "20971520\n", "pids.events": "max 4\n"})
     host.add_process(100, "sh", cgroup_path=path, namespaces=CTR_NS, nspid=(100, 1))
     collector = Collector(host.root, engines=[])
-    brief = only(collector.sample(detail=(), brief=True))
+    first = only(collector.sample(detail=(), brief=True))  # reads the limits, and PSI
     full = only(Collector(host.root, engines=[]).sample(detail=()))
-    assert brief.cgroup is not None and full.cgroup is not None
-    # the table's figures are the same
-    assert brief.cgroup.cpu == full.cgroup.cpu
-    assert brief.cgroup.memory.used_bytes == full.cgroup.memory.used_bytes
-    assert brief.cgroup.pids_current == full.cgroup.pids_current
-    assert brief.cgroup.limits == full.cgroup.limits
-    # the detail is not read for a container off screen
-    assert brief.cgroup.psi == {} and full.cgroup.psi != {}
+    assert first.cgroup is not None and full.cgroup is not None
+    assert first.cgroup.psi == full.cgroup.psi != {}
+    for _ in range(2):  # the second tick, then the third from the plan made in the second
+        brief = only(collector.sample(detail=(), brief=True))
+        assert brief.cgroup is not None
+        # the list's figures, the marks' counters and the peak are the same
+        assert brief.cgroup.cpu == full.cgroup.cpu
+        assert brief.cgroup.memory.used_bytes == full.cgroup.memory.used_bytes
+        assert brief.cgroup.memory.peak_bytes == full.cgroup.memory.peak_bytes == 20971520
+        assert brief.cgroup.memory.events == full.cgroup.memory.events
+        assert brief.cgroup.memory.events["oom_kill"] == 1  # memory.events above
+        assert brief.cgroup.pids_events == full.cgroup.pids_events == {"max": 4}
+        assert brief.cgroup.pids_current == full.cgroup.pids_current
+        assert brief.cgroup.limits == full.cgroup.limits
+        # PSI only with the limits, every limits_s (the plan does not give it again)
+        assert brief.cgroup.psi == {}
     # the container on screen gets everything
     on_screen = only(collector.sample(detail={ID}, brief=True))
     assert on_screen.cgroup is not None and on_screen.cgroup.psi == full.cgroup.psi
+    assert on_screen.cgroup.memory == full.cgroup.memory

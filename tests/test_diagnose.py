@@ -209,3 +209,25 @@ def test_diagnoser_keeps_a_window_and_resets_when_time_goes_back() -> None:
     for s in later:
         diagnoser.observe(s)
     assert len(diagnoser._samples) <= 7
+
+
+def test_pressure_of_a_row_not_open_from_its_psi_readings() -> None:
+    """A container not open reads PSI with its limits, every 5 s (cgroupfs.BRIEF_SET): the
+    pressure is taken between the first and the last samples of the window that read it, and
+    the finding says over which span; one reading is no rate."""
+    busy_us = int(0.3 * 5 * 1e6)  # 30 % of the 5 s between the readings at 2 s and 7 s
+    readings = {2: (0, 0), 7: (busy_us, 0)}
+    samples = [
+        sample(
+            t, container(stats(usage_ns=t, psi={"memory": readings[t]} if t in readings else {}))
+        )
+        for t in range(11)
+    ]
+    (f,) = diagnose(samples)[CID]
+    t = THRESHOLDS
+    assert t.pressure_warning_percent <= 30 < t.pressure_critical_percent
+    assert (f.kind, f.severity) == ("memory-pressure", "warning")
+    assert f.evidence["some_percent"] == 30.0 and f.evidence["window_s"] == 5.0
+    assert f.sentence == "memory pressure 30 % over 5 s"
+    # One reading in the window: no pressure known, no finding.
+    assert diagnose(samples[:7])[CID] == []

@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -212,24 +213,20 @@ def test_v2_capture_every_file_read_into_its_field() -> None:
     assert notes == set()
 
 
-def test_v2_brief_reads_only_the_table_figures() -> None:
+def test_v2_brief_reads_what_a_row_not_open_needs() -> None:
+    """cgroupfs.BRIEF_SET on v2: the list's counters, memory.events (the OOM mark, memory-high
+    and -max), pids.events, the peak; no swap; PSI only in a tick that reads the limits."""
     layout = detect_layout(HostRoot.at(CAPTURE_V2))
     full = capture_stats()
-    brief = CgroupStats(
-        version=2,
-        path=SCOPE,
-        limits=CAPTURE_LIMITS,
-        cpu=CAPTURE_CPU,
-        memory=MemoryCounters(
-            current_bytes=full.memory.current_bytes,
-            used_bytes=full.memory.used_bytes,
-            stat=full.memory.stat,
-        ),
-        io=full.io,
-        pids_current=1,
-        psi={},
-    )
-    assert read_cgroup(layout, SCOPE, set(), brief=True) == brief
+    no_swap = replace(full.memory, swap_current_bytes=None)
+    assert no_swap.events == file_dict(CAPTURE_SCOPE / "memory.events")
+    between = replace(full, memory=no_swap, psi={})
+    assert between.pids_events == file_dict(CAPTURE_SCOPE / "pids.events")
+    stats = read_cgroup(layout, SCOPE, set(), known_limits=CAPTURE_LIMITS, brief=True)
+    assert stats == between
+    # The tick that reads the limits reads PSI too.
+    with_limits = replace(full, memory=no_swap)
+    assert read_cgroup(layout, SCOPE, set(), brief=True) == with_limits
 
 
 def test_v2_known_limits_are_not_read_again(tmp_path: Path) -> None:
@@ -513,19 +510,30 @@ def test_v1_hybrid_every_file_read_into_its_field(tmp_path: Path) -> None:
 
 
 def test_v1_brief(tmp_path: Path) -> None:
-    _, layout = v1_host(tmp_path)
+    """cgroupfs.BRIEF_SET on v1: no user/system split, no swap; oom_control, failcnt (under a
+    memory limit), max_usage_in_bytes and pids.events kept; PSI only with the limits."""
+    host, layout = v1_host(tmp_path)
     full = v1_stats()
-    brief = v1_stats(
+    between = v1_stats(
         cpu=CpuCounters(
             usage_ns=18184807403, nr_periods=908, nr_throttled=907, throttled_ns=71931136688
         ),
-        memory=MemoryCounters(
-            current_bytes=335872, used_bytes=335872 - 8192, stat=full.memory.stat
-        ),
+        memory=replace(full.memory, swap_current_bytes=None),
         psi={},
-        pids_events={},
     )
-    assert read_cgroup(layout, V1_PATH, set(), unified_path=V1_PATH, brief=True) == brief
+    stats = read_cgroup(
+        layout, V1_PATH, set(), unified_path=V1_PATH, known_limits=V1_LIMITS, brief=True
+    )
+    assert stats == between
+    with_limits = replace(between, psi=V1_PSI)
+    assert read_cgroup(layout, V1_PATH, set(), unified_path=V1_PATH, brief=True) == with_limits
+    # No memory limit of its own: failcnt cannot move (the kernel counts a failed charge in
+    # the cgroup whose limit failed it), so it is not read.
+    memory_dir = host.cgroup_dir(V1_PATH, "memory")
+    (memory_dir / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    unlimited = read_cgroup(layout, V1_PATH, set(), unified_path=V1_PATH, brief=True)
+    assert unlimited.memory.events == {"oom_kill": 2}
+    assert unlimited.limits.memory_max_bytes is None
 
 
 def test_v1_blkio_file_choice(tmp_path: Path) -> None:
