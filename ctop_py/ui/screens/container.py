@@ -156,7 +156,7 @@ class ContainerScreen(ActingScreen):
         self._shown: dict[str, tuple[str, tuple[object, ...], str]] = {}
         self._table_rows: dict[str, object] = {}
         self._table_inputs: dict[str, object] = {}
-        self._intervals = detail.IntervalRows()
+        self.intervals = detail.IntervalRows()
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
@@ -376,7 +376,7 @@ class ContainerScreen(ActingScreen):
         )
         of_quota = [p.cpu_percent_of_quota for p in history.points]
         self.query_one("#thr-cpu", HistorySpark).show(of_quota, 100.0, _latest)
-        self.query_one("#thr-table", LinesView).show(self._intervals.lines(history))
+        self.query_one("#thr-table", LinesView).show(self.intervals.lines(history))
 
     def _put_table(self, selector: str, make: Callable[[], RenderableType], inputs: object) -> None:
         """A table made by `make` from `inputs` (compared with ==; an idle container's are the

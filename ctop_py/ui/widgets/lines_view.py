@@ -87,11 +87,12 @@ class LinesView(Widget):
         strip = self._strips.get(line)
         if strip is None:
             self.lines_made += 1
-            strip = Strip(
-                [
-                    Segment(text, base + Style.parse(style) if style else base)
-                    for text, style in line
-                ]
-            )
-            self._strips[line] = strip
+            strip = self._strips[line] = make_strip(line, base)
         return strip
+
+
+def make_strip(line: Line, base: Style) -> Strip:
+    """A line's runs as segments over the widget's style."""
+    return Strip(
+        [Segment(text, base + Style.parse(style) if style else base) for text, style in line]
+    )
