@@ -4,10 +4,12 @@ rich Table, measured again each tick), character for character and style for sty
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from textual.containers import VerticalScroll
 
 from ctop_py import demo
 from ctop_py.model import ContainerView
@@ -62,3 +64,34 @@ def test_limits_without_a_cgroup_say_so() -> None:
     view = replace(view, raw=replace(view.raw, cgroup=None))
     text = " ".join(text for line in detail.limits_lines(view) for text, _ in line)
     assert text == " ".join(detail.NO_CGROUP_LIMITS) and "not known" in text
+
+
+def test_no_block_glyph_left_at_the_right_edge_of_a_growing_throttling_tab() -> None:
+    """The issue's "▆▆" / "▁▁" at the right edge of the Throttling tab: as its table grows a
+    row a tick, no frame has a block glyph in the screen's last two columns (the vertical
+    scrollbar's thumb is drawn in whole cells)."""
+    from ctop_py.ui.app import CtopApp
+    from ctop_py.ui.screens.container import ContainerScreen
+    from tests.test_ui import drive, key_of, make_app, step
+
+    blocks = set("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")
+    app = make_app(demo.snapshots(24))
+
+    async def scenario(app: CtopApp, pilot: Any) -> None:
+        await step(app, pilot, 2)
+        app.open_container(key_of(app, "spinner"))
+        await pilot.pause()
+        await pilot.press("2")
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        scrolled = False
+        for _ in range(20):
+            await step(app, pilot)
+            strips = screen._compositor.render_strips()
+            edge = "".join(strip.text[-2:] for strip in strips)
+            assert not blocks & set(edge), edge
+            pane = screen.query_one("#throttling").query_one(VerticalScroll)
+            scrolled |= pane.show_vertical_scrollbar
+        assert scrolled  # the tab was taller than the screen: its scrollbar was drawn
+
+    drive(app, scenario, size=(120, 40))
