@@ -35,6 +35,7 @@ from ctop_py.ui.screens.namespaces import NamespacesScreen
 from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import DetailPane
+from ctop_py.ui.widgets.lines_view import LinesView
 
 SIZE = (170, 40)
 TEST_OPTIONS = AppOptions(autostart=False)  # no timer: each test steps with collect()
@@ -680,7 +681,7 @@ def test_container_screen_tabs_cost_no_layout_pass_per_tick(
         # …and the throttling table still shows the newest interval first.
         await pilot.press("2")
         await step(app, pilot)
-        lines = static_text(app, "#thr-table").splitlines()
+        lines = app.screen.query_one("#thr-table", LinesView).plain()
         assert lines[0] == "recent intervals, newest first"
         assert lines[1].split()[0] == "AGE" and lines[2].split()[0] == "now"
         assert len(lines) == 2 + 60
@@ -712,12 +713,12 @@ def test_young_throttling_tab_grows_its_table_without_a_layout_pass(
         await pilot.press("2")
         await step(app, pilot, 2)
         for _ in range(3):
-            rows = len(static_text(app, "#thr-table").splitlines())
+            rows = len(app.screen.query_one("#thr-table", LinesView).plain())
             monkeypatch.setattr(Widget, "refresh", counting)
             await step(app, pilot)
             monkeypatch.setattr(Widget, "refresh", refresh)
             assert layouts == []
-            lines = static_text(app, "#thr-table").splitlines()
+            lines = app.screen.query_one("#thr-table", LinesView).plain()
             assert len(lines) == rows + 1 and lines[2].split()[0] == "now"
 
     drive(app, scenario)
@@ -738,14 +739,18 @@ def test_overview_tables_kept_while_their_inputs_are_the_same_and_redrawn_on_a_c
     changed = replace(same[-1], containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
     app = make_app([*same, changed])
     updates: list[str] = []
-    update = Static.update
+    update, show = Static.update, LinesView.show
 
     def counting(self: Static, *args: Any, **kw: Any) -> Any:
         updates.append(str(self.id))
         return update(self, *args, **kw)
 
+    def counting_show(self: LinesView, *args: Any, **kw: Any) -> Any:
+        updates.append(str(self.id))
+        return show(self, *args, **kw)
+
     def limits_text(app: CtopApp) -> str:
-        widget = app.screen.query_one("#ov-limits", Static)
+        widget = app.screen.query_one("#ov-limits", LinesView)
         return "\n".join(s.text for s in widget.render_lines(widget.region.reset_offset))
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
@@ -756,10 +761,12 @@ def test_overview_tables_kept_while_their_inputs_are_the_same_and_redrawn_on_a_c
         before = limits_text(app)
         assert present.size(used) not in before
         monkeypatch.setattr(Static, "update", counting)
+        monkeypatch.setattr(LinesView, "show", counting_show)
         await step(app, pilot, 4)  # the rest of the unchanged samples
         assert "ov-limits" not in updates and "ov-psi" not in updates
         await step(app, pilot)  # the changed sample
         monkeypatch.setattr(Static, "update", update)
+        monkeypatch.setattr(LinesView, "show", show)
         assert "ov-limits" in updates
         await pilot.pause()
         assert present.size(used) in limits_text(app)

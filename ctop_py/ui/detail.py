@@ -3,9 +3,10 @@ History. Pure functions: no I/O, no widgets; untrusted strings go through presen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -20,7 +21,7 @@ from ctop_py.model import (
 )
 from ctop_py.present import DASH, NO_LIMIT
 from ctop_py.ui import fmt
-from ctop_py.ui.history import History
+from ctop_py.ui.history import History, Point
 
 # ---------------------------------------------------------------------------------------------
 # Throttling, in words.
@@ -76,79 +77,132 @@ def _lim_size(value: int | None) -> str:
     return present.size(value, limit_meaning_none=True)
 
 
-def limits_table(view: ContainerView) -> RenderableType:
-    if view.raw.cgroup is None:
-        return Text(
-            "no cgroup of its own (a stopped container or a namespace sandbox): "
-            "limits and cgroup usage are not known",
-            style=fmt.DIM,
-        )
+Line = tuple[tuple[str, str], ...]  # runs of (text, style): one line of a LinesView
+Cell = tuple[str, str]  # (text, style)
+LIMITS_HEADERS = ("RESOURCE", "USAGE", "LIMIT", "OF LIMIT")
+LIMITS_RIGHT = (False, True, True, True)
+NO_CGROUP_LIMITS = (
+    "no cgroup of its own (a stopped container or a namespace sandbox):",
+    "limits and cgroup usage are not known",
+)
+
+
+def limits_rows(view: ContainerView) -> list[tuple[Cell, Cell, Cell, Cell]]:
+    """The limits table's rows: resource, usage, limit, share of the limit (a cgroup's)."""
+    assert view.raw.cgroup is not None
     lim: Limits = view.limits
     u = view.usage
     mem = view.raw.cgroup.memory
-    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
-    table.add_column("RESOURCE")
-    table.add_column("USAGE", justify="right")
-    table.add_column("LIMIT", justify="right")
-    table.add_column("OF LIMIT", justify="right")
-
     quota = lim.cpu_quota_cores
     cpu_use = DASH if u.cpu_percent is None else f"{u.cpu_percent / 100:.2f} CPU"
     if quota is None:
-        cpu_limit = Text(f"{NO_LIMIT} no quota", style=fmt.DIM)
+        cpu_limit = (f"{NO_LIMIT} no quota", fmt.DIM)
     else:
-        cpu_limit = Text(f"{quota:.2f} CPU ({lim.cpu_quota_us} µs / {lim.cpu_period_us} µs)")
+        cpu_limit = (f"{quota:.2f} CPU ({lim.cpu_quota_us} µs / {lim.cpu_period_us} µs)", "")
     of_quota = u.cpu_percent_of_quota
-    table.add_row(
-        "CPU",
-        cpu_use,
-        cpu_limit,
-        Text(present.percent(of_quota), style=fmt.WARN if (of_quota or 0) >= 90 else ""),
-    )
+    rows: list[tuple[Cell, Cell, Cell, Cell]] = [
+        (
+            ("CPU", ""),
+            (cpu_use, ""),
+            cpu_limit,
+            (present.percent(of_quota), fmt.WARN if (of_quota or 0) >= 90 else ""),
+        )
+    ]
     if lim.cpu_weight is not None:
-        table.add_row("CPU weight", "", str(lim.cpu_weight), "")
+        rows.append((("CPU weight", ""), ("", ""), (str(lim.cpu_weight), ""), ("", "")))
     if lim.cpu_shares is not None:
-        table.add_row("CPU shares", "", str(lim.cpu_shares), "")
+        rows.append((("CPU shares", ""), ("", ""), (str(lim.cpu_shares), ""), ("", "")))
     cpuset = f"cpus {present.safe(lim.cpuset_cpus)}" if lim.cpuset_cpus else f"{NO_LIMIT} all CPUs"
     if lim.cpuset_mems:
         cpuset += f", mems {present.safe(lim.cpuset_mems)}"
-    table.add_row("cpuset", "", cpuset, "")
-
+    rows.append((("cpuset", ""), ("", ""), (cpuset, ""), ("", "")))
     mem_style = fmt.memory_style(u.memory_percent_of_limit)
-    table.add_row(
-        "memory (used)",
-        Text(present.size(u.memory_used_bytes), style=mem_style),
-        _lim_size(lim.memory_max_bytes),
-        Text(present.percent(u.memory_percent_of_limit), style=mem_style),
+    rows.append(
+        (
+            ("memory (used)", ""),
+            (present.size(u.memory_used_bytes), mem_style),
+            (_lim_size(lim.memory_max_bytes), ""),
+            (present.percent(u.memory_percent_of_limit), mem_style),
+        )
     )
-    table.add_row(
-        Text("  current (with cache)", style=fmt.DIM),
-        present.size(mem.current_bytes),
-        Text(f"high {_lim_size(lim.memory_high_bytes)}"),
-        "",
+    rows.append(
+        (
+            ("  current (with cache)", fmt.DIM),
+            (present.size(mem.current_bytes), ""),
+            (f"high {_lim_size(lim.memory_high_bytes)}", ""),
+            ("", ""),
+        )
     )
     if lim.memory_low_bytes is not None:
-        table.add_row(
-            Text("  protected (low)", style=fmt.DIM), "", present.size(lim.memory_low_bytes), ""
+        rows.append(
+            (
+                ("  protected (low)", fmt.DIM),
+                ("", ""),
+                (present.size(lim.memory_low_bytes), ""),
+                ("", ""),
+            )
         )
-    table.add_row(Text("  peak", style=fmt.DIM), present.size(mem.peak_bytes), "", "")
-    table.add_row("swap", present.size(mem.swap_current_bytes), _lim_size(lim.swap_max_bytes), "")
+    rows.append((("  peak", fmt.DIM), (present.size(mem.peak_bytes), ""), ("", ""), ("", "")))
+    rows.append(
+        (
+            ("swap", ""),
+            (present.size(mem.swap_current_bytes), ""),
+            (_lim_size(lim.swap_max_bytes), ""),
+            ("", ""),
+        )
+    )
     pids_pct = None
     if u.pids_current is not None and lim.pids_max:
         pids_pct = 100.0 * u.pids_current / lim.pids_max
-    table.add_row(
-        "pids",
-        present.count(u.pids_current),
-        present.count(lim.pids_max, limit_meaning_none=True),
-        Text(
-            present.percent(pids_pct),
-            style=fmt.DANGER if (pids_pct or 0) >= fmt.PIDS_DANGER else "",
-        ),
+    rows.append(
+        (
+            ("pids", ""),
+            (present.count(u.pids_current), ""),
+            (present.count(lim.pids_max, limit_meaning_none=True), ""),
+            (present.percent(pids_pct), fmt.DANGER if (pids_pct or 0) >= fmt.PIDS_DANGER else ""),
+        )
     )
+    return rows
+
+
+def table_lines(
+    headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[Cell]]
+) -> list[Line]:
+    """Rows laid out as rich's Table(box=None, padding=(0, 2), show_edge=False,
+    header_style="bold") draws them where they fit (two spaces either side of every cell, a
+    cell's style over its padding to the column's width), as lines for a LinesView: a rich
+    Table is measured again, every column of every row, each time it is drawn."""
+    widths = [cell_len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, cell_len(text)) for w, (text, _) in zip(widths, row, strict=True)]
+
+    def fit(text: str, width: int, to_right: bool) -> str:
+        pad = " " * (width - cell_len(text))
+        return pad + text if to_right else text + pad
+
+    head = "".join(f"  {fit(h, w, r)}  " for h, w, r in zip(headers, widths, right, strict=True))
+    lines: list[Line] = [((head, "bold"),)]
+    for row in rows:
+        runs: list[tuple[str, str]] = []
+        for (text, style), width, to_right in zip(row, widths, right, strict=True):
+            for part, part_style in (("  ", ""), (fit(text, width, to_right), style), ("  ", "")):
+                if runs and runs[-1][1] == part_style:
+                    runs[-1] = (runs[-1][0] + part, part_style)
+                else:
+                    runs.append((part, part_style))
+        lines.append(tuple(runs))
+    return lines
+
+
+def limits_lines(view: ContainerView) -> list[Line]:
+    """The Overview's limits next to usage: where the cgroup is, then the table."""
     cgroup = view.raw.cgroup
-    where = Text(f"cgroup v{cgroup.version} ", style="bold")
-    where.append(present.safe(cgroup.path, 200), style=fmt.DIM)
-    return Group(where, Text(""), table)
+    if cgroup is None:
+        return [((line, fmt.DIM),) for line in NO_CGROUP_LIMITS]
+    path = present.safe(cgroup.path, 200)
+    where: Line = ((f"cgroup v{cgroup.version} ", "bold"), (path, f"bold {fmt.DIM}"))
+    table = table_lines(LIMITS_HEADERS, LIMITS_RIGHT, limits_rows(view))
+    return [where, (("", ""),), *table]
 
 
 def psi_table(view: ContainerView) -> RenderableType:
@@ -279,49 +333,81 @@ INTERVAL_HEADERS = (
 )
 
 
-def intervals_text(history: History, rows: int = 60) -> Text:
-    """The recent intervals, newest first, as right-aligned columns two spaces apart.
+IntervalLine = Line
 
-    Plain text with one style per THR % cell, not a rich Table: the tab shows it every second,
-    and a Table of 60 rows measured every column of every row twice per frame (for the height,
-    then to draw), 11 % of a core in all (BENCHMARKS.md, the app per screen)."""
-    points = list(history.points)
-    throttled = history.throttled_periods()
-    cells: list[tuple[str, ...]] = []
-    styles: list[str] = []
-    if points:
-        now = points[-1].time
-        for point, count in list(zip(points, throttled, strict=True))[::-1][:rows]:
-            used = None if point.cpu_percent is None else point.cpu_percent / 100
-            cells.append(
-                (
-                    "now" if point.time == now else f"-{now - point.time:.0f} s",
-                    present.count(point.periods),
-                    present.count(count),
-                    fmt.pct(point.throttled_percent),
-                    fmt.cores(used),
-                    NO_LIMIT if point.quota_cores is None else f"{point.quota_cores:.2f}",
-                    fmt.pct(point.cpu_percent_of_quota),
-                    DASH
-                    if point.throttled_seconds_per_s is None
-                    else f"{point.throttled_seconds_per_s:.2f}",
-                )
-            )
-            styles.append(fmt.throttle_style(point.throttled_percent))
-    widths = [
-        max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)
-        for i, h in enumerate(INTERVAL_HEADERS)
-    ]
-    text = Text(no_wrap=True, end="")
-    text.append(
-        "  ".join(h.rjust(w) for h, w in zip(INTERVAL_HEADERS, widths, strict=True)), "bold"
+
+class IntervalRows:
+    """The recent intervals, newest first, as right-aligned columns two spaces apart, one line
+    of runs per interval (for a LinesView).
+
+    A point's cells (all but its age) are worked out once, when it is new, and kept while it is
+    shown: each tick makes one row, not 60. The throttled periods of an interval are its
+    point's cumulative count less the point's before it, so a row is kept for that pair."""
+
+    def __init__(self, rows: int = 60) -> None:
+        self.rows = rows
+        # id(point) -> (point, the point before it, its cells but the age, its THR % style);
+        # the points are held here, so their ids are not reused while they are keys.
+        self._made: dict[int, tuple[Point, Point | None, tuple[str, ...], str]] = {}
+        self.rows_made = 0  # cumulative count of rows whose cells were worked out (tests)
+
+    def lines(self, history: History) -> list[IntervalLine]:
+        points = history.points
+        shown = min(self.rows, len(points))
+        first = len(points) - shown
+        cells: list[tuple[str, ...]] = []
+        styles: list[str] = []
+        made: dict[int, tuple[Point, Point | None, tuple[str, ...], str]] = {}
+        now = points[-1].time if points else 0.0
+        for i in range(len(points) - 1, first - 1, -1):
+            point = points[i]
+            before = points[i - 1] if i > 0 else None
+            known = self._made.get(id(point))
+            if known is None or known[0] is not point or known[1] is not before:
+                self.rows_made += 1
+                known = (point, before, _interval_cells(point, before), _throttle_style(point))
+            made[id(point)] = known
+            age = "now" if point.time == now else f"-{now - point.time:.0f} s"
+            cells.append((age, *known[2]))
+            styles.append(known[3])
+        self._made = made
+        widths = [len(h) for h in INTERVAL_HEADERS]
+        for row in cells:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+        header = "  ".join(h.rjust(w) for h, w in zip(INTERVAL_HEADERS, widths, strict=True))
+        lines: list[IntervalLine] = [
+            (("recent intervals, newest first", "bold"),),
+            ((header, "bold"),),
+        ]
+        for row, style in zip(cells, styles, strict=True):
+            head = "  ".join(c.rjust(w) for c, w in zip(row[:3], widths, strict=False)) + "  "
+            thr = row[3].rjust(widths[3])
+            tail = "  " + "  ".join(c.rjust(w) for c, w in zip(row[4:], widths[4:], strict=True))
+            if style:
+                lines.append(((head, ""), (thr, style), (tail, "")))
+            else:
+                lines.append(((head + thr + tail, ""),))
+        return lines
+
+
+def _throttle_style(point: Point) -> str:
+    return fmt.throttle_style(point.throttled_percent) or ""
+
+
+def _interval_cells(point: Point, before: Point | None) -> tuple[str, ...]:
+    """An interval's cells after AGE (see INTERVAL_HEADERS)."""
+    now, then = point.nr_throttled, None if before is None else before.nr_throttled
+    throttled = None if now is None or then is None or now < then else now - then
+    used = None if point.cpu_percent is None else point.cpu_percent / 100
+    return (
+        present.count(point.periods),
+        present.count(throttled),
+        fmt.pct(point.throttled_percent),
+        fmt.cores(used),
+        NO_LIMIT if point.quota_cores is None else f"{point.quota_cores:.2f}",
+        fmt.pct(point.cpu_percent_of_quota),
+        DASH if point.throttled_seconds_per_s is None else f"{point.throttled_seconds_per_s:.2f}",
     )
-    for row, style in zip(cells, styles, strict=True):
-        text.append("\n" + "  ".join(c.rjust(w) for c, w in zip(row[:3], widths, strict=False)))
-        text.append("  ")
-        text.append(row[3].rjust(widths[3]), style or "")
-        text.append("  " + "  ".join(c.rjust(w) for c, w in zip(row[4:], widths[4:], strict=True)))
-    return text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from ctop_py.ui.widgets.detail_pane import DetailPane, Loader
 from ctop_py.ui.widgets.events_table import EventsTable, engine_note, findings_text
 from ctop_py.ui.widgets.header import HostHeader
 from ctop_py.ui.widgets.layer_explorer import LayerExplorer
+from ctop_py.ui.widgets.lines_view import LinesView
 from ctop_py.ui.widgets.logs_view import LogsView
 from ctop_py.ui.widgets.spark import HistorySpark
 
@@ -155,6 +156,7 @@ class ContainerScreen(ActingScreen):
         self._shown: dict[str, tuple[str, tuple[object, ...], str]] = {}
         self._table_rows: dict[str, object] = {}
         self._table_inputs: dict[str, object] = {}
+        self.intervals = detail.IntervalRows()
 
     def compose(self) -> ComposeResult:
         yield HostHeader()
@@ -165,7 +167,7 @@ class ContainerScreen(ActingScreen):
         )
         with TabbedContent(id="tabs"):
             with TabPane("Overview", id="overview"), VerticalScroll():
-                yield Static(id="ov-limits")
+                yield LinesView(id="ov-limits")
                 yield Static(Text("history", style="bold"), classes="section")
                 yield HistorySpark("CPU", id="ov-cpu")
                 yield HistorySpark("throttled %", id="ov-thr")
@@ -178,7 +180,7 @@ class ContainerScreen(ActingScreen):
                 yield Static(id="thr-summary")
                 yield HistorySpark("throttled %", id="thr-thr")
                 yield HistorySpark("CPU / quota", id="thr-cpu")
-                yield Static(id="thr-table", classes="section")
+                yield LinesView(id="thr-table", classes="section")
                 yield Static(Text(detail.ESTIMATE_NOTE, style=fmt.DIM), classes="section")
             with TabPane("Processes", id="processes"):
                 yield DataTable[Text](id="procs", cursor_type="row")
@@ -309,9 +311,10 @@ class ContainerScreen(ActingScreen):
         explorer.open(view.id, chain, force=force)
 
     def _overview(self, view: ContainerView, history: History) -> None:
-        self._put_table(
-            "#ov-limits", lambda: detail.limits_table(view), (view.raw.cgroup, view.usage)
-        )
+        inputs = (view.raw.cgroup, view.usage, view.limits)
+        if self._table_inputs.get("#ov-limits") != inputs:  # an idle container's: the same
+            self._table_inputs["#ov-limits"] = inputs
+            self.query_one("#ov-limits", LinesView).show(detail.limits_lines(view))
         quota = view.limits.cpu_quota_cores
         cpu_top = None if quota is None else quota * 100
         self.query_one("#ov-cpu", HistorySpark).show(history.cpu(), cpu_top, _latest)
@@ -373,9 +376,7 @@ class ContainerScreen(ActingScreen):
         )
         of_quota = [p.cpu_percent_of_quota for p in history.points]
         self.query_one("#thr-cpu", HistorySpark).show(of_quota, 100.0, _latest)
-        table = Text(no_wrap=True, end="")
-        table.append("recent intervals, newest first\n", style="bold")
-        self._put("#thr-table", table.append_text(detail.intervals_text(history)), fixed=True)
+        self.query_one("#thr-table", LinesView).show(self.intervals.lines(history))
 
     def _put_table(self, selector: str, make: Callable[[], RenderableType], inputs: object) -> None:
         """A table made by `make` from `inputs` (compared with ==; an idle container's are the
@@ -391,10 +392,9 @@ class ContainerScreen(ActingScreen):
         self._table_rows[selector] = rows
         self.query_one(selector, Static).update(table, layout=layout)
 
-    def _put(self, selector: str, text: Text, fixed: bool = False) -> None:
+    def _put(self, selector: str, text: Text) -> None:
         """Show `text` in a Static, only if it changed, with a layout pass only where its
-        height changed (a layout pass of the screen measures every widget in it); `fixed`:
-        the Static's height is set in the CSS, never a layout pass."""
+        height changed (a layout pass of the screen measures every widget in it)."""
         key = (text.plain, tuple(text.spans), str(text.style))
         old = self._shown.get(selector)
         if old == key:
@@ -402,7 +402,7 @@ class ContainerScreen(ActingScreen):
         self._shown[selector] = key
         lines = text.plain.count("\n")
         self.query_one(selector, Static).update(
-            text, layout=not fixed and (old is None or old[0].count("\n") != lines)
+            text, layout=old is None or old[0].count("\n") != lines
         )
 
     def _processes(self, view: ContainerView) -> None:

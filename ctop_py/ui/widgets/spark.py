@@ -1,10 +1,17 @@
-"""A labelled sparkline as wide as the widget: the newest samples on the right."""
+"""A labelled sparkline as wide as the widget: the newest samples on the right.
+
+One line of three runs, drawn as a Strip of three segments (the Line API): a Text went
+through Textual's Content (parsed, wrapped, styled) each time the line changed, which for a
+busy container is every tick."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from ctop_py.ui import fmt
@@ -28,6 +35,7 @@ class HistorySpark(Widget):
         self.top: float | None = None
         self.summary: Callable[[Sequence[float | None]], str] = lambda _v: ""
         self._drawn: tuple[int, str, str, str] | None = None  # width, spark, summary, style
+        self._strip: tuple[tuple[int, str, str, str], Style, Strip] | None = None
 
     def show(
         self,
@@ -51,9 +59,29 @@ class HistorySpark(Widget):
         return width, spark, self.summary(self.values)[:SUMMARY_WIDTH], self.style
 
     def render(self) -> Text:
-        self._drawn = _width, spark, summary, style = self._parts()
+        """The line as a Text (for a screen capture; the widget draws render_line's strip)."""
+        _width, spark, summary, style = self._parts()
         text = Text(no_wrap=True, end="")
         text.append(self.label.ljust(LABEL_WIDTH), style="bold")
         text.append(spark, style=style if self.values else fmt.DIM)
         text.append("  " + summary, style=fmt.DIM)
         return text
+
+    def render_line(self, y: int) -> Strip:
+        base = self.rich_style
+        if y:
+            return Strip.blank(self.size.width, base)
+        parts = self._drawn = self._parts()
+        known = self._strip
+        if known is not None and known[0] == parts and known[1] == base:
+            return known[2]
+        _width, spark, summary, style = parts
+        strip = Strip(
+            [
+                Segment(self.label.ljust(LABEL_WIDTH), base + Style.parse("bold")),
+                Segment(spark, base + Style.parse(style if self.values else fmt.DIM)),
+                Segment("  " + summary, base + Style.parse(fmt.DIM)),
+            ]
+        )
+        self._strip = (parts, base, strip)
+        return strip

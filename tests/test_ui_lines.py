@@ -1,0 +1,97 @@
+"""The container screen's line tables draw what rich's Table draws (the Overview's limits were a
+rich Table, measured again each tick), character for character and style for style."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+
+from ctop_py import demo
+from ctop_py.model import ContainerView
+from ctop_py.ui import detail
+
+
+def _cells(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(character, style) of each cell of a line."""
+    return [(ch, style) for text, style in runs for ch in text]
+
+
+def _rich(view: ContainerView) -> list[list[tuple[str, str]]]:
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="bold")
+    for header, right in zip(detail.LIMITS_HEADERS, detail.LIMITS_RIGHT, strict=True):
+        table.add_column(header, justify="right" if right else "left")
+    for row in detail.limits_rows(view):
+        table.add_row(*(Text(text, style=style) for text, style in row))
+    console = Console(width=200)
+    return [
+        _cells([(s.text, str(s.style) if s.style else "") for s in line])
+        for line in console.render_lines(table, console.options, pad=False)
+    ]
+
+
+def test_limits_lines_are_what_a_rich_table_draws() -> None:
+    views = [v for v in demo.snapshots(5)[-1].containers if v.raw.cgroup is not None]
+    assert len(views) >= 3
+    # and a cpuset, a weight, protected memory and a µ-wide CPU cell: every optional row
+    first = views[0]
+    assert first.raw.cgroup is not None
+    limits = replace(
+        first.limits,
+        cpu_weight=100,
+        cpu_shares=1024,
+        cpuset_cpus="0-1",
+        cpuset_mems="0",
+        memory_low_bytes=64 << 20,
+    )
+    cgroup = replace(first.raw.cgroup, limits=limits)
+    views.append(replace(first, raw=replace(first.raw, cgroup=cgroup)))
+    for view in views:
+        lines = detail.limits_lines(view)
+        assert [text for text, _ in lines[0]] == [
+            f"cgroup v{view.raw.cgroup.version} " if view.raw.cgroup else "",
+            view.raw.cgroup.path if view.raw.cgroup else "",
+        ]
+        assert [_cells(list(line)) for line in lines[2:]] == _rich(view), view.name
+
+
+def test_limits_without_a_cgroup_say_so() -> None:
+    view = demo.snapshots(3)[-1].containers[0]
+    view = replace(view, raw=replace(view.raw, cgroup=None))
+    text = " ".join(text for line in detail.limits_lines(view) for text, _ in line)
+    assert text == " ".join(detail.NO_CGROUP_LIMITS) and "not known" in text
+
+
+def test_no_block_glyph_left_at_the_right_edge_of_a_growing_throttling_tab() -> None:
+    """The issue's "▆▆" / "▁▁" at the right edge of the Throttling tab: as its table grows a
+    row a tick, no frame has a block glyph in the screen's last two columns (the vertical
+    scrollbar's thumb is drawn in whole cells)."""
+    from ctop_py.ui.app import CtopApp
+    from ctop_py.ui.screens.container import ContainerScreen
+    from tests.test_ui import drive, key_of, make_app, step
+
+    blocks = set("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")
+    app = make_app(demo.snapshots(24))
+
+    async def scenario(app: CtopApp, pilot: Any) -> None:
+        await step(app, pilot, 2)
+        app.open_container(key_of(app, "spinner"))
+        await pilot.pause()
+        await pilot.press("2")
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        scrolled = False
+        for _ in range(20):
+            await step(app, pilot)
+            strips = screen._compositor.render_strips()
+            edge = "".join(strip.text[-2:] for strip in strips)
+            assert not blocks & set(edge), edge
+            pane = screen.query_one("#throttling").query_one(VerticalScroll)
+            scrolled |= pane.show_vertical_scrollbar
+        assert scrolled  # the tab was taller than the screen: its scrollbar was drawn
+
+    drive(app, scenario, size=(120, 40))
