@@ -505,6 +505,53 @@ def test_a_row_that_moves_is_rendered_again_and_the_rows_that_stay_are_not() -> 
     drive(app, scenario)
 
 
+def test_a_tick_that_changes_no_row_keeps_the_order_and_a_change_sorts_again() -> None:
+    """A tick whose rows have the inputs of the tick before changes nothing (the sort is not
+    run again); the next change of a sort value moves its row at once, to where a fresh
+    sort of the same rows puts it, and a container that comes or goes shows that tick."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(13)]
+    views = list(base.containers)
+    mover = min(range(len(views)), key=lambda n: views[n].usage.cpu_percent or 0.0)
+    views[mover] = replace(views[mover], usage=replace(views[mover].usage, cpu_percent=999.0))
+    jumped = replace(base, containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
+    fewer = replace(
+        jumped,
+        containers=tuple(v for i, v in enumerate(views) if i != mover),
+        raw=replace(base.raw, monotonic_ns=100),
+    )
+    app = make_app([*same, jumped, fewer, jumped])
+
+    def fresh_order(snapshot: Snapshot | None) -> list[str]:
+        assert snapshot is not None
+        rows = {
+            container_key(v): RowInput(v, app.histories.get(container_key(v)))
+            for v in snapshot.containers
+            if v.raw.active
+        }
+        return cols.order(rows, cols.BY_KEY["cpu"], False)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 12)  # the sparklines are full: constant from here on
+        t = table(app)
+        order, unchanged = keys_in_order(app), t.rows_unchanged
+        await step(app, pilot)
+        assert t.rows_unchanged == unchanged + 1 and keys_in_order(app) == order
+        await step(app, pilot)  # jumped: its CPU is the highest now
+        moved = key_of(app, views[mover].name)
+        assert keys_in_order(app)[0] == moved != order[0]
+        assert keys_in_order(app) == fresh_order(app.snapshot)
+        assert t.rows_unchanged == unchanged + 1
+        await step(app, pilot)  # gone
+        assert moved not in keys_in_order(app)
+        assert keys_in_order(app) == fresh_order(app.snapshot)
+        await step(app, pilot)  # back: a new row, in its place
+        assert keys_in_order(app)[0] == moved
+        assert cell(app, moved, "cpu") == "999.0"
+
+    drive(app, scenario)
+
+
 def test_untrusted_strings_are_shown_literally() -> None:
     snapshots = demo.snapshots(3, hostile_specs())
     app = make_app(snapshots)

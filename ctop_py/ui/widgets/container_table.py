@@ -90,6 +90,7 @@ class ContainerTable(DataTable[Text]):
         self._row_lines: LRUCache[tuple[object, ...], RowLines] = LRUCache(RENDERED_LINES)
         self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
         self.rows_derived = 0  # cumulative count of rows whose cells were computed
+        self.rows_unchanged = 0  # cumulative count of show() calls that changed no row
 
     @staticmethod
     def _resolve(keys: tuple[str, ...] | None) -> tuple[Column, ...]:
@@ -221,7 +222,9 @@ class ContainerTable(DataTable[Text]):
     def show(self, rows: dict[str, RowInput], column: Column, reverse: bool) -> None:
         """Make the table show exactly `rows`, sorted; keep the cursor on its container."""
         selected = self.selected_key
+        changed = False  # a row came, went or has other inputs
         for key in [k for k in self._cells if k not in rows]:
+            changed = True
             self.remove_row(key)
             del self._cells[key]
             self._inputs.pop(key, None)
@@ -230,6 +233,7 @@ class ContainerTable(DataTable[Text]):
             inputs = row.inputs()
             if self._inputs.get(key) == inputs and key in self._cells:
                 continue  # the same inputs make the same cells
+            changed = True
             self._inputs[key] = inputs
             self.rows_derived += 1
             new = tuple(c.cell(row) for c in self.shown_columns)
@@ -245,6 +249,9 @@ class ContainerTable(DataTable[Text]):
                         self.update_cell(key, spec.key, value, update_width=spec.width is None)
                         self.cell_updates += 1
             self._cells[key] = new
+        if not changed and self._sort_label == (column.key, reverse):
+            self.rows_unchanged += 1
+            return  # a sort reads only a row's inputs: the order is the one on screen
         self._sort(cols.order(rows, column, reverse), column, reverse)
         if selected is not None:
             self.select_key(selected)
