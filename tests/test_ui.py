@@ -501,6 +501,9 @@ def test_a_row_that_moves_is_rendered_again_and_the_rows_that_stay_are_not() -> 
         shown = lines(t)
         assert t.rows_rendered - rendered == len(order) - 1  # all but the last row moved
         assert shown == fresh(t)
+        # The table's O(1) row regions (every row one line high) are DataTable's own.
+        for index in range(-1, t.row_count + 1):
+            assert t._get_row_region(index) == DataTable._get_row_region(t, index)
 
     drive(app, scenario)
 
