@@ -555,6 +555,64 @@ def test_a_tick_that_changes_no_row_keeps_the_order_and_a_change_sorts_again() -
     drive(app, scenario)
 
 
+def test_rows_out_of_view_get_their_cells_when_they_come_into_view() -> None:
+    """Of many changed rows, only those in view (and a few beyond) have their cells made;
+    a row scrolled into view shows exactly its newest values, as a fresh render does."""
+    base = demo.snapshots(3)[-1]
+    running = [v for v in base.containers if v.raw.active]
+
+    def many(cpu: float, at: int) -> Snapshot:
+        views = tuple(
+            replace(
+                v,
+                raw=replace(v.raw, id=f"{v.id}{n:03d}", name=f"{v.name}-{n:03d}"),
+                usage=replace(v.usage, cpu_percent=cpu + n),
+            )
+            for n in range(60)
+            for v in running[:1]
+        )
+        return replace(base, containers=views, raw=replace(base.raw, monotonic_ns=at))
+
+    app = make_app([*(many(1.0, i) for i in range(13)), many(50.0, 99)])
+
+    def lines(t: ContainerTable) -> list[str]:
+        return [t.render_line(y).text for y in range(t.size.height)]
+
+    def fresh(t: ContainerTable) -> list[str]:
+        t._row_lines.clear()
+        t._clear_caches()
+        return lines(t)
+
+    def expected_cpu(key: str) -> str:
+        snapshot = app.snapshot
+        assert snapshot is not None
+        view = next(v for v in snapshot.containers if container_key(v) == key)
+        return cols.BY_KEY["cpu"].cell(RowInput(view, app.histories.get(key)))[0]
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await pilot.press("N")  # by name: the new figures move no row
+        await step(app, pilot, 13)
+        t = table(app)
+        assert t.row_count == 60 and t.size.height < 30
+        derived = t.rows_derived
+        await step(app, pilot)  # every row's CPU changed
+        made = t.rows_derived - derived
+        assert t.size.height - 1 <= made <= t.size.height + 4 < 60
+        for key in keys_in_order(app)[: t.size.height - 2]:
+            assert cell(app, key, "cpu") == expected_cpu(key)
+        assert lines(t) == fresh(t)
+        await pilot.press("G")  # the last row: the bottom of the table comes into view
+        await pilot.pause()
+        assert t.scroll_y > 0
+        for key in keys_in_order(app)[-(t.size.height - 2) :]:
+            assert cell(app, key, "cpu") == expected_cpu(key)
+        shown = lines(t)
+        assert shown == fresh(t)
+        assert any(expected_cpu(keys_in_order(app)[-1]) in line for line in shown)
+
+    drive(app, scenario, size=(160, 24))
+
+
 def test_untrusted_strings_are_shown_literally() -> None:
     snapshots = demo.snapshots(3, hostile_specs())
     app = make_app(snapshots)
