@@ -613,13 +613,20 @@ def _snapshot_conditions(snap: dict[str, Any]) -> str:
     return f" ({'; '.join(said)})" if said else ""
 
 
+def _list_goal_skips(measured: dict[str, Any]) -> str | None:
+    """The list's goals are judged on its settled window when there is one (the first window
+    starts while the app still inspects every container: BENCHMARKS.md, How it is measured)."""
+    settled = measured.get("list_settled")
+    return "list" if isinstance(settled, dict) and settled.get("ratio") is not None else None
+
+
 def screen_goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     found: list[tuple[str, str, bool | None]] = []
     at32 = _get(results, "screens", "32", "screens") or {}
     for key, r in at32.items():
-        if not isinstance(r, dict) or r.get("ratio") is None:
+        if not isinstance(r, dict) or r.get("ratio") is None or key == _list_goal_skips(at32):
             continue
-        goal = GOAL_LIST_X if key == "list" else GOAL_TAB_X
+        goal = GOAL_LIST_X if key in ("list", "list_settled") else GOAL_TAB_X
         found.append(
             (
                 f"{r.get('label', key)} ≤ {goal:g}× the floor at 32 containers",
@@ -631,11 +638,16 @@ def screen_goals(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     if isinstance(snap, dict) and snap.get("ratio_median") is not None:
         r = snap["ratio_median"]
         found.append(("`snapshot --json --interval 1` ≤ 3× a bare script", f"{r:.1f}×", r <= 3.0))
-    r100 = _get(results, "screens", "100", "screens", "list")
+    at100 = _get(results, "screens", "100", "screens") or {}
+    r100 = at100.get("list_settled") or at100.get("list")
     if isinstance(r100, dict) and "app_cpu_percent" in r100:
         pct = r100["app_cpu_percent"]
         found.append(
-            ("the list ≤ 2 % of a core at 100 containers", f"{pct:.2f} %", pct <= GOAL_LIST_100_PCT)
+            (
+                f"the list ≤ 2 % of a core at 100 containers ({r100.get('label', 'list')})",
+                f"{pct:.2f} %",
+                pct <= GOAL_LIST_100_PCT,
+            )
         )
     return found
 

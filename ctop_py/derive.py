@@ -37,6 +37,11 @@ def rate(prev: int | None, cur: int | None, seconds: float | None) -> float | No
     return d / seconds
 
 
+# The views of records that were the same object in two samples in a row, by the record's
+# id (the record is held too, so its id is not reused while it is here): see derive().
+_still: dict[int, tuple[ContainerRaw, ContainerView]] = {}
+
+
 def derive(prev: RawSample | None, cur: RawSample) -> Snapshot:
     seconds = None
     if prev is not None and cur.monotonic_ns > prev.monotonic_ns:
@@ -46,10 +51,25 @@ def derive(prev: RawSample | None, cur: RawSample) -> Snapshot:
     procs = {p.pid: p for p in cur.processes}
     ticks = cur.host.clock_ticks
 
-    views = tuple(
-        _view(c, previous.get((c.runtime, c.id)), seconds, procs, prev_procs, ticks)
-        for c in cur.containers
-    )
+    global _still
+    still: dict[int, tuple[ContainerRaw, ContainerView]] = {}
+    known = _still
+    views: list[ContainerView] = []
+    for c in cur.containers:
+        p = previous.get((c.runtime, c.id))
+        if p is c and not any(pid in procs for pid in c.pids):
+            # The collector gave back the very record of the previous sample (nothing it
+            # reads changed): every rate is 0 whatever the interval, and with no process
+            # detail the view is a function of the record alone: the view made for it the
+            # last time is given back, the same object (the UI compares rows by identity).
+            entry = known.get(id(c))
+            if entry is None or entry[0] is not c:
+                entry = (c, _view(c, c, seconds, procs, prev_procs, ticks))
+            still[id(c)] = entry
+            views.append(entry[1])
+        else:
+            views.append(_view(c, p, seconds, procs, prev_procs, ticks))
+    _still = still  # only the records of this sample are kept
     host_cpu = None
     if prev is not None and seconds:
         d_busy = delta(prev.host_cpu_busy_ticks, cur.host_cpu_busy_ticks)
@@ -61,7 +81,7 @@ def derive(prev: RawSample | None, cur: RawSample) -> Snapshot:
         interval_s=seconds,
         host=cur.host,
         host_cpu_percent=host_cpu,
-        containers=views,
+        containers=tuple(views),
         raw=cur,
     )
 

@@ -272,3 +272,35 @@ def test_absent_throttled_time_and_psi_lines() -> None:
     (v,) = derive(None, sample(1.0, container(bare))).containers
     assert v.throttling.throttled_seconds is None and v.throttling.nr_periods is None
     assert v.psi["io"].some_percent is None and v.psi["io"].full_percent is None
+
+
+def test_a_record_unchanged_twice_keeps_its_view_and_a_change_shows_next() -> None:
+    """The collector gives an idle container's very record back; derive() then gives back the
+    view it made for it (the UI's rows compare by identity), equal to a fresh derivation
+    (from an equal record that is another object), and a changed counter shows at once."""
+    idle = container(cgroup(usage=3 * S, periods=50, throttled=5, psi_total=9))
+    first = derive(sample(1.0, idle), sample(2.0, idle))
+    second = derive(sample(2.0, idle), sample(3.5, idle))
+    assert second.containers[0] is first.containers[0]
+    fresh = derive(sample(2.0, replace(idle)), sample(3.5, replace(idle))).containers[0]
+    assert fresh is not second.containers[0] and fresh == second.containers[0]
+    assert fresh.usage.cpu_percent == 0.0 and fresh.throttling.throttled_percent == 0.0
+    busy = container(cgroup(usage=4 * S, periods=60, throttled=8, psi_total=9))
+    moved = derive(sample(3.5, idle), sample(4.5, busy)).containers[0]
+    assert moved.usage.cpu_percent == pytest.approx(100.0)
+    assert moved.throttling.throttled_percent == pytest.approx(30.0)
+    back = derive(sample(4.5, busy), sample(5.5, busy)).containers[0]
+    assert back.usage.cpu_percent == 0.0 and back.raw is busy
+
+
+def test_an_unchanged_record_with_its_processes_read_gets_their_rates() -> None:
+    """With process detail (the container on screen) the view is not reused: its processes'
+    CPU moves while the cgroup record is the same object."""
+    idle = container(cgroup(usage=S))
+    derive(sample(1.0, idle, (process(ticks=100),)), sample(2.0, idle, (process(ticks=100),)))
+    later = derive(sample(2.0, idle, (process(ticks=100),)), sample(3.0, idle, (process(50),)))
+    (p,) = later.containers[0].processes
+    assert p.cpu_percent is None  # ticks went back: a reset, not a reused 0 %
+    moved = derive(sample(3.0, idle, (process(ticks=100),)), sample(4.0, idle, (process(130),)))
+    (p,) = moved.containers[0].processes
+    assert p.cpu_percent == pytest.approx(30.0)

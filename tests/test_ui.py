@@ -502,8 +502,116 @@ def test_a_row_that_moves_is_rendered_again_and_the_rows_that_stay_are_not() -> 
         shown = lines(t)
         assert t.rows_rendered - rendered == len(order) - 1  # all but the last row moved
         assert shown == fresh(t)
+        # The table's O(1) row regions (every row one line high) are DataTable's own.
+        for index in range(-1, t.row_count + 1):
+            assert t._get_row_region(index) == DataTable._get_row_region(t, index)
 
     drive(app, scenario)
+
+
+def test_a_tick_that_changes_no_row_keeps_the_order_and_a_change_sorts_again() -> None:
+    """A tick whose rows have the inputs of the tick before changes nothing (the sort is not
+    run again); the next change of a sort value moves its row at once, to where a fresh
+    sort of the same rows puts it, and a container that comes or goes shows that tick."""
+    base = demo.snapshots(3)[-1]
+    same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(13)]
+    views = list(base.containers)
+    mover = min(range(len(views)), key=lambda n: views[n].usage.cpu_percent or 0.0)
+    views[mover] = replace(views[mover], usage=replace(views[mover].usage, cpu_percent=999.0))
+    jumped = replace(base, containers=tuple(views), raw=replace(base.raw, monotonic_ns=99))
+    fewer = replace(
+        jumped,
+        containers=tuple(v for i, v in enumerate(views) if i != mover),
+        raw=replace(base.raw, monotonic_ns=100),
+    )
+    app = make_app([*same, jumped, fewer, jumped])
+
+    def fresh_order(snapshot: Snapshot | None) -> list[str]:
+        assert snapshot is not None
+        rows = {
+            container_key(v): RowInput(v, app.histories.get(container_key(v)))
+            for v in snapshot.containers
+            if v.raw.active
+        }
+        return cols.order(rows, cols.BY_KEY["cpu"], False)
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 12)  # the sparklines are full: constant from here on
+        t = table(app)
+        order, unchanged = keys_in_order(app), t.rows_unchanged
+        await step(app, pilot)
+        assert t.rows_unchanged == unchanged + 1 and keys_in_order(app) == order
+        await step(app, pilot)  # jumped: its CPU is the highest now
+        moved = key_of(app, views[mover].name)
+        assert keys_in_order(app)[0] == moved != order[0]
+        assert keys_in_order(app) == fresh_order(app.snapshot)
+        assert t.rows_unchanged == unchanged + 1
+        await step(app, pilot)  # gone
+        assert moved not in keys_in_order(app)
+        assert keys_in_order(app) == fresh_order(app.snapshot)
+        await step(app, pilot)  # back: a new row, in its place
+        assert keys_in_order(app)[0] == moved
+        assert cell(app, moved, "cpu") == "999.0"
+
+    drive(app, scenario)
+
+
+def test_rows_out_of_view_get_their_cells_when_they_come_into_view() -> None:
+    """Of many changed rows, only those in view (and a few beyond) have their cells made;
+    a row scrolled into view shows exactly its newest values, as a fresh render does."""
+    base = demo.snapshots(3)[-1]
+    running = [v for v in base.containers if v.raw.active]
+
+    def many(cpu: float, at: int) -> Snapshot:
+        views = tuple(
+            replace(
+                v,
+                raw=replace(v.raw, id=f"{v.id}{n:03d}", name=f"{v.name}-{n:03d}"),
+                usage=replace(v.usage, cpu_percent=cpu + n),
+            )
+            for n in range(60)
+            for v in running[:1]
+        )
+        return replace(base, containers=views, raw=replace(base.raw, monotonic_ns=at))
+
+    app = make_app([*(many(1.0, i) for i in range(13)), many(50.0, 99)])
+
+    def lines(t: ContainerTable) -> list[str]:
+        return [t.render_line(y).text for y in range(t.size.height)]
+
+    def fresh(t: ContainerTable) -> list[str]:
+        t._row_lines.clear()
+        t._clear_caches()
+        return lines(t)
+
+    def expected_cpu(key: str) -> str:
+        snapshot = app.snapshot
+        assert snapshot is not None
+        view = next(v for v in snapshot.containers if container_key(v) == key)
+        return cols.BY_KEY["cpu"].cell(RowInput(view, app.histories.get(key)))[0]
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await pilot.press("N")  # by name: the new figures move no row
+        await step(app, pilot, 13)
+        t = table(app)
+        assert t.row_count == 60 and t.size.height < 30
+        derived = t.rows_derived
+        await step(app, pilot)  # every row's CPU changed
+        made = t.rows_derived - derived
+        assert t.size.height - 1 <= made <= t.size.height + 4 < 60
+        for key in keys_in_order(app)[: t.size.height - 2]:
+            assert cell(app, key, "cpu") == expected_cpu(key)
+        assert lines(t) == fresh(t)
+        await pilot.press("G")  # the last row: the bottom of the table comes into view
+        await pilot.pause()
+        assert t.scroll_y > 0
+        for key in keys_in_order(app)[-(t.size.height - 2) :]:
+            assert cell(app, key, "cpu") == expected_cpu(key)
+        shown = lines(t)
+        assert shown == fresh(t)
+        assert any(expected_cpu(keys_in_order(app)[-1]) in line for line in shown)
+
+    drive(app, scenario, size=(160, 24))
 
 
 def test_untrusted_strings_are_shown_literally() -> None:

@@ -37,6 +37,7 @@ def _text(cell: Cell, right: bool) -> Text:
 
 RENDERED_CELLS = 2000  # a 200x50 terminal shows at most ~50 rows of ~15 cells
 RENDERED_LINES = 300
+STALE_MARGIN = 2  # rows beyond the view whose cells are kept current too
 
 
 class ContainerTable(DataTable[Text]):
@@ -75,6 +76,8 @@ class ContainerTable(DataTable[Text]):
         self.shown_columns: tuple[Column, ...] = self._resolve(columns)
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._inputs: dict[str, tuple[object, ...]] = {}  # RowInput.inputs() of each row shown
+        # Rows whose inputs changed while out of view: their cells are made when they come in.
+        self._stale: dict[str, RowInput] = {}
         self._sort_label: tuple[str, bool] | None = None
         self.cell_updates = 0  # cumulative count of update_cell calls (tests, measurements)
         # update_cell() bumps DataTable's update counter, which keys all of its render caches,
@@ -90,6 +93,7 @@ class ContainerTable(DataTable[Text]):
         self._row_lines: LRUCache[tuple[object, ...], RowLines] = LRUCache(RENDERED_LINES)
         self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
         self.rows_derived = 0  # cumulative count of rows whose cells were computed
+        self.rows_unchanged = 0  # cumulative count of show() calls that changed no row
 
     @staticmethod
     def _resolve(keys: tuple[str, ...] | None) -> tuple[Column, ...]:
@@ -115,6 +119,7 @@ class ContainerTable(DataTable[Text]):
         self.clear(columns=True)
         self._cells.clear()
         self._inputs.clear()
+        self._stale.clear()
         self._row_versions.clear()
         self._sort_label = None
         self._add_columns()
@@ -145,6 +150,16 @@ class ContainerTable(DataTable[Text]):
             self._own_bumps += 1  # the counter moved for this row only
             self._row_versions[key] = self._row_versions.get(key, 0) + 1
             self.refresh_row(self.get_row_index(row_key))
+
+    def _get_row_region(self, row_index: int) -> Region:
+        """DataTable's sums the heights of the rows above, from a list of every row that it
+        builds again after each cell update: O(rows) per changed cell (at 500 busy rows,
+        most of a tick). Every row here is one line high (`show` adds them so)."""
+        if not self.is_valid_row_index(row_index):
+            return Region(0, 0, 0, 0)
+        width = sum(c.get_render_width(self) for c in self.columns.values())
+        y = row_index + (self.header_height if self.show_header else 0)
+        return Region(0, y, max(self.size.width, width + self._row_label_column_width), 1)
 
     @property
     def _epoch(self) -> int:
@@ -221,33 +236,85 @@ class ContainerTable(DataTable[Text]):
     def show(self, rows: dict[str, RowInput], column: Column, reverse: bool) -> None:
         """Make the table show exactly `rows`, sorted; keep the cursor on its container."""
         selected = self.selected_key
+        changed = False  # a row came, went or has other inputs
         for key in [k for k in self._cells if k not in rows]:
+            changed = True
             self.remove_row(key)
             del self._cells[key]
             self._inputs.pop(key, None)
+            self._stale.pop(key, None)
             self._row_versions.pop(RowKey(key), None)
         for key, row in rows.items():
             inputs = row.inputs()
             if self._inputs.get(key) == inputs and key in self._cells:
                 continue  # the same inputs make the same cells
+            changed = True
             self._inputs[key] = inputs
+            if key in self._cells:
+                self._stale[key] = row  # its cells are made when it is in view (below)
+                continue
             self.rows_derived += 1
             new = tuple(c.cell(row) for c in self.shown_columns)
-            old = self._cells.get(key)
-            if old is None:
-                self.add_row(*self._row_texts(key, new), key=key)
-            elif old != new:
-                for index, (before, after) in enumerate(zip(old, new, strict=True)):
-                    if before != after:
-                        spec = self.shown_columns[index]
-                        value = self._cell_text(key, index, after, spec)
-                        # A name or image is rarely changed; when it is, let its column grow.
-                        self.update_cell(key, spec.key, value, update_width=spec.width is None)
-                        self.cell_updates += 1
+            self.add_row(*self._row_texts(key, new), key=key)
             self._cells[key] = new
+        if not changed and self._sort_label == (column.key, reverse):
+            self.rows_unchanged += 1
+            return  # a sort reads only a row's inputs: the order is the one on screen
         self._sort(cols.order(rows, column, reverse), column, reverse)
         if selected is not None:
             self.select_key(selected)
+        self._show_stale()
+
+    def _show_stale(self) -> None:
+        """Make the cells of the changed rows in view (and a few beyond): a row out of view
+        keeps its newest inputs until a scroll, a resize or the sort brings it in."""
+        stale = getattr(self, "_stale", None)  # a scroll may come before __init__ ends
+        if not stale:
+            return
+        first = max(0, int(self.scroll_y) - STALE_MARGIN)
+        last = int(self.scroll_y) + self.size.height + STALE_MARGIN
+        locations = self._row_locations
+        for index in range(first, min(last, self.row_count)):
+            row_key = locations.get_key(index)
+            key = None if row_key is None else row_key.value
+            if key is not None and key in stale:
+                self._set_cells(key, stale.pop(key))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._show_stale()
+
+    def on_resize(self) -> None:
+        self._show_stale()
+
+    def _set_cells(self, key: str, row: RowInput) -> None:
+        """A shown row's cells from its inputs: only the changed ones sent to DataTable."""
+        self.rows_derived += 1
+        new = tuple(c.cell(row) for c in self.shown_columns)
+        old = self._cells[key]
+        self._cells[key] = new
+        if old == new:
+            return
+        sized = False
+        self._row_only = True  # the row is repainted once below, not once a cell
+        try:
+            for index, (before, after) in enumerate(zip(old, new, strict=True)):
+                if before != after:
+                    spec = self.shown_columns[index]
+                    value = self._cell_text(key, index, after, spec)
+                    # A name or image is rarely changed; when it is, its column grows.
+                    sized |= spec.width is None
+                    super().update_cell(key, spec.key, value, update_width=spec.width is None)
+                    self._own_bumps += 1  # the counter moved for this row only
+                    self.cell_updates += 1
+        finally:
+            self._row_only = False
+        row_key = RowKey(key)
+        self._row_versions[row_key] = self._row_versions.get(row_key, 0) + 1
+        if sized:
+            self.refresh()
+        else:
+            self.refresh_row(self.get_row_index(row_key))
 
     def _row_texts(self, key: str, cells: tuple[Cell, ...]) -> list[Text]:
         return [
