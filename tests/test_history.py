@@ -74,3 +74,10 @@ def test_a_slice_of_points_is_the_same_as_the_list() -> None:
     assert history.points[1:4] == points[1:4]
     assert history.points[::-1] == points[::-1]
     assert history.appended == 9 and len(points) == 5
+
+
+def test_an_empty_history_reads_as_empty() -> None:
+    empty = Histories().get("docker:nothing-here")
+    assert (len(empty), list(empty.points), empty.cpu(), empty.memory()) == (0, [], [], [])
+    assert empty.recent_cpu(5) == () and empty.oom_kills_recent() == 0
+    assert empty.throttled_periods() == []

@@ -88,19 +88,22 @@ def _stored(value: object, is_int: bool) -> float | int:
 class History:
     """The last `maxlen` points of one container, as columns in a ring."""
 
-    __slots__ = ("_columns", "_oldest", "_ooms", "appended", "maxlen")
+    __slots__ = ("_columns", "_oldest", "_ooms", "_size", "appended", "maxlen")
 
     def __init__(self, maxlen: int = HISTORY_LENGTH) -> None:
         self.maxlen = maxlen
-        self._columns: tuple[array[Any], ...] = tuple(array("q" if i else "d") for i in _IS_INT)
-        self._oldest = 0  # the ring's start once full
+        # Allocated whole at the first point (12 × 8 bytes × maxlen): growing 12 arrays a
+        # point at a time reallocated them along the first minutes, leaving freed blocks behind.
+        self._columns: tuple[array[Any], ...] = ()
+        self._oldest = 0  # the ring's oldest slot
+        self._size = 0
         self.appended = 0  # points ever appended: a version for what is worked out from them
         # oom_kills_recent's answer for (appended, window): the table asks it three times a
         # row a tick, and it looks at every point.
         self._ooms: tuple[int, float, int] | None = None
 
     def __len__(self) -> int:
-        return len(self._columns[0])
+        return self._size
 
     @property
     def points(self) -> Points:
@@ -109,15 +112,22 @@ class History:
 
     def append_values(self, values: Sequence[object]) -> None:
         """Append one point given as its fields' values, in `Point`'s order."""
-        columns = self._columns
-        if len(columns[0]) < self.maxlen:
-            for column, value, is_int in zip(columns, values, _IS_INT, strict=True):
-                column.append(_stored(value, is_int))
-        elif self.maxlen > 0:
-            at = self._oldest
-            for column, value, is_int in zip(columns, values, _IS_INT, strict=True):
-                column[at] = _stored(value, is_int)
-            self._oldest = (at + 1) % self.maxlen
+        maxlen = self.maxlen
+        if maxlen <= 0:
+            return
+        if not self._columns:
+            self._columns = tuple(
+                array("q", [INT_NONE]) * maxlen if is_int else array("d", [_NAN]) * maxlen
+                for is_int in _IS_INT
+            )
+        size = self._size
+        at = (self._oldest + size) % maxlen
+        for column, value, is_int in zip(self._columns, values, _IS_INT, strict=True):
+            column[at] = _stored(value, is_int)
+        if size < maxlen:
+            self._size = size + 1
+        else:
+            self._oldest = (self._oldest + 1) % maxlen
         self.appended += 1
 
     def append(self, point: Point) -> None:
@@ -126,14 +136,21 @@ class History:
     def append_view(self, view: ContainerView, time: float, interval_s: float | None) -> None:
         self.append_values(_values(view, time, interval_s))
 
-    def _ordered(self, name: str, count: int | None = None) -> array[float] | array[int]:
+    def _ordered(self, name: str, count: int | None = None) -> array[Any]:
         """A column's newest `count` values (all by default), oldest first."""
+        size, at = self._size, self._oldest
+        if not size:
+            return array("q" if _IS_INT[_INDEX[name]] else "d")
         column = self._columns[_INDEX[name]]
-        at = self._oldest
-        ordered = column[at:] + column[:at] if at else column
-        if count is not None and count < len(ordered):
-            return ordered[len(ordered) - count :]
-        return ordered
+        if count is None or count > size:
+            count = size
+        start = at + size - count  # the first wanted slot, unwrapped
+        end = at + size
+        if end <= self.maxlen:
+            return column[start:end]
+        if start >= self.maxlen:
+            return column[start - self.maxlen : end - self.maxlen]
+        return column[start:] + column[: end - self.maxlen]
 
     def column(self, name: str, count: int | None = None) -> list[float | int | None]:
         """One field of every point (or of the newest `count`), oldest first."""
@@ -154,7 +171,7 @@ class History:
             index += size
         if not 0 <= index < size:
             raise IndexError("history index out of range")
-        at = (self._oldest + index) % size
+        at = (self._oldest + index) % self.maxlen
         values = [
             (None if v == INT_NONE else v) if is_int else (None if v != v else v)
             for v, is_int in zip((c[at] for c in self._columns), _IS_INT, strict=True)
