@@ -81,3 +81,17 @@ def test_an_empty_history_reads_as_empty() -> None:
     assert (len(empty), list(empty.points), empty.cpu(), empty.memory()) == (0, [], [], [])
     assert empty.recent_cpu(5) == () and empty.oom_kills_recent() == 0
     assert empty.throttled_periods() == []
+
+
+def test_points_read_now_and_then_are_always_the_newest() -> None:
+    """The Points kept for a history that is read every tick follow every append; left
+    unread they are dropped and built again when read: the same points either way."""
+    history = History(maxlen=7)
+    fed: list[Snapshot] = []
+    for i, snapshot in enumerate(SNAPSHOTS):
+        history.append_view(_view(snapshot, "spinner"), snapshot.time, snapshot.interval_s)
+        fed.append(snapshot)
+        if i % 11 < 4 or i % 11 == 9:  # read for a while, then not for longer than kept
+            want = _expected("spinner", fed)[-7:]
+            assert list(history.points) == want
+            assert history.points[-1] == want[-1] and history.points[2:5] == want[2:5]
