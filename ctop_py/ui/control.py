@@ -20,7 +20,6 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from ctop_py.model import Snapshot
-from ctop_py.record import samples_in
 from ctop_py.ring import SampleRing
 from ctop_py.ui.messages import ControlMoved
 from ctop_py.ui.replay import TICK_S, Frame, ReplayPlayer, ReplayStatus
@@ -211,8 +210,8 @@ class LiveControl:
         """The worker: decode the ring into a player at its newest sample, then move."""
         action, args, app = entry
         with self._ring_lock:
-            data = self.ring.as_bytes()
-        samples = samples_in(data, "the live ring")
+            kept = self.ring.copy()
+        samples = kept.samples()
         if not samples:
             return None
         player = ReplayPlayer(samples, title=SCROLLBACK_TITLE, playing=False)
