@@ -203,8 +203,10 @@ def test_scroll_back_through_the_ring_then_live_and_save(
         await settle(app, pilot)
         assert app.state.replay is None and not controller.scrolling
         await pilot.press("W")
+        await app.workers.wait_for_complete()  # written in a worker thread
         await pilot.pause()
         (saved,) = tmp_path.glob("ctop-py-recent-*.ctoprec")
+        assert any("saved the last" in str(n.message) for n in app._notifications)
         recording = read_recording(saved)
         assert [s.time for s in recording.samples] == [s.time for s in samples]
 

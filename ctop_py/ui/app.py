@@ -488,13 +488,23 @@ class CtopApp(ActingMixin, App[int]):
             self.notify("a replay is a recording already", markup=False)
             return
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = f"ctop-py-recent-{stamp}.ctoprec"
+        self._save_ring(controller, f"ctop-py-recent-{stamp}.ctoprec")
+
+    @work(thread=True, group="save", exit_on_error=False)
+    def _save_ring(self, controller: LiveControl, path: str) -> None:
+        """Off the UI thread: a full ring takes about a second to write."""
         try:
             count, size = controller.save_ring(path)
         except HostError as exc:
-            self.notify(f"not saved: {present.safe(str(exc), 300)}", severity="error", markup=False)
+            self.call_from_thread(
+                self.notify,
+                f"not saved: {present.safe(str(exc), 300)}",
+                severity="error",
+                markup=False,
+            )
             return
-        self.notify(
+        self.call_from_thread(
+            self.notify,
             f"saved the last {count} samples ({present.size(size)}) to {path}: "
             f"ctop-py replay {path}",
             markup=False,

@@ -299,8 +299,10 @@ class LiveControl:
     def save_ring(self, path: str) -> tuple[int, int]:
         """Write the ring as a recording (`ctop-py replay PATH`); (samples, bytes)."""
         with self._ring_lock:
-            count = self.ring.save(path)
-            return count, self.ring.nbytes
+            kept = self.ring.copy()
+        # Writing re-encodes every sample (about a second for a full ring): not under the lock
+        # the sampler appends with.
+        return kept.save(path), kept.nbytes
 
     def status(self, index: int | None) -> ReplayStatus | None:
         player = self.scrollback
