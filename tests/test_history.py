@@ -95,3 +95,53 @@ def test_points_read_now_and_then_are_always_the_newest() -> None:
             want = _expected("spinner", fed)[-7:]
             assert list(history.points) == want
             assert history.points[-1] == want[-1] and history.points[2:5] == want[2:5]
+
+
+def _oom_truth(points: list[Point], window_s: float) -> int:
+    """oom_kills_recent worked out from the points themselves."""
+    if not points or points[-1].oom_kill is None:
+        return 0
+    since = points[-1].time - window_s
+    baseline = next(
+        (p.oom_kill for p in points if p.time >= since and p.oom_kill is not None), None
+    )
+    latest = points[-1].oom_kill
+    return 0 if baseline is None or latest < baseline else latest - baseline
+
+
+def test_still_runs_answer_as_a_fresh_computation_and_a_change_shows_at_once() -> None:
+    # Long runs of one CPU % (known, unknown) and of one oom_kill counter, broken by changes
+    # (a rise, a fall: a re-created cgroup), read every tick or after a few ticks unread.
+    cpus = [0.0] * 12 + [None] * 9 + [3.5] + [0.0] * 10 + [float("nan")] * 3 + [0.0] * 4
+    ooms = [None] * 5 + [2] * 10 + [3] + [3] * 8 + [0] * 6 + [1] + [1] * 12
+    history, points = History(maxlen=7), []
+    for t, (cpu, oom) in enumerate(zip(cpus, ooms, strict=False)):
+        cpu = None if cpu is not None and cpu != cpu else cpu
+        point = Point(float(t), 1.0, cpu, None, None, None, None, None, None, None, None, oom)
+        history.append(point)
+        points.append(point)
+        if t % 5 == 3:
+            continue  # unread this tick: the caches must not carry over wrongly
+        kept = points[-7:]
+        for count in (1, 3, 7, 10):
+            assert history.recent_cpu(count) == tuple(p.cpu_percent for p in kept[-count:])
+        for window in (2.0, 4.0, 300.0):
+            assert history.oom_kills_recent(window) == _oom_truth(kept, window)
+
+
+def test_the_same_view_again_appends_its_values_with_the_new_time() -> None:
+    snapshot = SNAPSHOTS[5]
+    view, other = _view(snapshot, "spinner"), _view(SNAPSHOTS[6], "spinner")
+    history = History(maxlen=4)
+    for t in (1.0, 2.0, 3.0):
+        history.append_view(view, t, 1.0 if t > 1 else None)
+    history.append_view(other, 4.0, 1.0)  # a changed view shows on the next point
+    history.append_view(view, 5.0, 2.0)
+    assert list(history.points) == [
+        Point.of(view, 2.0, 1.0),
+        Point.of(view, 3.0, 1.0),
+        Point.of(other, 4.0, 1.0),
+        Point.of(view, 5.0, 2.0),
+    ]
+    assert history.recent_cpu(3) == (view.usage.cpu_percent, other.usage.cpu_percent,
+                                     view.usage.cpu_percent)  # fmt: skip

@@ -75,6 +75,12 @@ _INT_FIELDS = frozenset({"periods", "nr_throttled", "memory_used_bytes", "oom_ki
 _IS_INT = tuple(name in _INT_FIELDS for name in FIELDS)
 _INDEX = {name: i for i, name in enumerate(FIELDS)}
 _NAN = math.nan
+_CPU = _INDEX["cpu_percent"]
+_OOM = _INDEX["oom_kill"]
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b)  # NaN (unknown) is the same as NaN
 
 
 def _stored(value: object, is_int: bool) -> float | int:
@@ -90,7 +96,19 @@ def _stored(value: object, is_int: bool) -> float | int:
 class History:
     """The last `maxlen` points of one container, as columns in a ring."""
 
-    __slots__ = ("_columns", "_oldest", "_ooms", "_points", "_size", "appended", "maxlen")
+    __slots__ = (
+        "_columns",
+        "_cpu_run",
+        "_oldest",
+        "_oom_run",
+        "_ooms",
+        "_points",
+        "_recent",
+        "_size",
+        "_view",
+        "appended",
+        "maxlen",
+    )
 
     def __init__(self, maxlen: int = HISTORY_LENGTH) -> None:
         self.maxlen = maxlen
@@ -106,6 +124,15 @@ class History:
         # The Points of a history a screen reads every tick (the container on screen), kept
         # in step with the columns while it is read (building 300 Points costs ~0.5 ms).
         self._points: tuple[deque[Point], list[int]] | None = None
+        # How many of the newest points have the same CPU % (and oom_kill) as the newest: on
+        # a still host that is all of them, and recent_cpu / oom_kills_recent need not look.
+        self._cpu_run = 0
+        self._oom_run = 0
+        self._recent: tuple[int, int, tuple[float | None, ...]] | None = None  # (appended,
+        # count, answer) of recent_cpu
+        # The last view appended and its fields as stored: an idle container's view is the
+        # same object tick to tick, and only the time and interval need converting.
+        self._view: tuple[ContainerView, list[float | int]] | None = None
 
     def __len__(self) -> int:
         return self._size
@@ -126,9 +153,13 @@ class History:
 
     def append_values(self, values: Sequence[object]) -> None:
         """Append one point given as its fields' values, in `Point`'s order."""
+        if self.maxlen > 0:
+            self._put(
+                [_stored(value, is_int) for value, is_int in zip(values, _IS_INT, strict=True)]
+            )
+
+    def _put(self, stored: Sequence[float | int]) -> None:
         maxlen = self.maxlen
-        if maxlen <= 0:
-            return
         if not self._columns:
             self._columns = tuple(
                 array("q", [INT_NONE]) * maxlen if is_int else array("d", [_NAN]) * maxlen
@@ -136,8 +167,16 @@ class History:
             )
         size = self._size
         at = (self._oldest + size) % maxlen
-        for column, value, is_int in zip(self._columns, values, _IS_INT, strict=True):
-            column[at] = _stored(value, is_int)
+        if size:
+            newest = (at - 1) % maxlen
+            self._cpu_run = (
+                self._cpu_run + 1 if _same(self._columns[_CPU][newest], stored[_CPU]) else 1
+            )
+            self._oom_run = self._oom_run + 1 if self._columns[_OOM][newest] == stored[_OOM] else 1
+        else:
+            self._cpu_run = self._oom_run = 1
+        for column, value in zip(self._columns, stored, strict=True):
+            column[at] = value
         if size < maxlen:
             self._size = size + 1
         else:
@@ -154,7 +193,18 @@ class History:
         self.append_values(astuple(point))
 
     def append_view(self, view: ContainerView, time: float, interval_s: float | None) -> None:
-        self.append_values(_values(view, time, interval_s))
+        if self.maxlen <= 0:
+            return
+        last = self._view
+        if last is not None and last[0] is view:
+            # The very view of the last point: the same values but the time and interval.
+            stored = last[1]
+            stored[0], stored[1] = float(time), _stored(interval_s, False)
+        else:
+            values = _values(view, time, interval_s)
+            stored = [_stored(value, is_int) for value, is_int in zip(values, _IS_INT, strict=True)]
+            self._view = (view, stored)
+        self._put(stored)
 
     def _ordered(self, name: str, count: int | None = None) -> array[Any]:
         """A column's newest `count` values (all by default), oldest first."""
@@ -203,7 +253,19 @@ class History:
 
     def recent_cpu(self, count: int) -> tuple[float | None, ...]:
         """The CPU % of the newest `count` points, oldest first."""
-        return tuple(self._floats("cpu_percent", count)) if count > 0 else ()
+        if count <= 0:
+            return ()
+        wanted = min(count, self._size)
+        known = self._recent
+        if known is not None and known[1] == count:
+            since = self.appended - known[0]
+            # Every point since it was worked out, and the `wanted` before, have the same CPU %.
+            if not since or (len(known[2]) == wanted and self._cpu_run >= wanted + since):
+                self._recent = (self.appended, count, known[2])
+                return known[2]
+        recent = tuple(self._floats("cpu_percent", count))
+        self._recent = (self.appended, count, recent)
+        return recent
 
     def throttled(self) -> list[float | None]:
         return self._floats("throttled_percent")
@@ -216,8 +278,8 @@ class History:
 
     def oom_kills_recent(self, window_s: float = OOM_WINDOW_S) -> int:
         """How many oom_kill events happened within the window (0 when unknown)."""
-        if not len(self):
-            return 0
+        if not len(self) or self._oom_run >= self._size:
+            return 0  # every point has the same counter (or none): nothing rose
         known = self._ooms
         if known is not None and known[0] == self.appended and known[1] == window_s:
             return known[2]
