@@ -215,7 +215,12 @@ def test_brief_rows_show_what_full_ones_do(
         nano = truth[cid]["NanoCpus"]
         assert limits.cpu_quota_cores == (pytest.approx(nano / 1e9) if nano else None)
         assert limits.memory_max_bytes == (truth[cid]["Memory"] or None)
-        assert limits.pids_max == (truth[cid]["PidsLimit"] or None)
+        # pids: the kernel's pids.max is the truth (under the systemd driver on v2 the scope
+        # has systemd's TasksMax where docker set none); docker's, where it set one.
+        pids_file = (controller_dir(brief.view(cid).raw, "pids") / "pids.max").read_text()
+        assert limits.pids_max == (None if pids_file.strip() == "max" else int(pids_file))
+        if truth[cid]["PidsLimit"]:
+            assert limits.pids_max == truth[cid]["PidsLimit"]
 
     # What each container is diagnosed with, against the kernel's counters.
     oom = {x.kind: x for x in brief.findings[oomer.id]}["oom-killed"]

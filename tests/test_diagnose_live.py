@@ -203,6 +203,12 @@ def test_oom_crash_loop_keeps_its_row(
     assert life.oom_killed is True
     assert life.last_exit_code == 137
     assert life.oom_kills is not None and life.oom_kills >= 3
+    # The engine reports a kill after the kernel counts it: wait for its events to catch up.
+    wait_until = time.monotonic() + deadline_s(10)
+    while docker_events(ctr.id, started, "oom") < life.oom_kills:
+        if time.monotonic() > wait_until:
+            break
+        time.sleep(0.5)
     assert life.oom_kills <= docker_events(ctr.id, started, "oom")
 
     # snapshot --json: the lifecycle object, exactly the keys.
