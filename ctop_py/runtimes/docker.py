@@ -227,12 +227,17 @@ class DockerDiskMeta:
     """Names from /var/lib/docker/containers/<id>/config.v2.json: works with dockerd down
     (needs root: the directory is 0710)."""
 
+    # Containers come and go for as long as the app runs: the oldest entries are dropped.
+    CACHE_SIZE = 1024
+
     def __init__(self, root: HostRoot) -> None:
         self.root = root
         self._cache: dict[str, Meta | None] = {}
 
     def get(self, cid: str) -> Meta | None:
         if cid not in self._cache:
+            if len(self._cache) >= self.CACHE_SIZE:
+                del self._cache[next(iter(self._cache))]
             self._cache[cid] = self._read(cid)
         return self._cache[cid]
 
