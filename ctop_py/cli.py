@@ -284,10 +284,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if not args.all and not args.containers:
         views = [v for v in views if v.raw.active]  # running, or crash-looping
     if args.json:
-        data = snapshot_to_dict(snapshot)
+        # Only the printed containers are encoded (not the exited ones left out), in the
+        # snapshot's order.
         ids = {v.id for v in views}
-        data["containers"] = [c for c in data["containers"] if c["id"] in ids]
-        print(dumps_data(data))
+        printed = tuple(v for v in snapshot.containers if v.id in ids)
+        print(dumps_data(snapshot_to_dict(replace(snapshot, containers=printed))))
     else:
         from ctop_py.present.containers import containers_table, engine_notes
 
