@@ -405,6 +405,30 @@ def run_app(source: SnapshotSource | Recorded, options: AppOptions) -> int:
     return result if isinstance(result, int) else 0
 
 
+# Commands that print once and end: their process ends without the interpreter's teardown.
+_ONE_SHOT: frozenset[Callable[[argparse.Namespace], int | Launch]] = frozenset(
+    {cmd_snapshot, cmd_ns}
+)
+
+
+def end_process(status: int) -> NoReturn:
+    """Ends the process with `status` once the output is flushed, skipping the interpreter's
+    teardown: freeing every object of two samples one by one (~15 ms of CPU at 100
+    containers, 6 % of a `snapshot --json`). Nothing of ours needs it: the collector is
+    closed, no atexit handler is ours, and no file but stdout and stderr is left open."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # the reader is gone: nothing left to tell it
+    except OSError as exc:  # e.g. the disk of a redirect is full
+        sys.stderr.write(f"ctop-py: writing the output: {present.safe(str(exc))}\n")
+        status = EXIT_USAGE
+    try:
+        sys.stderr.flush()
+    finally:
+        os._exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(args_list)
@@ -419,6 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = func(args)
         if not isinstance(status, int):  # a Launch: the app, started here
             status = run_app(status.source, status.options)
+        if argv is None and func in _ONE_SHOT:  # the program itself, not a caller of main()
+            end_process(status)
         return status
     except CtopError as exc:  # every error of ours: one line
         sys.stderr.write(f"ctop-py: {present.safe(str(exc))}\n")
