@@ -4,6 +4,7 @@ must not turn into a traceback."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -71,3 +72,32 @@ def test_ns_prints_whole_json() -> None:
     namespaces = json.loads(done.stdout)
     own = os.readlink("/proc/self/ns/net")  # the host's net namespace, as the kernel names it
     assert any(f"net:[{n['inode']}]" == own for n in namespaces if n["type"] == "net")
+
+
+def test_the_cyclic_collector_is_off_only_for_a_one_shot_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the program (main() without arguments): the app gets the collector back where
+    __main__ turned it off for the imports; `snapshot` runs and ends without it also where
+    the console script left it on."""
+    seen: list[object] = []
+
+    def app(args: object) -> int:
+        seen.append(("app", gc.isenabled()))
+        return 0
+
+    monkeypatch.setattr(cli, "cmd_app", app)
+    monkeypatch.setattr(cli, "end_process", lambda status: seen.append(("end", gc.isenabled())))
+    was_enabled = gc.isenabled()
+    try:
+        gc.disable()
+        monkeypatch.setattr(sys, "argv", ["ctop-py"])
+        assert cli.main() == 0
+        gc.enable()  # as the console script leaves it
+        monkeypatch.setattr(sys, "argv", ["ctop-py", "snapshot", "--replay", str(DEMO)])
+        assert cli.main() == 0
+        assert "demo-web" in capsys.readouterr().out
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert seen == [("app", True), ("end", False)]
