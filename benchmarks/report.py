@@ -590,8 +590,9 @@ def screens_block(results: dict[str, Any], json_name: str | None = None) -> str:
         a, b = snap["snapshot_cpu_s"], snap["bare_cpu_s"]
         lines += [
             "",
-            f"`ctop-py snapshot --json --interval 1` beside a bare script reading the same "
-            f"{snap['files']} cgroup files twice a second apart, alternating, {snap['rounds']} "
+            f"`ctop-py snapshot --json --interval 1` beside a bare script reading the list's "
+            f"{snap['files']} cgroup files (8 a container) twice a second apart, alternating, "
+            f"{snap['rounds']} "
             f"rounds each, whole-process CPU from wait4: {a['median']:.3f} s (median; "
             f"{a['min']:.3f}–{a['max']:.3f}) against {b['median']:.3f} s ({b['min']:.3f}–"
             f"{b['max']:.3f}): {snap['ratio_median']:.1f}×" + _snapshot_conditions(snap) + ".",
