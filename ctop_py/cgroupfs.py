@@ -490,7 +490,13 @@ def _join(base: Path, cgroup_path: str) -> Path:
 
 @functools.lru_cache(maxsize=16384)
 def _dir(base: Path, cgroup_path: str) -> str:
-    """str(_join(base, cgroup_path)), remembered: the same few thousand paths every tick."""
+    """str(_join(base, cgroup_path)), remembered: the same few thousand paths every tick.
+    A plain path ("/docker/<id>") is joined as text: pathlib's join costs several µs, and a
+    v1 container's first sample (each of `snapshot`'s) joins seven."""
+    rest = cgroup_path.lstrip("/")
+    if rest and "" not in (parts := rest.split("/")) and "." not in parts:
+        head = str(base)
+        return f"{head}/{rest}" if head != "/" else f"/{rest}"
     return str(_join(base, cgroup_path))
 
 

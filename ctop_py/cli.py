@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -268,13 +269,22 @@ def _inspect_what_is_printed(collector: Collector, everyone: bool) -> None:
         collector.lifecycle.inspect_wanted = lambda c: c.active
 
 
+# Long enough that no container's limits fall due between a snapshot's two samples (the
+# collector spreads a container's first limit read over up to this period), short enough to
+# stay a finite time.
+_LIMITS_READ_ONCE_S = 1e9
+
+
 def cmd_snapshot(args: argparse.Namespace) -> int:
     if getattr(args, "replay", None):
         snapshot = replay_snapshot(args.replay, getattr(args, "at", None))
     else:
         if getattr(args, "at", None):
             raise CliError("--at needs --replay FILE")
-        collector = Collector(root_of(args), watch_engines=True)
+        # Each container's limits are read once, in the first sample: the app reads them
+        # again every 5 s, spread over the containers, which sent a third of them through
+        # the slower first-read path again in the second sample.
+        collector = Collector(root_of(args), watch_engines=True, limits_s=_LIMITS_READ_ONCE_S)
         _inspect_what_is_printed(collector, everyone=bool(args.all or args.containers))
         try:
             snapshot = take_snapshot(collector, args.interval)
@@ -284,10 +294,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     if not args.all and not args.containers:
         views = [v for v in views if v.raw.active]  # running, or crash-looping
     if args.json:
-        data = snapshot_to_dict(snapshot)
+        # Only the printed containers are encoded (not the exited ones left out), in the
+        # snapshot's order.
         ids = {v.id for v in views}
-        data["containers"] = [c for c in data["containers"] if c["id"] in ids]
-        print(dumps_data(data))
+        printed = tuple(v for v in snapshot.containers if v.id in ids)
+        print(dumps_data(snapshot_to_dict(replace(snapshot, containers=printed))))
     else:
         from ctop_py.present.containers import containers_table, engine_notes
 
@@ -395,6 +406,30 @@ def run_app(source: SnapshotSource | Recorded, options: AppOptions) -> int:
     return result if isinstance(result, int) else 0
 
 
+# Commands that print once and end: their process ends without the interpreter's teardown.
+_ONE_SHOT: frozenset[Callable[[argparse.Namespace], int | Launch]] = frozenset(
+    {cmd_snapshot, cmd_ns}
+)
+
+
+def end_process(status: int) -> NoReturn:
+    """Ends the process with `status` once the output is flushed, skipping the interpreter's
+    teardown: freeing every object of two samples one by one (~15 ms of CPU at 100
+    containers, 6 % of a `snapshot --json`). Nothing of ours needs it: the collector is
+    closed, no atexit handler is ours, and no file but stdout and stderr is left open."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # the reader is gone: nothing left to tell it
+    except OSError as exc:  # e.g. the disk of a redirect is full
+        sys.stderr.write(f"ctop-py: writing the output: {present.safe(str(exc))}\n")
+        status = EXIT_USAGE
+    try:
+        sys.stderr.flush()
+    finally:
+        os._exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(args_list)
@@ -405,10 +440,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         default = cmd_demo
     func: Callable[[argparse.Namespace], int | Launch] = getattr(args, "func", default)
+    one_shot = argv is None and func in _ONE_SHOT  # the program itself, not a caller of main()
+    if argv is None:
+        # What a one-shot command drops is freed by reference counting; the cyclic
+        # collector's passes over the samples' objects (~50 at 100 containers, 7 ms) find
+        # next to nothing, and the process ends right after. Every other command (the app)
+        # has it, also where __main__ turned it off for the imports.
+        if one_shot:
+            gc.disable()
+        else:
+            gc.enable()
     try:
         status = func(args)
         if not isinstance(status, int):  # a Launch: the app, started here
             status = run_app(status.source, status.options)
+        if one_shot:
+            end_process(status)
         return status
     except CtopError as exc:  # every error of ours: one line
         sys.stderr.write(f"ctop-py: {present.safe(str(exc))}\n")

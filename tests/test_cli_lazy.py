@@ -107,11 +107,14 @@ def test_a_one_shot_command_registers_only_its_module() -> None:
     assert (args.config, args.command, args.containers) == ("events", "diagnose", ["web"])
 
 
-# Run as `python -m ctop_py ARGS`; the modules loaded by the end are printed to stderr.
+# Run as `python -m ctop_py ARGS`; the modules loaded by the end are printed to stderr (also
+# where a one-shot command ends its process with os._exit, which runs no atexit handler).
 _MODULES_AT_EXIT = (
-    "import atexit, runpy, sys\n"
+    "import atexit, os, runpy, sys\n"
     "say = lambda: sys.stderr.write('MODULES ' + ' '.join(sorted(sys.modules)) + '\\n')\n"
     "atexit.register(say)\n"
+    "_exit = os._exit\n"
+    "os._exit = lambda status: (say(), sys.stderr.flush(), _exit(status))\n"
     "sys.argv = ['ctop-py', *sys.argv[1:]]\n"
     "runpy.run_module('ctop_py', run_name='__main__', alter_sys=True)\n"
 )
