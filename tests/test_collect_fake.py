@@ -384,10 +384,13 @@ def test_brief_reads_what_a_row_not_open_needs(tmp_path: Path) -> None:
     host.write_cgroup(path, {**v2_files(), "memory.peak": "20971520\n", "pids.events": "max 4\n"})
     host.add_process(100, "sh", cgroup_path=path, namespaces=CTR_NS, nspid=(100, 1))
     collector = Collector(host.root, engines=[])
-    first = only(collector.sample(detail=(), brief=True))  # reads the limits, and PSI
+    first_sample = collector.sample(detail=(), brief=True)  # reads the limits, and PSI
+    first = only(first_sample)
     full = only(Collector(host.root, engines=[]).sample(detail=()))
     assert first.cgroup is not None and full.cgroup is not None
     assert first.cgroup.psi == full.cgroup.psi != {}
+    assert first.cgroup.psi_read_ns == first_sample.monotonic_ns  # read in this tick
+    assert full.cgroup.psi_read_ns is None  # full: always read in its own sample
     for _ in range(2):  # the second tick, then the third from the plan made in the second
         brief = only(collector.sample(detail=(), brief=True))
         assert brief.cgroup is not None
@@ -400,8 +403,11 @@ def test_brief_reads_what_a_row_not_open_needs(tmp_path: Path) -> None:
         assert brief.cgroup.pids_events == full.cgroup.pids_events == {"max": 4}
         assert brief.cgroup.pids_current == full.cgroup.pids_current
         assert brief.cgroup.limits == full.cgroup.limits
-        # PSI only with the limits, every limits_s (the plan does not give it again)
-        assert brief.cgroup.psi == {}
+        # PSI only with the limits, every limits_s: the reading carried, with when it was
+        # read; nothing changed, so the very record of the first tick
+        assert brief.cgroup.psi == full.cgroup.psi
+        assert brief.cgroup.psi_read_ns == first_sample.monotonic_ns
+        assert brief is first
     # the container on screen gets everything
     on_screen = only(collector.sample(detail={ID}, brief=True))
     assert on_screen.cgroup is not None and on_screen.cgroup.psi == full.cgroup.psi
