@@ -6,11 +6,13 @@ carried (PSI only in the sample that read it): the same findings, the same sente
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import pytest
 
+from ctop_py.codec import decode, encode
 from ctop_py.derive import derive
 from ctop_py.diagnose import Finding, diagnose
 from ctop_py.model import CgroupStats, RawSample
@@ -171,3 +173,15 @@ def test_derive_opening_and_closing_and_full_samples() -> None:
     assert pair(carried(1000, 50, 45), full_b) == {"some": None, "full": None}
     # closed: the open tick's reading, carried
     assert pair(full_b, carried(201_000, 99, 98)) == {"some": None, "full": None}
+
+
+def test_a_recording_made_before_decodes_as_readings_of_their_own_samples() -> None:
+    """A recording written before readings were carried has no psi_read_ns / psi_since_ns:
+    its PSI decodes as read in its own sample (None), as it was."""
+    recorded = sample(5, container(stats(psi={"memory": (5_000, 2_000)})))
+    data = json.loads(json.dumps(encode(recorded)))
+    cgroup = data["containers"][0]["cgroup"]
+    assert cgroup.pop("psi_read_ns") is None and cgroup.pop("psi_since_ns") is None
+    assert decode(RawSample, data) == recorded
+    carried_sample = sample(5, container(carried(5_000, 3, 1)))
+    assert decode(RawSample, json.loads(json.dumps(encode(carried_sample)))) == carried_sample
