@@ -12,6 +12,7 @@ records (derive, the lifecycle tracker, the histories, the table, the ring) does
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import time
 import uuid
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             prev = cur
     finally:
         collector.close()
-        host.remove()
+        shutil.rmtree(work, ignore_errors=True)
     share = 100.0 * statistics.mean(changed) / max(1, len(prev))
     print(f"{len(prev)} containers, {args.ticks} ticks: new records a tick {changed}")
     print(f"mean {statistics.mean(changed):.1f} ({share:.1f} %), max {max(changed)}")
