@@ -449,7 +449,7 @@ class _Files:
 
 
 def _without_reads(files: _Files, read: Callable[[], T]) -> T:
-    """Limits (or a brief cgroup's PSI), their files left out of `files.reads` (which lists
+    """Limits, their files left out of `files.reads` (which lists
     the files a tick reads every tick: a plan's files)."""
     reads, files.reads = files.reads, None
     try:
@@ -576,8 +576,8 @@ _V2_NAMES: _V2Files[str | None] = _V2Files(
 )
 # Brief: what the containers of the list need when they are not open (see BRIEF_SET): the
 # table's counters, the marks' (memory.events: oom_kill, high, max; pids.events), the peak
-# (the OOM finding's "peak seen"); no swap, and PSI only when the limits are read (every
-# `limits_s`, see read_cgroup).
+# (the OOM finding's "peak seen"); no swap, no PSI (the collector reads it with the limits,
+# every `limits_s`: read_psi).
 _V2_BRIEF = _V2_NAMES._replace(
     memory_swap_current=None,
     cpu_pressure=None,
@@ -596,12 +596,6 @@ def read_v2(
     d = str(directory)
     limits = known_limits or _without_reads(files, lambda: _limits_v2(files, d))
     raw: _V2Files[bytes | None] = _V2Files._make(files.many(d, _V2_BRIEF if brief else _V2_NAMES))
-    if brief and known_limits is None:
-        # PSI with the limits (not a file of the plan's every-tick reads).
-        psi_raw = _without_reads(files, lambda: files.many(d, _PSI_NAMES))
-        raw = raw._replace(
-            cpu_pressure=psi_raw[0], memory_pressure=psi_raw[1], io_pressure=psi_raw[2]
-        )
     cache = files.cache
     if cache is not None:
         reused = cache.reuse(d, raw, limits)
@@ -736,7 +730,7 @@ _PSI_FILE_NAMES: _PsiFiles[str | None] = _PsiFiles(*_PSI_NAMES)
 # Brief (see BRIEF_SET): no user/system split, no swap; the marks' oom_control and failcnt
 # (the latter only under a memory limit: the kernel counts a failed charge in the cgroup
 # whose limit failed it, so without a limit of its own a cgroup's failcnt stays put), the
-# peak; PSI only when the limits are read.
+# peak; no PSI (see read_psi).
 _ACCT_BRIEF = _ACCT_NAMES._replace(usage_user=None, usage_sys=None)
 _MEM_V1_BRIEF = _MEM_V1_NAMES._replace(memsw_usage_in_bytes=None)
 _MEM_V1_BRIEF_NO_LIMIT = _MEM_V1_BRIEF._replace(failcnt=None)
@@ -780,12 +774,7 @@ def read_v1(
                 blkio_name = name
                 break
     pids_d, pids_events_d = files.many(pids_dir, ("/pids.current", "/pids.events"))
-    if not brief:
-        psi_d = files.many(psi_dir, _PSI_FILE_NAMES)
-    elif known_limits is None:  # PSI with the limits (not a file of the plan's every-tick reads)
-        psi_d = _without_reads(files, lambda: files.many(psi_dir, _PSI_FILE_NAMES))
-    else:
-        psi_d = files.many(psi_dir, _NO_PSI)
+    psi_d = files.many(psi_dir, _NO_PSI if brief else _PSI_FILE_NAMES)
     psi: _PsiFiles[bytes | None] = _PsiFiles._make(psi_d)
     raw = (cpu_d, *acct, *mem, blkio_d, pids_d, pids_events_d, *psi)  # what the cache compares
     cache = files.cache
@@ -870,12 +859,13 @@ read everything). Per container and tick, besides its init's /proc/PID/stat and 
   pids.current, pids.events max               PIDS/MAX, pids-max events, the pids-limit finding
   {cpu,memory,io}.pressure (v2, and v1's      the pressure findings (and memory-high's
     unified hierarchy)                          pressure figure): read with the limits, every
-                                                limits_s, not every tick (diagnose takes the
-                                                first and last readings in its window)
+                                                limits_s, not every tick (read_psi); the record
+                                                carries the last reading and when it was read
+                                                (diagnose takes the readings in its window)
   limits (every limits_s)                     %CPU/Q, %MEM/L, PIDS/MAX, the findings
 
 Left out: v1's cpuacct.usage_user / usage_sys (the user/system split), swap (v1
-memory.memsw.usage_in_bytes, v2 memory.swap.current) and PSI between two limit reads: the
+memory.memsw.usage_in_bytes, v2 memory.swap.current) and a fresh PSI reading every tick: the
 container screen shows them, and it opens the container (full from the next tick). The
 scroll-back ring (`W`) keeps the samples as read: a container that was not open then shows
 "–" for those in a replay, as it does for its processes.
@@ -898,8 +888,8 @@ def read_cgroup(
     With `known_limits`, the limit files are not read again (limits change rarely); with a
     `cache`, files unchanged since the previous tick are not parsed again. `brief`: what a
     container that is not open needs (BRIEF_SET says which consumer reads what); v1's
-    user/system CPU split and swap are left out (None), PSI is read only when the limits
-    are (`known_limits` None: every `limits_s`, empty between). `prefetched`: files already
+    user/system CPU split, swap and PSI are left out (None, None, empty: the collector reads
+    PSI with `read_psi` when it reads the limits). `prefetched`: files already
     read in this tick (path -> bytes, None when absent), not read again; `reads`: gets the
     (path, bytes) of every file this call read (not the prefetched ones), in order."""
     files = _Files(notes, cache, prefetched, reads)
@@ -921,3 +911,22 @@ def read_cgroup(
             gone=True,
         )
     return stats
+
+
+def read_psi(
+    layout: CgroupLayout,
+    cgroup_path: str,
+    notes: set[str],
+    unified_path: str | None = None,
+    cache: ParseCache | None = None,
+) -> dict[str, Psi]:
+    """A cgroup's PSI alone (v2, or v1's unified hierarchy at `unified_path`): what a brief
+    read_cgroup leaves out, read every few seconds rather than every tick."""
+    files = _Files(notes, cache)
+    if layout.mode is CgroupMode.V2 and layout.unified is not None:
+        directory: str | None = _dir(layout.unified, cgroup_path)
+    elif layout.unified is not None and unified_path is not None:
+        directory = _dir(layout.unified, unified_path)
+    else:
+        return {}
+    return _psi_of(files, directory, files.many(directory, _PSI_NAMES))

@@ -43,6 +43,7 @@ from ctop_py.model import (
     Limits,
     NetCounters,
     Process,
+    Psi,
     RawSample,
     SharedNamespace,
     Sharing,
@@ -115,6 +116,44 @@ class _Known:
     limits: Limits | None = None
     limits_at: float = float("-inf")
     init_stat: bytes = b""  # its /proc/PID/stat when last found the same process
+    psi: _PsiReading | None = None  # its last PSI reading (the app's sampling only)
+
+
+class _PsiReading:
+    """A container's last PSI reading, kept while a read finds the same values: a container
+    not open reads PSI with its limits, every `limits_s`, and its records carry the reading
+    between (the same Psi objects, the same CgroupStats for the same counters: the same
+    record while nothing changes, across the ticks that read PSI too)."""
+
+    __slots__ = ("bare", "confirmed_ns", "psi", "read_ns", "since_ns", "stats")
+
+    def __init__(self, psi: Mapping[str, Psi], read_ns: int, since_ns: int | None) -> None:
+        self.psi, self.read_ns, self.since_ns = psi, read_ns, since_ns
+        self.confirmed_ns = read_ns  # the last read that found these values
+        # The last stats given this reading: `stats` is `bare` carrying it.
+        self.bare: CgroupStats | None = None
+        self.stats: CgroupStats | None = None
+
+    def carried_by(self, bare: CgroupStats) -> CgroupStats:
+        """`bare` (a brief read: no PSI) with this reading; the same object for the same."""
+        if self.bare is not bare or self.stats is None:
+            self.bare = bare
+            self.stats = replace(
+                bare, psi=self.psi, psi_read_ns=self.read_ns, psi_since_ns=self.since_ns
+            )
+        return self.stats
+
+
+def _read_again(known: _Known, psi: Mapping[str, Psi], now_ns: int) -> _PsiReading:
+    """The container's reading after a PSI read at `now_ns`: the kept one when the values are
+    the same (a reading is when its values were first read; the one after it says when these
+    were last seen), else a new one."""
+    last = known.psi
+    if last is not None and last.psi == psi:
+        last.confirmed_ns = now_ns
+        return last
+    known.psi = _PsiReading(psi, now_ns, last.confirmed_ns if last is not None else None)
+    return known.psi
 
 
 class _Plan:
@@ -330,9 +369,12 @@ class Collector:
         metadata = self._metadata(g.claim for g in groups.values())
         containers = []
         absent = metadata.keys() - groups.keys()  # listed by an engine, no processes
+        some_brief = brief and detail is not None
         for key, group in groups.items():
             short = brief and detail is not None and group.claim.id not in detail
-            container = self._container(key, group, metadata, notes, now, process, short)
+            container = self._container(
+                key, group, metadata, notes, monotonic_ns, process, short, psi_kept=some_brief
+            )
             if container is None:
                 if key in metadata:
                     absent.add(key)
@@ -491,10 +533,16 @@ class Collector:
         group: _Group,
         metadata: Mapping[tuple[str, str], Meta],
         notes: set[str],
-        now: float,
+        now_ns: int,
         process: Callable[[int], Process | None],
         brief: bool = False,
+        psi_kept: bool = False,
     ) -> ContainerRaw | None:
+        """The container's record. `brief`: as sample()'s for a container not open; its PSI
+        read with its limits and carried between (`_PsiReading`). `psi_kept`: the app's
+        sampling (some containers brief): an open container's PSI is kept too, for when it
+        is closed."""
+        now = now_ns / 1e9
         c = group.claim
         meta = metadata.get(key)
         if meta is None and c.runtime == "docker":
@@ -558,6 +606,15 @@ class Collector:
                 # every container found at once re-read its limits in the same tick.
                 read_at -= self.limits_s * (zlib.crc32(c.id.encode()) % 1024) / 1024
             known.limits, known.limits_at = stats.limits, read_at
+        if psi_kept and stats is not None and not stats.gone:
+            if not brief:
+                _read_again(known, stats.psi, now_ns)
+            else:
+                reading = known.psi
+                if reading is None or not fresh:  # with the limits (and a first time)
+                    psi = cgroupfs.read_psi(self.layout, c.cgroup_path, notes, c.cgroup_path)
+                    reading = _read_again(known, psi, now_ns)
+                stats = reading.carried_by(stats)
         net_read: list[tuple[str, bytes | None]] = []
         net = self._net(known.init_pid, known.namespaces, notes, prefetched, net_read)
         entries, cache.log = cache.log, None
@@ -569,14 +626,9 @@ class Collector:
             plan.pids, plan.meta, plan.entries, plan.record = group.pids, meta, entries, record
         elif prefetched is None:
             stat = (self._stat_path(known.init_pid), known.init_stat)
-            planned = record
-            if brief and stats.psi:
-                # A brief record's PSI was read with its limits, not by the plan: the plan
-                # gives the same record without it while its files stay the same.
-                planned = self._record(key, c, meta, known, group.pids, replace(stats, psi={}), net)
             self._plans[key] = _Plan(
                 c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
-                group.pids, meta, entries, planned,
+                group.pids, meta, entries, record,
             )  # fmt: skip
         else:  # it read files the plan did not: plan again next tick
             self._plans.pop(key, None)

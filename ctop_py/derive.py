@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ctop_py.model import (
+    CgroupStats,
     ContainerRaw,
     ContainerView,
     Process,
@@ -173,11 +174,34 @@ def _view(
         throttled_seconds_per_s=throttled_per_s,
         periods_in_window=periods,
     )
+    psi_seconds = _psi_interval(pcg, cg, seconds)
     psi = {
-        resource: _psi_rates(pcg.psi.get(resource) if pcg else None, value, seconds)
+        resource: _psi_rates(pcg.psi.get(resource) if pcg else None, value, psi_seconds)
         for resource, value in cg.psi.items()
     }
     return ContainerView(raw=cur, usage=usage, throttling=throttling, psi=psi, processes=processes)
+
+
+def _psi_interval(
+    prev: CgroupStats | None, cur: CgroupStats, seconds: float | None
+) -> float | None:
+    """The seconds between the previous record's PSI reading and this one's, over which
+    their totals' difference stalled; None where that is not known. Each read in its own
+    sample: the samples' interval. A carried reading (a container not open reads PSI every
+    few seconds): None while it is the previous record's reading (no new reading: "–", not
+    a false 0 %); for a new reading, from when the one before it was last read (found the
+    same) to its own read, the previous record holding that one (not a spike of several
+    seconds' stall over one tick, nor a dilution over the time the one before was kept)."""
+    if prev is None or prev.gone or not prev.psi:
+        return None
+    if cur.psi_read_ns is None:  # read in this sample
+        return seconds if prev.psi_read_ns is None else None  # opened: since when, unknown
+    if cur.psi is prev.psi or cur.psi == prev.psi:
+        return None  # the previous record's reading, carried
+    since = cur.psi_since_ns
+    if since is None or (prev.psi_read_ns is not None and since < prev.psi_read_ns):
+        return None  # the previous record's reading is not the one just before
+    return (cur.psi_read_ns - since) / NS_PER_S or None
 
 
 def _psi_rates(prev: Psi | None, cur: Psi, seconds: float | None) -> PsiRates:

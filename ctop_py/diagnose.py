@@ -101,6 +101,59 @@ def _limits_in(index: Sequence[Mapping[str, ContainerRaw]], cid: str) -> Limits:
     return Limits()
 
 
+def _psi_points(
+    samples: Sequence[RawSample],
+    index: Sequence[Mapping[str, ContainerRaw]],
+    cid: str,
+    i0: int,
+    i1: int,
+) -> list[tuple[int, float, Mapping[str, Psi]]]:
+    """The container's PSI readings known within samples i0..i1, oldest first, as (monotonic
+    ns, wall time, PSI). A record read its PSI in its own sample (`psi_read_ns` None: a
+    container open, the CLI, recordings made before readings were carried) or carries a
+    reading made at `psi_read_ns`: each reading counts once, at the time it was read, and
+    one read before the window does not count (a stall over a longer span than the window
+    would be diluted). A new carried reading also says when the one before it was last read
+    (`psi_since_ns`, its values unchanged since it was made): a point of the window too."""
+    start = samples[i0].monotonic_ns
+    points: list[tuple[int, float, Mapping[str, Psi]]] = []
+    last: tuple[int, Mapping[str, Psi]] | None = None  # the reading before, as (read_ns, PSI)
+    for i in range(i0, i1 + 1):
+        seen = index[i].get(cid)
+        if seen is None or seen.cgroup is None or not seen.cgroup.psi:
+            continue
+        cg, sample = seen.cgroup, samples[i]
+
+        def wall(ns: int, sample: RawSample = sample) -> float:
+            return sample.time + (ns - sample.monotonic_ns) / 1e9
+
+        if cg.psi_read_ns is None:  # read in this sample
+            points.append((sample.monotonic_ns, sample.time, cg.psi))
+            last = (sample.monotonic_ns, cg.psi)
+            continue
+        if last is not None and cg.psi_read_ns <= last[0]:
+            continue  # the same reading carried (or one an open container's reads passed)
+        since = cg.psi_since_ns
+        if last is not None and since is not None and last[0] <= since and since >= start:
+            points.append((since, wall(since), last[1]))
+        if cg.psi_read_ns >= start:
+            points.append((cg.psi_read_ns, wall(cg.psi_read_ns), cg.psi))
+        last = (cg.psi_read_ns, cg.psi)
+    return points
+
+
+def _carried_through(
+    index: Sequence[Mapping[str, ContainerRaw]], cid: str, i0: int, i1: int
+) -> Mapping[str, Psi] | None:
+    """The reading the container's records carry at both ends of the window, if one: the
+    values its PSI had when last read before the window, read again in it (a container not
+    open reads PSI every `limits_s`, 5 s, within the app's 10 s window) and found the same."""
+    a, b = index[i0][cid].cgroup, index[i1][cid].cgroup
+    if a is None or b is None or a.psi_read_ns is None or a.psi_read_ns != b.psi_read_ns:
+        return None
+    return b.psi
+
+
 def diagnose(
     samples: Sequence[RawSample],
     events: Sequence[Event] = (),
@@ -265,33 +318,22 @@ def _container(
                 )
             )
 
-    # -- pressure (PSI "some" over the window): between the first and the last samples of
-    # the window that read it (a container not open reads PSI only every few seconds).
-    def psi_at(i: int, resource: str) -> Psi | None:
-        seen = index[i].get(c.id)
-        return None if seen is None or seen.cgroup is None else seen.cgroup.psi.get(resource)
-
-    readings: list[tuple[int, Mapping[str, Psi]]] | None = None  # (index, PSI) that have it
+    # -- pressure (PSI "some" over the window): between the first and the last readings
+    # of the window (a container not open reads PSI only every few seconds; see _psi_points).
+    points: list[tuple[int, float, Mapping[str, Psi]]] | None = None
 
     def pressure(resource: str) -> tuple[float | None, float | None, float]:
-        nonlocal readings
-        first, last = i0, i1
-        a, b = psi_at(i0, resource), psi_at(i1, resource)
-        if a is None or b is None:  # not read at an end of the window: the nearest readings
-            if readings is None:
-                readings = [
-                    (i, seen.cgroup.psi)
-                    for i in range(i0, i1 + 1)
-                    if (seen := index[i].get(c.id)) is not None
-                    and seen.cgroup is not None
-                    and seen.cgroup.psi
-                ]
-            found = [(i, psi[resource]) for i, psi in readings if resource in psi]
-            if len(found) < 2:
+        nonlocal points
+        if points is None:
+            points = _psi_points(samples, index, c.id, i0, i1)
+        found = [(mono, wall, psi[resource]) for mono, wall, psi in points if resource in psi]
+        if len(found) < 2:
+            kept = _carried_through(index, c.id, i0, i1)
+            if kept is None or resource not in kept:
                 return None, None, seconds
-            (first, a), (last, b) = found[0], found[-1]
-        p0, p1 = samples[first], samples[last]
-        span = (p1.monotonic_ns - p0.monotonic_ns) / 1e9 or (p1.time - p0.time)
+            return 0.0, 0.0 if kept[resource].full else None, seconds  # nothing stalled
+        (m0, w0, a), (m1, w1, b) = found[0], found[-1]
+        span = (m1 - m0) / 1e9 or (w1 - w0)
         if span <= 0:
             return None, None, seconds
         some = full = None

@@ -139,6 +139,11 @@ class CgroupStats:
     gone: bool = False  # the cgroup vanished while being read
     # pids.events (v1 and v2): `max` = forks refused at pids.max since the cgroup was made
     pids_events: Mapping[str, int] = field(default_factory=dict)
+    # When `psi` was read (monotonic ns): None, in this sample. A container sampled brief reads
+    # PSI every few seconds and carries its last reading between, read at `psi_read_ns`; the
+    # reading before it was last read (found the same) at `psi_since_ns` (None: unknown).
+    psi_read_ns: int | None = None
+    psi_since_ns: int | None = None
 
 
 @dataclass(frozen=True)

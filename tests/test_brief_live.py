@@ -260,8 +260,8 @@ def test_the_opened_container_gets_every_counter(run_container: RunContainer) ->
     sleeper = run_container(BASE_IMAGE, SLEEP, name=name(), mem_limit="64m", network_mode="none")
     source = LiveSource(collector=Collector(watch_engines=True))  # the app's: brief
     try:
-        source.next()  # the first tick reads every container's limits (and PSI with them)
-        with_psi = 0
+        first = source.next()  # the first tick reads every container's limits (and PSI)
+        readings = set()
         for _ in range(3):  # within one limits period: PSI read at most once more
             time.sleep(0.3)
             snapshot = source.next()
@@ -270,9 +270,12 @@ def test_the_opened_container_gets_every_counter(run_container: RunContainer) ->
             assert cg is not None and cg.memory.swap_current_bytes is None
             if not V2:
                 assert cg.cpu.user_ns is None and cg.cpu.system_ns is None
-            with_psi += bool(cg.psi)
+            # Between reads the record carries the last reading, and says when it was read.
+            assert cg.psi_read_ns is not None
+            assert first.raw.monotonic_ns <= cg.psi_read_ns <= snapshot.raw.monotonic_ns
+            readings.add(cg.psi_read_ns)
             assert not any(p.pid in by_id[spinner.id].raw.pids for p in snapshot.raw.processes)
-        assert with_psi <= 1
+        assert len(readings) <= 2
         raw = by_id[spinner.id].raw
         psi_file = (
             (LAYOUT.unified / raw.cgroup_path.lstrip("/") / "cpu.pressure")

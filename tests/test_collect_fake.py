@@ -4,6 +4,7 @@ rates from two samples."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -384,10 +385,13 @@ def test_brief_reads_what_a_row_not_open_needs(tmp_path: Path) -> None:
     host.write_cgroup(path, {**v2_files(), "memory.peak": "20971520\n", "pids.events": "max 4\n"})
     host.add_process(100, "sh", cgroup_path=path, namespaces=CTR_NS, nspid=(100, 1))
     collector = Collector(host.root, engines=[])
-    first = only(collector.sample(detail=(), brief=True))  # reads the limits, and PSI
+    first_sample = collector.sample(detail=(), brief=True)  # reads the limits, and PSI
+    first = only(first_sample)
     full = only(Collector(host.root, engines=[]).sample(detail=()))
     assert first.cgroup is not None and full.cgroup is not None
     assert first.cgroup.psi == full.cgroup.psi != {}
+    assert first.cgroup.psi_read_ns == first_sample.monotonic_ns  # read in this tick
+    assert full.cgroup.psi_read_ns is None  # full: always read in its own sample
     for _ in range(2):  # the second tick, then the third from the plan made in the second
         brief = only(collector.sample(detail=(), brief=True))
         assert brief.cgroup is not None
@@ -400,9 +404,105 @@ def test_brief_reads_what_a_row_not_open_needs(tmp_path: Path) -> None:
         assert brief.cgroup.pids_events == full.cgroup.pids_events == {"max": 4}
         assert brief.cgroup.pids_current == full.cgroup.pids_current
         assert brief.cgroup.limits == full.cgroup.limits
-        # PSI only with the limits, every limits_s (the plan does not give it again)
-        assert brief.cgroup.psi == {}
+        # PSI only with the limits, every limits_s: the reading carried, with when it was
+        # read; nothing changed, so the very record of the first tick
+        assert brief.cgroup.psi == full.cgroup.psi
+        assert brief.cgroup.psi_read_ns == first_sample.monotonic_ns
+        assert brief is first
     # the container on screen gets everything
     on_screen = only(collector.sample(detail={ID}, brief=True))
     assert on_screen.cgroup is not None and on_screen.cgroup.psi == full.cgroup.psi
     assert on_screen.cgroup.memory == full.cgroup.memory
+
+
+# ---- PSI of a container not open: read with its limits, carried between ------------------
+
+
+def psi_host(tmp_path: Path) -> tuple[FakeHost, str]:
+    host = FakeHost(tmp_path)
+    path = f"/system.slice/docker-{ID}.scope"
+    host.write_cgroup(path, v2_files(psi_total=1000))
+    host.add_process(100, "sh", cgroup_path=path, namespaces=CTR_NS, nspid=(100, 1))
+    return host, path
+
+
+def every_tick_reads_psi(collector: Collector, detail: frozenset[str] = frozenset()) -> RawSample:
+    """A tick after the limits (and PSI) are due again (limits_s is 1 ms)."""
+    time.sleep(0.005)
+    return collector.sample(detail=detail, brief=True)
+
+
+def test_a_still_container_keeps_its_record_across_psi_reads(tmp_path: Path) -> None:
+    """Every tick reads the limits and PSI again (limits_s tiny): while no file changes, the
+    record is the very same object; a PSI file that changes makes a new reading, said to be
+    read in that tick, the one before it last seen (the same) in the tick before."""
+    host, path = psi_host(tmp_path)
+    collector = Collector(host.root, engines=[], limits_s=0.001)
+    s1 = every_tick_reads_psi(collector)
+    c1 = only(s1)
+    assert c1.cgroup is not None
+    assert c1.cgroup.psi["cpu"].some is not None and c1.cgroup.psi["cpu"].some.total_us == 1000
+    assert (c1.cgroup.psi_read_ns, c1.cgroup.psi_since_ns) == (s1.monotonic_ns, None)
+    s2 = every_tick_reads_psi(collector)
+    assert only(s2) is c1  # read again, the same bytes: the same record
+    host.write_cgroup(path, {"cpu.pressure": v2_files(psi_total=4000)["cpu.pressure"]})
+    s3 = every_tick_reads_psi(collector)
+    c3 = only(s3)
+    assert c3 is not c1 and c3.cgroup is not None
+    assert c3.cgroup.psi["cpu"].some is not None and c3.cgroup.psi["cpu"].some.total_us == 4000
+    assert c3.cgroup.psi["memory"] == c1.cgroup.psi["memory"]
+    assert (c3.cgroup.psi_read_ns, c3.cgroup.psi_since_ns) == (s3.monotonic_ns, s2.monotonic_ns)
+    assert c3.cgroup.cpu == c1.cgroup.cpu
+    # derive: the stall of the new reading over the time since the one before was last read
+    rates = derive(s2, s3).containers[0].psi["cpu"]
+    seconds = (s3.monotonic_ns - s2.monotonic_ns) / 1e9
+    assert rates.some_percent == pytest.approx(min(100.0, 100 * 3000e-6 / seconds))
+    assert only(every_tick_reads_psi(collector)) is c3
+
+
+def test_between_psi_reads_the_reading_is_carried(tmp_path: Path) -> None:
+    """Between two limit reads PSI is not read: a changed PSI file changes nothing; a changed
+    counter makes a new record that carries the same reading (the same objects, its time)."""
+    host, path = psi_host(tmp_path)
+    collector = Collector(host.root, engines=[], limits_s=3600)
+    s1 = collector.sample(detail=(), brief=True)
+    c1 = only(s1)
+    assert c1.cgroup is not None
+    host.write_cgroup(path, {"cpu.pressure": v2_files(psi_total=4000)["cpu.pressure"]})
+    s2 = collector.sample(detail=(), brief=True)
+    assert only(s2) is c1
+    # no false 0 %: the same reading in both records is no rate at all
+    assert derive(s1, s2).containers[0].psi["cpu"].some_percent is None
+    host.write_cgroup(path, {"cpu.stat": v2_files(usage_usec=2_000_000)["cpu.stat"]})
+    c3 = only(collector.sample(detail=(), brief=True))
+    assert c3 is not c1 and c3.cgroup is not None
+    assert c3.cgroup.cpu.usage_ns == 2_000_000_000
+    assert c3.cgroup.psi is c1.cgroup.psi and c3.cgroup.psi_read_ns == s1.monotonic_ns
+
+
+def test_psi_of_a_container_opened_then_closed(tmp_path: Path) -> None:
+    """Open: PSI read in each sample (psi_read_ns None), as a full sample. Closed: its last
+    reading is carried, from when those values were first read (no rate: the same as the
+    open tick's); the next read that finds new values says the one before was last seen in
+    the tick before (every tick reads PSI here: limits_s tiny)."""
+    host, path = psi_host(tmp_path)
+    collector = Collector(host.root, engines=[], limits_s=0.001)
+    s0 = every_tick_reads_psi(collector)
+    host.write_cgroup(path, {"cpu.pressure": v2_files(psi_total=2000)["cpu.pressure"]})
+    opened = [every_tick_reads_psi(collector, frozenset({ID})) for _ in range(2)]
+    for s in opened:
+        cg = only(s).cgroup
+        assert cg is not None and cg.psi_read_ns is None
+        assert cg.psi["cpu"].some is not None and cg.psi["cpu"].some.total_us == 2000
+    closed = every_tick_reads_psi(collector)
+    cg = only(closed).cgroup
+    assert cg is not None and cg.psi["cpu"].some is not None
+    assert cg.psi["cpu"].some.total_us == 2000
+    assert (cg.psi_read_ns, cg.psi_since_ns) == (opened[0].monotonic_ns, s0.monotonic_ns)
+    assert derive(opened[-1], closed).containers[0].psi["cpu"].some_percent is None
+    host.write_cgroup(path, {"cpu.pressure": v2_files(psi_total=5000)["cpu.pressure"]})
+    later = every_tick_reads_psi(collector)
+    cg = only(later).cgroup
+    assert cg is not None and cg.psi["cpu"].some is not None
+    assert cg.psi["cpu"].some.total_us == 5000
+    assert (cg.psi_read_ns, cg.psi_since_ns) == (later.monotonic_ns, closed.monotonic_ns)

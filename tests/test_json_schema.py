@@ -44,6 +44,8 @@ ELSEWHERE: dict[str, dict[str, str]] = {
         "memory": "cgroup.memory, with stat and events at the container's top level",
         "path": "cgroup.path",
         "version": "cgroup.version",
+        "psi_read_ns": "left out: a carried reading's monotonic read time (None in full samples)",
+        "psi_since_ns": "left out: as psi_read_ns, for the reading before",
     },
     "MemoryCounters": {"stat": "memory_stat", "events": "memory_events"},
     "ProcessUsage": {"process": "its fields are the process's own keys"},

@@ -29,6 +29,7 @@ from ctop_py.cgroupfs import (
     _Files,
     detect_layout,
     read_cgroup,
+    read_psi,
 )
 from ctop_py.host import Gone, HostError, HostRoot, Malformed
 from ctop_py.model import (
@@ -215,7 +216,7 @@ def test_v2_capture_every_file_read_into_its_field() -> None:
 
 def test_v2_brief_reads_what_a_row_not_open_needs() -> None:
     """cgroupfs.BRIEF_SET on v2: the list's counters, memory.events (the OOM mark, memory-high
-    and -max), pids.events, the peak; no swap; PSI only in a tick that reads the limits."""
+    and -max), pids.events, the peak; no swap, no PSI: read_psi reads it (with the limits)."""
     layout = detect_layout(HostRoot.at(CAPTURE_V2))
     full = capture_stats()
     no_swap = replace(full.memory, swap_current_bytes=None)
@@ -224,9 +225,9 @@ def test_v2_brief_reads_what_a_row_not_open_needs() -> None:
     assert between.pids_events == file_dict(CAPTURE_SCOPE / "pids.events")
     stats = read_cgroup(layout, SCOPE, set(), known_limits=CAPTURE_LIMITS, brief=True)
     assert stats == between
-    # The tick that reads the limits reads PSI too.
-    with_limits = replace(full, memory=no_swap)
-    assert read_cgroup(layout, SCOPE, set(), brief=True) == with_limits
+    # The tick that reads the limits gets the same; PSI comes from read_psi.
+    assert read_cgroup(layout, SCOPE, set(), brief=True) == between
+    assert read_psi(layout, SCOPE, set()) == full.psi != {}
 
 
 def test_v2_known_limits_are_not_read_again(tmp_path: Path) -> None:
@@ -511,7 +512,8 @@ def test_v1_hybrid_every_file_read_into_its_field(tmp_path: Path) -> None:
 
 def test_v1_brief(tmp_path: Path) -> None:
     """cgroupfs.BRIEF_SET on v1: no user/system split, no swap; oom_control, failcnt (under a
-    memory limit), max_usage_in_bytes and pids.events kept; PSI only with the limits."""
+    memory limit), max_usage_in_bytes and pids.events kept; no PSI: read_psi reads it from
+    the unified hierarchy."""
     host, layout = v1_host(tmp_path)
     full = v1_stats()
     between = v1_stats(
@@ -525,8 +527,9 @@ def test_v1_brief(tmp_path: Path) -> None:
         layout, V1_PATH, set(), unified_path=V1_PATH, known_limits=V1_LIMITS, brief=True
     )
     assert stats == between
-    with_limits = replace(between, psi=V1_PSI)
-    assert read_cgroup(layout, V1_PATH, set(), unified_path=V1_PATH, brief=True) == with_limits
+    assert read_cgroup(layout, V1_PATH, set(), unified_path=V1_PATH, brief=True) == between
+    assert read_psi(layout, V1_PATH, set(), unified_path=V1_PATH) == V1_PSI != {}
+    assert read_psi(layout, V1_PATH, set()) == {}  # no unified path, no PSI (as read_cgroup)
     # No memory limit of its own: failcnt cannot move (the kernel counts a failed charge in
     # the cgroup whose limit failed it), so it is not read.
     memory_dir = host.cgroup_dir(V1_PATH, "memory")
