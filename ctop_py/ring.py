@@ -85,8 +85,10 @@ class SampleEncoder:
         self._slots: dict[tuple[str, str], tuple[object, str]] = {}
         self._next_slots: dict[tuple[str, str], tuple[object, str]] = {}
         # An idle container is the very same record tick to tick: its whole JSON is kept.
-        self._rows: dict[int, tuple[ContainerRaw, bytes]] = {}
-        self._next_rows: dict[int, tuple[ContainerRaw, bytes]] = {}
+        # With the parts it was made of: kept while it is, its next record reuses them.
+        self._rows: dict[int, tuple[ContainerRaw, bytes, list[tuple[object, str]]]] = {}
+        self._next_rows: dict[int, tuple[ContainerRaw, bytes, list[tuple[object, str]]]] = {}
+        self._used: list[tuple[object, str]] | None = None
 
     def _chunk(self, value: object, encode: Any = _dumps) -> str:
         key = id(value)
@@ -94,6 +96,8 @@ class SampleEncoder:
         if hit is None or hit[0] is not value:
             hit = (value, encode(value))
         self._next[key] = hit
+        if self._used is not None:
+            self._used.append(hit)
         return hit[1]
 
     def _value(self, value: object) -> str:
@@ -121,8 +125,15 @@ class SampleEncoder:
         key = id(container)
         hit = self._next_rows.get(key) or self._rows.get(key)
         if hit is None or hit[0] is not container:
-            hit = (container, self._container(container).encode("ascii"))
-        else:  # its labels' slot, for when it changes
+            self._used = []
+            try:
+                text = self._container(container).encode("ascii")
+            finally:
+                used, self._used = self._used, None
+            hit = (container, text, used)
+        else:  # its parts and labels' slot, for when it changes
+            for part in hit[2]:
+                self._next[id(part[0])] = part
             slot = (container.id, "labels")
             old = self._next_slots.get(slot) or self._slots.get(slot)
             if old is not None:

@@ -239,3 +239,44 @@ def test_trims_never_cut_a_reference_from_what_it_refers_to() -> None:
         want = [sample_json(s) for s in given[-len(ring) :]]
         assert [sample_json(s) for s in ring.samples()] == want
         assert [sample_json(s) for s in samples_in(ring.copy().as_bytes())] == want
+
+
+def test_a_new_record_of_an_idle_containers_parts_reuses_their_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container idle for a while (its record reused whole) then given a new record made of
+    the same parts (as the collector does around a limits read): those parts' JSON is kept
+    with the record's, so only what is new is encoded; the bytes stay sample_json's."""
+    import dataclasses
+    import json
+
+    from ctop_py.ring import SampleEncoder
+
+    containers = _idle_host(12)
+    sample = SAMPLES[30]
+    idle = [dataclasses.replace(sample, containers=tuple(containers))]
+    idle.append(dataclasses.replace(idle[0], time=sample.time + 1))
+    renewed = dataclasses.replace(
+        sample,
+        time=sample.time + 2,
+        containers=tuple(dataclasses.replace(c, state="paused") for c in containers),
+    )
+    dumps = json.dumps
+    calls: list[object] = []
+
+    def counting(value: object, **kwargs: object) -> str:
+        calls.append(value)
+        return dumps(value, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(json, "dumps", counting)
+    fresh = SampleEncoder()
+    assert fresh.encode(renewed) == sample_json(renewed)
+    needed = len(calls)
+    assert needed > 0  # its parts are encoded by json.dumps when not kept
+    encoder = SampleEncoder()
+    for s in idle:
+        assert encoder.encode(s) == sample_json(s)
+    want = sample_json(renewed)
+    calls.clear()
+    assert encoder.encode(renewed) == want
+    assert calls == [renewed.time]  # the containers' parts were all kept, only time is new
