@@ -84,6 +84,11 @@ class SampleEncoder:
         # value with the same container's previous ones instead.
         self._slots: dict[tuple[str, str], tuple[object, str]] = {}
         self._next_slots: dict[tuple[str, str], tuple[object, str]] = {}
+        # An idle container is the very same record tick to tick: its whole JSON is kept.
+        # With the parts it was made of: kept while it is, its next record reuses them.
+        self._rows: dict[int, tuple[ContainerRaw, bytes, list[tuple[object, str]]]] = {}
+        self._next_rows: dict[int, tuple[ContainerRaw, bytes, list[tuple[object, str]]]] = {}
+        self._used: list[tuple[object, str]] | None = None
 
     def _chunk(self, value: object, encode: Any = _dumps) -> str:
         key = id(value)
@@ -91,6 +96,8 @@ class SampleEncoder:
         if hit is None or hit[0] is not value:
             hit = (value, encode(value))
         self._next[key] = hit
+        if self._used is not None:
+            self._used.append(hit)
         return hit[1]
 
     def _value(self, value: object) -> str:
@@ -112,6 +119,26 @@ class SampleEncoder:
         else:
             hit = (value, _dumps(value))
         self._next_slots[slot] = hit
+        return hit[1]
+
+    def _row(self, container: ContainerRaw) -> bytes:
+        key = id(container)
+        hit = self._next_rows.get(key) or self._rows.get(key)
+        if hit is None or hit[0] is not container:
+            self._used = []
+            try:
+                text = self._container(container).encode("ascii")
+            finally:
+                used, self._used = self._used, None
+            hit = (container, text, used)
+        else:  # its parts and labels' slot, for when it changes
+            for part in hit[2]:
+                self._next[id(part[0])] = part
+            slot = (container.id, "labels")
+            old = self._next_slots.get(slot) or self._slots.get(slot)
+            if old is not None:
+                self._next_slots[slot] = old
+        self._next_rows[key] = hit
         return hit[1]
 
     def _container(self, container: ContainerRaw) -> str:
@@ -136,28 +163,28 @@ class SampleEncoder:
     def parts(self, sample: RawSample) -> tuple[bytes, list[bytes]]:
         """`encode(sample)` in parts: each container's JSON, and the rest of the sample's
         with a newline where the containers go (JSON text never holds a raw newline)."""
-        self._next, self._next_slots = {}, {}
+        self._next, self._next_slots, self._next_rows = {}, {}, {}
         wanted = {pid for c in sample.containers for pid in c.pids}  # as record._slim
         parts = []
         containers: list[bytes] = []
         for name in _SAMPLE_FIELDS:
             value = getattr(sample, name)
             if name == "containers":
-                containers = [self._container(c).encode("ascii") for c in value]
+                containers = [self._row(c) for c in value]
                 text = "[\n]"
             elif name == "processes":
                 text = "[" + ",".join(self._process(p) for p in value if p.pid in wanted) + "]"
             else:
                 text = self._value(value)
             parts.append(f'"{name}":{text}')
-        self._chunks, self._slots = self._next, self._next_slots
+        self._chunks, self._slots, self._rows = self._next, self._next_slots, self._next_rows
         return ("{" + ",".join(parts) + "}").encode("ascii"), containers
 
     def _process(self, process: Process) -> str:
         return self._chunk(process, lambda p: _dumps(dataclasses.replace(p, cgroups=())))
 
     def clear(self) -> None:
-        self._chunks, self._slots = {}, {}
+        self._chunks, self._slots, self._rows = {}, {}, {}
 
 
 def _deflate(data: bytes, zdict: bytes) -> bytes:
@@ -190,8 +217,10 @@ class _Chain:
     containers' JSON. A sample is stored as [rest, alignment, groups…]: group g of GROUP
     containers is compressed against the JSON the same containers had in the previous sample,
     found by position, or, when containers came or went (the alignment is then stored: each
-    container's position in the previous sample, -1 if new), by their id. A keyframe (no
-    sample before) compresses its containers all together, which only then does better."""
+    container's position in the previous sample, -1 if new), by their id; a group whose JSON
+    is exactly that is stored empty (only ever the previous sample's, in the same segment, so
+    trimming whole segments never cuts one from what it refers to). A keyframe (no sample
+    before) compresses its containers all together, which only then does better."""
 
     def __init__(self) -> None:
         self.rest = b""
@@ -222,10 +251,11 @@ class _Chain:
                 alignment = _deflate(sources.tobytes(), b"")
             blobs.append(alignment)
             dicts = self._dicts(sources, count)
-            blobs += [
-                _deflate(_SEP.join(containers[i : i + GROUP]), dicts[g])
-                for g, i in enumerate(range(0, count, GROUP))
-            ]
+            for g, i in enumerate(range(0, count, GROUP)):
+                group = _SEP.join(containers[i : i + GROUP])
+                # Unchanged since the previous sample (what idle containers do): an empty
+                # blob, which no deflate stream is, says "the same JSON as that group".
+                blobs.append(b"" if group == dicts[g] else _deflate(group, dicts[g]))
         self.rest, self.containers = rest, containers
         return b"".join(_LENGTH.pack(len(b)) + b for b in blobs)
 
@@ -244,7 +274,9 @@ class _Chain:
                 sources.frombytes(_inflate(alignment, b""))
             dicts = self._dicts(sources, GROUP * len(groups))
             containers = [
-                c for g, blob in enumerate(groups) for c in _inflate(blob, dicts[g]).split(_SEP)
+                c
+                for g, blob in enumerate(groups)
+                for c in (_inflate(blob, dicts[g]) if blob else dicts[g]).split(_SEP)
             ]
         self.rest, self.containers = rest, containers
         before, after = rest.split(_SEP, 1)
