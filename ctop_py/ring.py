@@ -25,7 +25,7 @@ import struct
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -67,6 +67,8 @@ def _scalar(value: Any) -> str | None:
 _CONTAINER_FIELDS = tuple(f.name for f in dataclasses.fields(ContainerRaw))
 _SAMPLE_FIELDS = tuple(f.name for f in dataclasses.fields(RawSample))
 _CGROUP_FIELDS = tuple(f.name for f in dataclasses.fields(CgroupStats))
+# A container's record, its JSON, the parts it was made of (by id) and its labels with theirs.
+_Row = tuple[ContainerRaw, bytes, dict[int, tuple[object, str]], tuple[object, str]]
 
 
 class SampleEncoder:
@@ -80,24 +82,22 @@ class SampleEncoder:
     def __init__(self) -> None:
         self._chunks: dict[int, tuple[object, str]] = {}
         self._next: dict[int, tuple[object, str]] = {}
-        # A container's labels, built anew each tick from the Engine's list, are compared by
-        # value with the same container's previous ones instead.
-        self._slots: dict[tuple[str, str], tuple[object, str]] = {}
-        self._next_slots: dict[tuple[str, str], tuple[object, str]] = {}
-        # An idle container is the very same record tick to tick: its whole JSON is kept.
-        # With the parts it was made of: kept while it is, its next record reuses them.
-        self._rows: dict[int, tuple[ContainerRaw, bytes, list[tuple[object, str]]]] = {}
-        self._next_rows: dict[int, tuple[ContainerRaw, bytes, list[tuple[object, str]]]] = {}
-        self._used: list[tuple[object, str]] | None = None
+        # An idle container is the very same record tick to tick: its whole JSON is kept, by
+        # its id, with the parts it was made of and its labels' JSON (labels, built anew each
+        # tick from the Engine's list, are compared by value): its next record reuses them.
+        self._rows: dict[str, _Row] = {}
+        self._next_rows: dict[str, _Row] = {}
+        self._row_parts: dict[int, tuple[object, str]] = {}  # the old row of the one encoded
+        self._used: dict[int, tuple[object, str]] | None = None
 
     def _chunk(self, value: object, encode: Any = _dumps) -> str:
         key = id(value)
-        hit = self._next.get(key) or self._chunks.get(key)
+        hit = self._next.get(key) or self._chunks.get(key) or self._row_parts.get(key)
         if hit is None or hit[0] is not value:
             hit = (value, encode(value))
         self._next[key] = hit
         if self._used is not None:
-            self._used.append(hit)
+            self._used[key] = hit
         return hit[1]
 
     def _value(self, value: object) -> str:
@@ -112,46 +112,34 @@ class SampleEncoder:
         parts = [f'"{name}":{self._value(getattr(value, name))}' for name in names]
         return "{" + ",".join(parts) + "}"
 
-    def _mapping(self, value: Mapping[str, Any], slot: tuple[str, str]) -> str:
-        old = self._slots.get(slot)
-        if old is not None and (old[0] is value or old[0] == value):
-            hit = old
-        else:
-            hit = (value, _dumps(value))
-        self._next_slots[slot] = hit
-        return hit[1]
-
     def _row(self, container: ContainerRaw) -> bytes:
-        key = id(container)
+        key = container.id
         hit = self._next_rows.get(key) or self._rows.get(key)
         if hit is None or hit[0] is not container:
-            self._used = []
+            old = hit
+            self._used = {}
+            self._row_parts = old[2] if old is not None else {}
             try:
-                text = self._container(container).encode("ascii")
+                labels = container.labels
+                if old is not None and (old[3][0] is labels or old[3][0] == labels):
+                    labels_json = old[3]
+                else:
+                    labels_json = (labels, _dumps(labels))
+                text = self._container(container, labels_json[1]).encode("ascii")
             finally:
-                used, self._used = self._used, None
-            hit = (container, text, used)
-        else:  # its parts and labels' slot, for when it changes
-            for part in hit[2]:
-                self._next[id(part[0])] = part
-            slot = (container.id, "labels")
-            old = self._next_slots.get(slot) or self._slots.get(slot)
-            if old is not None:
-                self._next_slots[slot] = old
+                used, self._used, self._row_parts = self._used, None, {}
+            hit = (container, text, used, labels_json)
         self._next_rows[key] = hit
         return hit[1]
 
-    def _container(self, container: ContainerRaw) -> str:
+    def _container(self, container: ContainerRaw, labels: str) -> str:
         cgroup = container.cgroup
         if cgroup is not None:  # a busy container's counters change, its limits rarely do
             self._chunk(cgroup, lambda c: self._fields(c, _CGROUP_FIELDS))
         parts = []
         for name in _CONTAINER_FIELDS:
-            value = getattr(container, name)
-            if name == "labels":  # str to str: equal values, equal JSON
-                text = self._mapping(value, (container.id, name))
-            else:
-                text = self._value(value)
+            # labels: str to str, so equal values, equal JSON
+            text = labels if name == "labels" else self._value(getattr(container, name))
             parts.append(f'"{name}":{text}')
         return "{" + ",".join(parts) + "}"
 
@@ -163,7 +151,7 @@ class SampleEncoder:
     def parts(self, sample: RawSample) -> tuple[bytes, list[bytes]]:
         """`encode(sample)` in parts: each container's JSON, and the rest of the sample's
         with a newline where the containers go (JSON text never holds a raw newline)."""
-        self._next, self._next_slots, self._next_rows = {}, {}, {}
+        self._next, self._next_rows = {}, {}
         wanted = {pid for c in sample.containers for pid in c.pids}  # as record._slim
         parts = []
         containers: list[bytes] = []
@@ -177,14 +165,14 @@ class SampleEncoder:
             else:
                 text = self._value(value)
             parts.append(f'"{name}":{text}')
-        self._chunks, self._slots, self._rows = self._next, self._next_slots, self._next_rows
+        self._chunks, self._rows = self._next, self._next_rows
         return ("{" + ",".join(parts) + "}").encode("ascii"), containers
 
     def _process(self, process: Process) -> str:
         return self._chunk(process, lambda p: _dumps(dataclasses.replace(p, cgroups=())))
 
     def clear(self) -> None:
-        self._chunks, self._slots, self._rows = {}, {}, {}
+        self._chunks, self._rows = {}, {}
 
 
 def _deflate(data: bytes, zdict: bytes) -> bytes:
