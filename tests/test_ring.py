@@ -248,8 +248,8 @@ def test_a_new_record_of_an_idle_containers_parts_reuses_their_json(
     the same parts (as the collector does around a limits read): those parts' JSON is kept
     with the record's, so only what is new is encoded; the bytes stay sample_json's."""
     import dataclasses
-    import json
 
+    from ctop_py import ring
     from ctop_py.ring import SampleEncoder
 
     containers = _idle_host(12)
@@ -261,18 +261,18 @@ def test_a_new_record_of_an_idle_containers_parts_reuses_their_json(
         time=sample.time + 2,
         containers=tuple(dataclasses.replace(c, state="paused") for c in containers),
     )
-    dumps = json.dumps
+    encode = ring._json  # what writes a part's JSON (calls itself for what it holds)
     calls: list[object] = []
 
-    def counting(value: object, **kwargs: object) -> str:
+    def counting(value: object) -> str:
         calls.append(value)
-        return dumps(value, **kwargs)  # type: ignore[arg-type]
+        return encode(value)
 
-    monkeypatch.setattr(json, "dumps", counting)
+    monkeypatch.setattr(ring, "_json", counting)
     fresh = SampleEncoder()
     assert fresh.encode(renewed) == sample_json(renewed)
     needed = len(calls)
-    assert needed > 0  # its parts are encoded by json.dumps when not kept
+    assert needed > 0  # its parts are encoded when not kept
     encoder = SampleEncoder()
     for s in idle:
         assert encoder.encode(s) == sample_json(s)
@@ -280,3 +280,28 @@ def test_a_new_record_of_an_idle_containers_parts_reuses_their_json(
     calls.clear()
     assert encoder.encode(renewed) == want
     assert calls == [renewed.time]  # the containers' parts were all kept, only time is new
+
+
+def test_the_ring_writes_every_kind_of_value_as_json_dumps_does() -> None:
+    """The ring writes a part's JSON itself (no json.dumps of a `_plain` copy); whatever the
+    value, the text must be json.dumps's of the recorder's plain form: floats that are not
+    finite or need every digit, bools (not ints), enums, non-str keys, nested records."""
+    import json
+    import math
+
+    from ctop_py.codec import _plain
+    from ctop_py.model import Lifecycle, MemoryCounters, Psi, PsiLine, Sharing
+    from ctop_py.ring import _json
+
+    values: list[object] = [
+        0.1, -0.0, 1e300, 5e-324, math.nan, math.inf, -math.inf, 2**70, -3, True, False, None,
+        "é\x00\n\"\\\u2028", Sharing.HOST, (1, "a", 2.5, None), [True, {"k": 1}],
+        {"s": 1, "t": "x", "u": 2.5, "v": None, "w": False}, {1: "int key", False: "bool"},
+        {None: 1, 2.5: 2}, {"nested": {"deeper": [1, 2]}}, {"enum": Sharing.JOINED}, {},
+        MemoryCounters(1, None, 3, None, {"anon": 4}, {"oom_kill": 0}),
+        {"cpu": Psi(PsiLine(0.1, math.nan, 0.0, 12), None)},
+        Lifecycle(restart_count=2, oom_killed=True, started_at=1.5),
+    ]  # fmt: skip
+    for value in values:
+        want = json.dumps(_plain(value), separators=(",", ":"), check_circular=False)
+        assert _json(value) == want, value
