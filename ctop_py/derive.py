@@ -47,7 +47,8 @@ def derive(prev: RawSample | None, cur: RawSample) -> Snapshot:
     seconds = None
     if prev is not None and cur.monotonic_ns > prev.monotonic_ns:
         seconds = (cur.monotonic_ns - prev.monotonic_ns) / NS_PER_S
-    previous = {(c.runtime, c.id): c for c in prev.containers} if prev and seconds else {}
+    before = prev.containers if prev and seconds else ()
+    previous: dict[tuple[str, str], ContainerRaw] | None = None  # built if a position misses
     prev_procs = {p.key: p for p in prev.processes} if prev and seconds else {}
     procs = {p.pid: p for p in cur.processes}
     ticks = cur.host.clock_ticks
@@ -56,9 +57,15 @@ def derive(prev: RawSample | None, cur: RawSample) -> Snapshot:
     still: dict[int, tuple[ContainerRaw, ContainerView]] = {}
     known = _still
     views: list[ContainerView] = []
-    for c in cur.containers:
-        p = previous.get((c.runtime, c.id))
-        if p is c and not any(pid in procs for pid in c.pids):
+    detailed = procs.keys()
+    for i, c in enumerate(cur.containers):
+        # On a still host the containers are where they were, as the very same records.
+        p = before[i] if i < len(before) else None
+        if p is not c:
+            if previous is None:
+                previous = {(b.runtime, b.id): b for b in before}
+            p = previous.get((c.runtime, c.id))
+        if p is c and detailed.isdisjoint(c.pids):
             # The collector gave back the very record of the previous sample (nothing it
             # reads changed): every rate is 0 whatever the interval, and with no process
             # detail the view is a function of the record alone: the view made for it the

@@ -138,6 +138,10 @@ def kernel_events(
         if not _has_cgroup(c):
             continue
         now_present.add(c.id)
+        if p is c:
+            # The very record of the previous sample (an idle container): no counter moved,
+            # so nothing happened (no delta, no throttling interval, no limit being hit).
+            continue
         assert c.cgroup is not None
         if not _has_cgroup(p):
             if p is None:
@@ -197,8 +201,10 @@ def kernel_events(
             elif percent < t.burst_percent / 2 and c.id in bursting:
                 bursting.discard(c.id)
                 add(c, "throttle-end", throttled_percent=round(percent, 1))
-    for p in prev.containers:
-        if _has_cgroup(p) and p.id not in now_present:
+    # Only the ids that are no longer here can have lost their cgroup (most ticks: none).
+    missing = before.keys() - now_present
+    for p in prev.containers if missing else ():
+        if p.id in missing and _has_cgroup(p):
             events.append(Event(cur.time, "kernel", "cgroup-removed", p.id, p.name, {}))
             bursting.discard(p.id)
     if streaks is not None:

@@ -84,17 +84,18 @@ class LifecycleTracker:
             self._event(event)
         changed: dict[str, list[tuple[str, str]]] = defaultdict(list)  # parent -> candidates
         explained: dict[str, int] = defaultdict(int)  # parent -> kills seen in its children
-        present = set()
+        lives = self._lives
+        lives_of = []  # each container's, in order
         for c in containers:
             key = (c.runtime, c.id)
-            present.add(key)
-            life = self._lives[key]
+            life = lives[key]
+            lives_of.append(life)
             life.last_seen = now
             if c is life.record_in and life.present:
                 # The very record of the previous tick (an idle container): the same counters
                 # as last counted, nothing to add.
-                if life.parent is not None:
-                    explained[life.parent] += 0
+                if life.parent is not None and life.parent not in explained:
+                    explained[life.parent] = 0
                 continue
             stats = c.cgroup
             parent = self._parent(c.cgroup_path) or life.parent  # gone: where it was
@@ -149,10 +150,15 @@ class LifecycleTracker:
         for runtime, ids in wanted.items():
             for cid, found in self.inspectors[runtime].get(ids).items():
                 inspected[(runtime, cid)] = found
-        result = [self._annotate(c, inspected.get((c.runtime, c.id))) for c in containers]
-        for key in self._lives.keys() - present:
-            if now - self._lives[key].last_seen > FORGET_AFTER_S:
-                del self._lives[key]
+        result = [
+            self._annotate(c, life, inspected.get((c.runtime, c.id)) if inspected else None)
+            for c, life in zip(containers, lives_of, strict=True)
+        ]
+        if len(lives) > len(containers):  # some not here: forget those gone for long
+            present = {(c.runtime, c.id) for c in containers}
+            for key in lives.keys() - present:
+                if now - lives[key].last_seen > FORGET_AFTER_S:
+                    del lives[key]
         return result
 
     def _event(self, event: EngineEvent) -> None:
@@ -206,8 +212,7 @@ class LifecycleTracker:
             if unexplained > 0 and len(candidates) == 1:
                 self._lives[candidates[0]].kernel_oom += unexplained
 
-    def _annotate(self, c: ContainerRaw, inspected: Inspected | None) -> ContainerRaw:
-        life = self._lives[(c.runtime, c.id)]
+    def _annotate(self, c: ContainerRaw, life: _Life, inspected: Inspected | None) -> ContainerRaw:
         state = c.state
         # Between two runs of a crash-loop, or started again after our cgroup scan.
         if inspected is not None and not c.pids and inspected.status in ("restarting", "running"):

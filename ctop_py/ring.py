@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import struct
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
-from ctop_py.codec import _plain, decode
+from ctop_py.codec import _TEXT, _names, _plain, decode
 from ctop_py.model import CgroupStats, ContainerRaw, Process, RawSample
 from ctop_py.record import MAGIC, RecordingError, encode_record
 
@@ -51,6 +52,51 @@ def _dumps(value: Any) -> str:
     return json.dumps(_plain(value), separators=(",", ":"), check_circular=False)
 
 
+# What json.dumps writes of a dict of str to these is what _dumps writes (_plain copies it).
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None)})
+_STR = frozenset({str})
+_encode_plain = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
+def _float(value: float) -> str:
+    """A float as json.dumps writes it (allow_nan: NaN and the infinities by name)."""
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    text: str = float.__repr__(value)
+    return text
+
+
+def _json(value: Any) -> str:
+    """`_dumps(value)`, byte for byte, written directly: the dataclasses a busy container
+    makes anew each tick (its counters, PSI) cost a third less than building their `_plain`
+    dict for json.dumps. What it does not know goes to `_dumps`."""
+    kind = type(value)
+    if kind is str:
+        text: str = encode_basestring_ascii(value)
+        return text
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is float:
+        return _float(value)
+    if kind is bool:
+        return "true" if value else "false"
+    names = _names(kind)
+    if names is not None and names is not _TEXT:  # a dataclass: its fields, in order
+        return "{" + ",".join([f'"{n}":{_json(getattr(value, n))}' for n in names]) + "}"
+    if kind is dict and set(map(type, value)) <= _STR:
+        if set(map(type, value.values())) <= _PLAIN_SCALARS:  # memory.stat: C's
+            return _encode_plain(value)
+        items = [encode_basestring_ascii(k) + ":" + _json(v) for k, v in value.items()]
+        return "{" + ",".join(items) + "}"
+    if kind is tuple or kind is list:
+        return "[" + ",".join([_json(v) for v in value]) + "]"
+    return _dumps(value)
+
+
 def _scalar(value: Any) -> str | None:
     """The JSON of a str, int or None as json.dumps writes it; None for anything else."""
     kind = type(value)
@@ -67,6 +113,8 @@ def _scalar(value: Any) -> str | None:
 _CONTAINER_FIELDS = tuple(f.name for f in dataclasses.fields(ContainerRaw))
 _SAMPLE_FIELDS = tuple(f.name for f in dataclasses.fields(RawSample))
 _CGROUP_FIELDS = tuple(f.name for f in dataclasses.fields(CgroupStats))
+# A container's record, its JSON, the parts it was made of (by id) and its labels with theirs.
+_Row = tuple[ContainerRaw, bytes, dict[int, tuple[object, str]], tuple[object, str]]
 
 
 class SampleEncoder:
@@ -80,17 +128,22 @@ class SampleEncoder:
     def __init__(self) -> None:
         self._chunks: dict[int, tuple[object, str]] = {}
         self._next: dict[int, tuple[object, str]] = {}
-        # A container's labels, built anew each tick from the Engine's list, are compared by
-        # value with the same container's previous ones instead.
-        self._slots: dict[tuple[str, str], tuple[object, str]] = {}
-        self._next_slots: dict[tuple[str, str], tuple[object, str]] = {}
+        # An idle container is the very same record tick to tick: its whole JSON is kept, by
+        # its id, with the parts it was made of and its labels' JSON (labels, built anew each
+        # tick from the Engine's list, are compared by value): its next record reuses them.
+        self._rows: dict[str, _Row] = {}
+        self._next_rows: dict[str, _Row] = {}
+        self._row_parts: dict[int, tuple[object, str]] = {}  # the old row of the one encoded
+        self._used: dict[int, tuple[object, str]] | None = None
 
-    def _chunk(self, value: object, encode: Any = _dumps) -> str:
+    def _chunk(self, value: object, encode: Any = None) -> str:
         key = id(value)
-        hit = self._next.get(key) or self._chunks.get(key)
+        hit = self._next.get(key) or self._chunks.get(key) or self._row_parts.get(key)
         if hit is None or hit[0] is not value:
-            hit = (value, encode(value))
+            hit = (value, (encode or _json)(value))
         self._next[key] = hit
+        if self._used is not None:
+            self._used[key] = hit
         return hit[1]
 
     def _value(self, value: object) -> str:
@@ -105,26 +158,34 @@ class SampleEncoder:
         parts = [f'"{name}":{self._value(getattr(value, name))}' for name in names]
         return "{" + ",".join(parts) + "}"
 
-    def _mapping(self, value: Mapping[str, Any], slot: tuple[str, str]) -> str:
-        old = self._slots.get(slot)
-        if old is not None and (old[0] is value or old[0] == value):
-            hit = old
-        else:
-            hit = (value, _dumps(value))
-        self._next_slots[slot] = hit
+    def _row(self, container: ContainerRaw) -> bytes:
+        key = container.id
+        hit = self._next_rows.get(key) or self._rows.get(key)
+        if hit is None or hit[0] is not container:
+            old = hit
+            self._used = {}
+            self._row_parts = old[2] if old is not None else {}
+            try:
+                labels = container.labels
+                if old is not None and (old[3][0] is labels or old[3][0] == labels):
+                    labels_json = old[3]
+                else:
+                    labels_json = (labels, _json(labels))
+                text = self._container(container, labels_json[1]).encode("ascii")
+            finally:
+                used, self._used, self._row_parts = self._used, None, {}
+            hit = (container, text, used, labels_json)
+        self._next_rows[key] = hit
         return hit[1]
 
-    def _container(self, container: ContainerRaw) -> str:
+    def _container(self, container: ContainerRaw, labels: str) -> str:
         cgroup = container.cgroup
         if cgroup is not None:  # a busy container's counters change, its limits rarely do
             self._chunk(cgroup, lambda c: self._fields(c, _CGROUP_FIELDS))
         parts = []
         for name in _CONTAINER_FIELDS:
-            value = getattr(container, name)
-            if name == "labels":  # str to str: equal values, equal JSON
-                text = self._mapping(value, (container.id, name))
-            else:
-                text = self._value(value)
+            # labels: str to str, so equal values, equal JSON
+            text = labels if name == "labels" else self._value(getattr(container, name))
             parts.append(f'"{name}":{text}')
         return "{" + ",".join(parts) + "}"
 
@@ -136,28 +197,28 @@ class SampleEncoder:
     def parts(self, sample: RawSample) -> tuple[bytes, list[bytes]]:
         """`encode(sample)` in parts: each container's JSON, and the rest of the sample's
         with a newline where the containers go (JSON text never holds a raw newline)."""
-        self._next, self._next_slots = {}, {}
+        self._next, self._next_rows = {}, {}
         wanted = {pid for c in sample.containers for pid in c.pids}  # as record._slim
         parts = []
         containers: list[bytes] = []
         for name in _SAMPLE_FIELDS:
             value = getattr(sample, name)
             if name == "containers":
-                containers = [self._container(c).encode("ascii") for c in value]
+                containers = [self._row(c) for c in value]
                 text = "[\n]"
             elif name == "processes":
                 text = "[" + ",".join(self._process(p) for p in value if p.pid in wanted) + "]"
             else:
                 text = self._value(value)
             parts.append(f'"{name}":{text}')
-        self._chunks, self._slots = self._next, self._next_slots
+        self._chunks, self._rows = self._next, self._next_rows
         return ("{" + ",".join(parts) + "}").encode("ascii"), containers
 
     def _process(self, process: Process) -> str:
-        return self._chunk(process, lambda p: _dumps(dataclasses.replace(p, cgroups=())))
+        return self._chunk(process, lambda p: _json(dataclasses.replace(p, cgroups=())))
 
     def clear(self) -> None:
-        self._chunks, self._slots = {}, {}
+        self._chunks, self._rows = {}, {}
 
 
 def _deflate(data: bytes, zdict: bytes) -> bytes:
@@ -190,8 +251,10 @@ class _Chain:
     containers' JSON. A sample is stored as [rest, alignment, groups…]: group g of GROUP
     containers is compressed against the JSON the same containers had in the previous sample,
     found by position, or, when containers came or went (the alignment is then stored: each
-    container's position in the previous sample, -1 if new), by their id. A keyframe (no
-    sample before) compresses its containers all together, which only then does better."""
+    container's position in the previous sample, -1 if new), by their id; a group whose JSON
+    is exactly that is stored empty (only ever the previous sample's, in the same segment, so
+    trimming whole segments never cuts one from what it refers to). A keyframe (no sample
+    before) compresses its containers all together, which only then does better."""
 
     def __init__(self) -> None:
         self.rest = b""
@@ -222,10 +285,11 @@ class _Chain:
                 alignment = _deflate(sources.tobytes(), b"")
             blobs.append(alignment)
             dicts = self._dicts(sources, count)
-            blobs += [
-                _deflate(_SEP.join(containers[i : i + GROUP]), dicts[g])
-                for g, i in enumerate(range(0, count, GROUP))
-            ]
+            for g, i in enumerate(range(0, count, GROUP)):
+                group = _SEP.join(containers[i : i + GROUP])
+                # Unchanged since the previous sample (what idle containers do): an empty
+                # blob, which no deflate stream is, says "the same JSON as that group".
+                blobs.append(b"" if group == dicts[g] else _deflate(group, dicts[g]))
         self.rest, self.containers = rest, containers
         return b"".join(_LENGTH.pack(len(b)) + b for b in blobs)
 
@@ -244,7 +308,9 @@ class _Chain:
                 sources.frombytes(_inflate(alignment, b""))
             dicts = self._dicts(sources, GROUP * len(groups))
             containers = [
-                c for g, blob in enumerate(groups) for c in _inflate(blob, dicts[g]).split(_SEP)
+                c
+                for g, blob in enumerate(groups)
+                for c in (_inflate(blob, dicts[g]) if blob else dicts[g]).split(_SEP)
             ]
         self.rest, self.containers = rest, containers
         before, after = rest.split(_SEP, 1)

@@ -304,3 +304,24 @@ def test_an_unchanged_record_with_its_processes_read_gets_their_rates() -> None:
     moved = derive(sample(3.0, idle, (process(ticks=100),)), sample(4.0, idle, (process(130),)))
     (p,) = moved.containers[0].processes
     assert p.cpu_percent == pytest.approx(30.0)
+
+
+def test_idle_records_that_moved_in_the_list_keep_their_views_and_others_get_theirs() -> None:
+    """derive() finds an idle record at its previous place first; a container added before
+    it (the list shifts) or a swap must still pair every record with its own previous one."""
+    a = replace(container(cgroup(usage=3 * S)), id="a", name="a")
+    b = replace(container(cgroup(usage=5 * S)), id="b", name="b")
+    n = replace(container(cgroup(usage=7 * S)), id="n", name="n")
+    two = RawSample(1 * S, 1.0, HOST, (a, b), (), 0, 0, {})
+    first = derive(two, replace(two, monotonic_ns=2 * S, time=2.0))
+    by_id = {v.raw.id: v for v in first.containers}
+    shifted = replace(two, monotonic_ns=3 * S, time=3.0, containers=(n, b, a))
+    views = {v.raw.id: v for v in derive(replace(two, monotonic_ns=2 * S), shifted).containers}
+    assert views["a"] is by_id["a"] and views["b"] is by_id["b"]
+    assert views["a"].usage.cpu_percent == 0.0 and views["n"].usage.cpu_percent is None
+    # A busier record of b where a was: its rate against b's own previous counters.
+    busier = replace(b, cgroup=cgroup(usage=6 * S))
+    swapped = replace(two, monotonic_ns=4 * S, time=4.0, containers=(busier, a))
+    moved = {v.raw.id: v for v in derive(shifted, swapped).containers}
+    assert moved["b"].usage.cpu_percent == pytest.approx(100.0)
+    assert moved["a"] is by_id["a"]

@@ -197,3 +197,51 @@ def test_a_limit_hit_for_a_while_is_told_once() -> None:
     log.observe(sample(6, container(stats(pids_max=8, pids_events={"max": 20}))))  # again
     told = [(e.time - 1_000_000, e.numbers["refused"]) for e in log.events if e.kind == "pids-max"]
     assert told == [(1.0, 3), (6.0, 8)]
+
+
+def test_an_idle_record_given_back_tells_what_an_equal_copy_tells() -> None:
+    """The collector gives an idle container's very record back; kernel_events then skips
+    it. What it tells (nothing), and the burst and limit-streak state it leaves, must be what
+    an equal record that is another object gives (which takes every comparison)."""
+    busy = stats(usage_ns=10**8, periods=10, throttled=9, quota_us=10_000, pids_max=8,
+                 pids_events={"max": 5})  # fmt: skip
+    before = stats(usage_ns=0, periods=0, throttled=0, quota_us=10_000, pids_max=8,
+                   pids_events={"max": 0})  # fmt: skip
+    other = "e" * 64
+    gone_soon = container(stats(), cid=other, name="leaves")
+    for copied in (False, True):
+        bursting: set[str] = set()
+        streaks: set[tuple[str, str]] = set()
+        first = sample(0, container(before), gone_soon)
+        hit = container(busy)
+        told = kernel_events(first, sample(1, hit, gone_soon), bursting, streaks=streaks)
+        assert {e.kind for e in told} == {"throttle-start", "pids-max"}
+        assert bursting == {CID} and streaks == {(CID, "pids-max")}
+        again = container(busy) if copied else hit
+        assert (again is hit) is not copied and again == hit
+        quiet = kernel_events(
+            sample(1, hit, gone_soon), sample(2, again), bursting, streaks=streaks
+        )
+        # Nothing moved: no event but the one that left; the burst goes on (no interval to
+        # end it), the pids.max streak ends (not hit in this interval).
+        assert [(e.kind, e.container_id) for e in quiet] == [("cgroup-removed", other)]
+        assert bursting == {CID} and streaks == set()
+
+
+def test_a_container_not_seen_for_long_is_forgotten_and_counted_anew() -> None:
+    from ctop_py.lifecycle import FORGET_AFTER_S
+
+    tracker = LifecycleTracker(v1())
+    other = container(stats(), cid="f" * 64, name="stays")
+    tracker.update([container(stats(events={"oom_kill": 3}), init_pid=1), other], [], 0.0)
+    (c, _) = tracker.update([container(stats(events={"oom_kill": 4}), init_pid=1), other], [], 1)
+    assert c.lifecycle and c.lifecycle.kernel_oom_kills == 1
+    tracker.update([other], [], 2.0)
+    # Back within the window: the same life (its cgroup re-created, its counter from 0).
+    (c, _) = tracker.update([container(stats(events={"oom_kill": 2}), init_pid=2), other], [], 3)
+    assert c.lifecycle and (c.lifecycle.kernel_oom_kills, c.lifecycle.recreations) == (3, 1)
+    tracker.update([other], [], 4.0)
+    tracker.update([other], [], 5.0 + FORGET_AFTER_S)
+    # Back after it: forgotten, its counter a baseline again.
+    (c, _) = tracker.update([container(stats(events={"oom_kill": 2}), init_pid=3), other], [], 6e3)
+    assert c.lifecycle and (c.lifecycle.kernel_oom_kills, c.lifecycle.recreations) == (0, 0)

@@ -145,3 +145,50 @@ def test_the_same_view_again_appends_its_values_with_the_new_time() -> None:
     ]
     assert history.recent_cpu(3) == (view.usage.cpu_percent, other.usage.cpu_percent,
                                      view.usage.cpu_percent)  # fmt: skip
+
+
+def test_a_point_appended_between_two_of_the_same_view_breaks_its_run() -> None:
+    """The same view again takes a shortcut (its values are the newest point's); a point
+    appended in between (another source) must end that, or a still run would count a point
+    it does not match: the oom_kill rise inside the window would read as none."""
+    view = _view(SNAPSHOTS[5], "spinner")
+    assert view.raw.cgroup is not None
+    events = {**view.raw.cgroup.memory.events, "oom_kill": 7}
+    memory = replace(view.raw.cgroup.memory, events=events)
+    view = replace(view, raw=replace(view.raw, cgroup=replace(view.raw.cgroup, memory=memory)))
+    history, points = History(maxlen=4), []
+    for step in range(6):
+        history.append_view(view, float(step), 1.0)
+        points.append(Point.of(view, float(step), 1.0))
+    lower = replace(points[-1], time=6.0, oom_kill=5, cpu_percent=99.0)
+    history.append(lower)
+    points.append(lower)
+    for at in (7.0, 8.0, 9.0):
+        history.append_view(view, at, 1.0)
+        points.append(Point.of(view, at, 1.0))
+        kept = points[-4:]
+        assert list(history.points) == kept
+        assert history.oom_kills_recent(300.0) == _oom_truth(kept, 300.0)
+        assert history.recent_cpu(4) == tuple(p.cpu_percent for p in kept)
+    assert _oom_truth(points[-4:], 300.0) == 2
+
+
+def test_histories_follow_their_containers_when_the_list_changes_order() -> None:
+    """Histories finds a view that is the very one of the last snapshot at its place first;
+    containers reordered, added and removed must each still feed their own history."""
+    base = SNAPSHOTS[8]
+    views = {v.name: v for v in base.containers}
+    a, b, c = (views[name] for name in ("db", "spinner", "web"))
+    orders = [(a, b, c), (a, b, c), (b, a, c), (c, b), (a, c, b), (a, c, b)]
+    histories = Histories(maxlen=10)
+    fed: dict[str, list[Point]] = {}
+    for t, order in enumerate(orders):
+        snapshot = replace(base, time=float(t), containers=order)
+        histories.feed(snapshot)
+        for v in order:
+            fed.setdefault(v.name, []).append(Point.of(v, float(t), snapshot.interval_s))
+        if a not in order:
+            fed.pop(a.name)  # dropped with its history, unless pinned
+        for v in order:
+            assert list(histories.get(container_key(v)).points) == fed[v.name]
+        assert set(histories.by_key) == {container_key(v) for v in order}

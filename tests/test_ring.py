@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ctop_py.demo import raw_samples
+from ctop_py.model import ContainerRaw
 from ctop_py.record import (
     RecordingError,
     encode_record,
@@ -130,3 +131,177 @@ def test_containers_coming_going_and_moving_decode_to_the_same_samples() -> None
         assert [sample_json(s) for s in ring.samples()] == [sample_json(s) for s in given]
         recording = samples_in(ring.as_bytes())  # what `W` writes
         assert [sample_json(s) for s in recording] == [sample_json(s) for s in given]
+
+
+def _idle_host(count: int) -> list[ContainerRaw]:
+    """`count` distinct containers (ids rewritten from the demo's), each one record object."""
+    import dataclasses
+
+    base = [c for s in SAMPLES[:5] for c in s.containers]
+    return [
+        dataclasses.replace(base[i % len(base)], id=f"{i:05d}-{base[i % len(base)].id}")
+        for i in range(count)
+    ]
+
+
+def _groups(ring: SampleRing) -> list[bytes]:
+    """The last record's container groups as stored (b"": the same as the previous sample's)."""
+    from ctop_py.ring import _unpacked
+
+    return _unpacked(ring._segments[-1].records[-1])[2:]
+
+
+def test_unchanged_groups_are_back_references_that_decode_to_the_same_samples() -> None:
+    """Idle containers (the very same records tick to tick) are neither encoded nor compressed
+    again: each group is stored as a reference to the previous sample's, and a change in one
+    container re-compresses its group only; every sample still decodes to sample_json."""
+    import dataclasses
+
+    from ctop_py.ring import GROUP
+
+    containers = _idle_host(5 * GROUP + 2)  # a last, partial group too
+    first = dataclasses.replace(SAMPLES[20], containers=tuple(containers))
+    ring = SampleRing(seconds=10**6, keyframe_every=60)
+    given = [first]
+    ring.append(first)
+    idle = dataclasses.replace(first, time=first.time + 1, monotonic_ns=first.monotonic_ns + 1)
+    given.append(idle)
+    ring.append(idle)
+    assert _groups(ring) == [b""] * 6  # all unchanged
+    # One container in the third group changes (a new record).
+    changed = list(containers)
+    victim = changed[2 * GROUP + 1]
+    changed[2 * GROUP + 1] = dataclasses.replace(victim, state="paused", pids=(4242,))
+    moved = dataclasses.replace(idle, time=idle.time + 1, containers=tuple(changed))
+    given.append(moved)
+    ring.append(moved)
+    groups = _groups(ring)
+    assert [bool(g) for g in groups] == [False, False, True, False, False, False]
+    # Equal JSON from new (equal, not identical) records is a reference too.
+    copies = tuple(dataclasses.replace(c) for c in changed)
+    again = dataclasses.replace(moved, time=moved.time + 1, containers=copies)
+    given.append(again)
+    ring.append(again)
+    assert _groups(ring) == [b""] * 6
+    assert [sample_json(s) for s in ring.samples()] == [sample_json(s) for s in given]
+    assert [sample_json(s) for s in samples_in(ring.as_bytes())] == [sample_json(s) for s in given]
+
+
+def test_idle_containers_coming_and_going_decode_to_the_same_samples() -> None:
+    """Containers that came, went or moved among idle ones: the groups they shifted are
+    compressed against the old positions (or stored as references where nothing moved)."""
+    import dataclasses
+    import random
+
+    rng = random.Random(16)
+    pool = _idle_host(60)
+    present = pool[:40]
+    given = []
+    for i in range(80):
+        shape = i % 6
+        if shape == 1 and len(present) > 3:
+            present.pop(rng.randrange(len(present)))  # gone
+        elif shape == 2:
+            present.insert(rng.randrange(len(present) + 1), rng.choice(pool))  # new
+        elif shape == 3 and len(present) > 2:
+            present.pop()  # gone from the end
+        elif shape == 4:
+            present.append(rng.choice(pool))  # new at the end
+        sample = SAMPLES[i]
+        given.append(dataclasses.replace(sample, containers=tuple(present)))
+    for keyframe_every in (1, 7, 60):
+        ring = SampleRing(seconds=10**6, keyframe_every=keyframe_every)
+        for sample in given:
+            ring.append(sample)
+        assert [sample_json(s) for s in ring.samples()] == [sample_json(s) for s in given]
+
+
+def test_trims_never_cut_a_reference_from_what_it_refers_to() -> None:
+    """References point at the previous sample of the same segment only, and segments go
+    whole: trimmed by time or by bytes, mostly-idle samples still decode and save exactly."""
+    import dataclasses
+
+    containers = _idle_host(40)
+    given = []
+    for i, sample in enumerate(SAMPLES[:300]):
+        mine = list(containers)
+        if i % 5 == 0:  # now and then one container moves
+            mine[i % 40] = SAMPLES[i].containers[0]
+        given.append(dataclasses.replace(sample, containers=tuple(mine)))
+    by_time = SampleRing(seconds=50, keyframe_every=7)
+    keyframe = len(encode_record(sample_json(given[0]), b""))
+    by_bytes = SampleRing(seconds=10**6, max_bytes=3 * keyframe, keyframe_every=7)
+    for sample in given:
+        by_time.append(sample)
+        by_bytes.append(sample)
+    for ring in (by_time, by_bytes):
+        assert 0 < len(ring) < len(given)
+        want = [sample_json(s) for s in given[-len(ring) :]]
+        assert [sample_json(s) for s in ring.samples()] == want
+        assert [sample_json(s) for s in samples_in(ring.copy().as_bytes())] == want
+
+
+def test_a_new_record_of_an_idle_containers_parts_reuses_their_json(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A container idle for a while (its record reused whole) then given a new record made of
+    the same parts (as the collector does around a limits read): those parts' JSON is kept
+    with the record's, so only what is new is encoded; the bytes stay sample_json's."""
+    import dataclasses
+
+    from ctop_py import ring
+    from ctop_py.ring import SampleEncoder
+
+    containers = _idle_host(12)
+    sample = SAMPLES[30]
+    idle = [dataclasses.replace(sample, containers=tuple(containers))]
+    idle.append(dataclasses.replace(idle[0], time=sample.time + 1))
+    renewed = dataclasses.replace(
+        sample,
+        time=sample.time + 2,
+        containers=tuple(dataclasses.replace(c, state="paused") for c in containers),
+    )
+    encode = ring._json  # what writes a part's JSON (calls itself for what it holds)
+    calls: list[object] = []
+
+    def counting(value: object) -> str:
+        calls.append(value)
+        return encode(value)
+
+    monkeypatch.setattr(ring, "_json", counting)
+    fresh = SampleEncoder()
+    assert fresh.encode(renewed) == sample_json(renewed)
+    needed = len(calls)
+    assert needed > 0  # its parts are encoded when not kept
+    encoder = SampleEncoder()
+    for s in idle:
+        assert encoder.encode(s) == sample_json(s)
+    want = sample_json(renewed)
+    calls.clear()
+    assert encoder.encode(renewed) == want
+    assert calls == [renewed.time]  # the containers' parts were all kept, only time is new
+
+
+def test_the_ring_writes_every_kind_of_value_as_json_dumps_does() -> None:
+    """The ring writes a part's JSON itself (no json.dumps of a `_plain` copy); whatever the
+    value, the text must be json.dumps's of the recorder's plain form: floats that are not
+    finite or need every digit, bools (not ints), enums, non-str keys, nested records."""
+    import json
+    import math
+
+    from ctop_py.codec import _plain
+    from ctop_py.model import Lifecycle, MemoryCounters, Psi, PsiLine, Sharing
+    from ctop_py.ring import _json
+
+    values: list[object] = [
+        0.1, -0.0, 1e300, 5e-324, math.nan, math.inf, -math.inf, 2**70, -3, True, False, None,
+        "é\x00\n\"\\\u2028", Sharing.HOST, (1, "a", 2.5, None), [True, {"k": 1}],
+        {"s": 1, "t": "x", "u": 2.5, "v": None, "w": False}, {1: "int key", False: "bool"},
+        {None: 1, 2.5: 2}, {"nested": {"deeper": [1, 2]}}, {"enum": Sharing.JOINED}, {},
+        MemoryCounters(1, None, 3, None, {"anon": 4}, {"oom_kill": 0}),
+        {"cpu": Psi(PsiLine(0.1, math.nan, 0.0, 12), None)},
+        Lifecycle(restart_count=2, oom_killed=True, started_at=1.5),
+    ]  # fmt: skip
+    for value in values:
+        want = json.dumps(_plain(value), separators=(",", ":"), check_circular=False)
+        assert _json(value) == want, value

@@ -154,11 +154,13 @@ class History:
     def append_values(self, values: Sequence[object]) -> None:
         """Append one point given as its fields' values, in `Point`'s order."""
         if self.maxlen > 0:
+            self._view = None  # the newest point is no longer the last view's
             self._put(
                 [_stored(value, is_int) for value, is_int in zip(values, _IS_INT, strict=True)]
             )
 
-    def _put(self, stored: Sequence[float | int]) -> None:
+    def _put(self, stored: Sequence[float | int], again: bool = False) -> None:
+        """`again`: the values of the newest point but the time and interval."""
         maxlen = self.maxlen
         if not self._columns:
             self._columns = tuple(
@@ -167,7 +169,10 @@ class History:
             )
         size = self._size
         at = (self._oldest + size) % maxlen
-        if size:
+        if again and size:
+            self._cpu_run += 1
+            self._oom_run += 1
+        elif size:
             newest = (at - 1) % maxlen
             self._cpu_run = (
                 self._cpu_run + 1 if _same(self._columns[_CPU][newest], stored[_CPU]) else 1
@@ -175,8 +180,11 @@ class History:
             self._oom_run = self._oom_run + 1 if self._columns[_OOM][newest] == stored[_OOM] else 1
         else:
             self._cpu_run = self._oom_run = 1
-        for column, value in zip(self._columns, stored, strict=True):
-            column[at] = value
+        # Unrolled (every container, every tick): a third of the time of a loop over a zip.
+        c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 = self._columns
+        v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11 = stored
+        c0[at], c1[at], c2[at], c3[at], c4[at], c5[at] = v0, v1, v2, v3, v4, v5
+        c6[at], c7[at], c8[at], c9[at], c10[at], c11[at] = v6, v7, v8, v9, v10, v11
         if size < maxlen:
             self._size = size + 1
         else:
@@ -200,10 +208,11 @@ class History:
             # The very view of the last point: the same values but the time and interval.
             stored = last[1]
             stored[0], stored[1] = float(time), _stored(interval_s, False)
-        else:
-            values = _values(view, time, interval_s)
-            stored = [_stored(value, is_int) for value, is_int in zip(values, _IS_INT, strict=True)]
-            self._view = (view, stored)
+            self._put(stored, again=True)
+            return
+        values = _values(view, time, interval_s)
+        stored = [_stored(value, is_int) for value, is_int in zip(values, _IS_INT, strict=True)]
+        self._view = (view, stored)
         self._put(stored)
 
     def _ordered(self, name: str, count: int | None = None) -> array[Any]:
@@ -357,18 +366,32 @@ class Histories:
         self.maxlen = maxlen
         self.by_key: dict[str, History] = {}
         self.pinned: set[str] = set()
+        self._last: list[tuple[ContainerView, str, History]] = []  # the last feed's, in order
 
     def feed(self, snapshot: Snapshot) -> None:
         seen = set()
-        for view in snapshot.containers:
-            key = container_key(view)
+        time, interval_s = snapshot.time, snapshot.interval_s
+        # An idle container's view is the very object of the last snapshot, at the same place
+        # on a still host: its key and history are the ones found for it then.
+        last = self._last
+        fed: list[tuple[ContainerView, str, History]] = []
+        for i, view in enumerate(snapshot.containers):
+            known = last[i] if i < len(last) else None
+            if known is not None and known[0] is view:
+                key, history = known[1], known[2]
+            else:
+                key = container_key(view)
+                found = self.by_key.get(key)
+                history = found if found is not None else History(self.maxlen)
+                if found is None:
+                    self.by_key[key] = history
             seen.add(key)
-            history = self.by_key.get(key)
-            if history is None:
-                history = self.by_key[key] = History(self.maxlen)
-            history.append_view(view, snapshot.time, snapshot.interval_s)
-        for key in [k for k in self.by_key if k not in seen and k not in self.pinned]:
-            del self.by_key[key]
+            fed.append((view, key, history))
+            history.append_view(view, time, interval_s)
+        self._last = fed
+        if len(seen) < len(self.by_key):  # some not in this snapshot: drop the unpinned
+            for key in [k for k in self.by_key if k not in seen and k not in self.pinned]:
+                del self.by_key[key]
 
     def get(self, key: str) -> History:
         return self.by_key.get(key) or History(self.maxlen)
