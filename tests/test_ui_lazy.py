@@ -1,7 +1,8 @@
 """The live app imports what a screen needs when that screen is first opened: on the containers
 list (all that most runs show) none of the container screen, the layers explorer, the loaders'
 network and py-spy modules or the Logs tab is in memory (issue 16: they are ~2 MiB of heap at
-start); opening a container brings them in, and its screen and the layers explorer work."""
+start); opening a container brings them in, and its screen, the layers explorer and the Logs
+tab (the engine's stream) work."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ LAZY = (
     "ctop_py.ui.screens.container",
     "ctop_py.ui.widgets.layer_explorer",
     "ctop_py.ui.widgets.logs_view",
+    "ctop_py.logs",
     "ctop_py.ui.widgets.detail_pane",
     "ctop_py.layers",
     "ctop_py.layers.explore",
@@ -41,7 +43,7 @@ from ctop_py.sources import LiveSource
 from ctop_py.ui.app import make_app
 from ctop_py.ui.history import container_key
 
-LAZY, NAME = json.loads(sys.argv[1]), sys.argv[2]
+LAZY, NAME, MARK = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
 
 
 def loaded():
@@ -68,6 +70,16 @@ async def main():
         out["screen"] = type(app.screen).__name__
         out["explore"] = type(app.explore).__name__
         out["opened"] = loaded()
+        await pilot.press("9")  # the Logs tab: the engine's log stream of this container
+        from ctop_py.ui.widgets.logs_view import LogsView
+
+        view = app.screen.query_one(LogsView)
+        deadline = asyncio.get_running_loop().time() + 20
+        while not any(MARK in line for line in view.lines_log.plain_lines()):
+            assert asyncio.get_running_loop().time() < deadline, view.lines_log.plain_lines()
+            view.drain()
+            await pilot.pause(0.1)
+        out["logs"] = [line for line in view.lines_log.plain_lines() if MARK in line]
     source.close()
     print(json.dumps(out))
 
@@ -77,9 +89,10 @@ asyncio.run(main())
 
 
 def test_container_screen_is_imported_when_first_opened(run_container: RunContainer) -> None:
-    ctr: Any = run_container(command=SLEEP)
+    mark = "ctop-lazy-log-line"
+    ctr: Any = run_container(command=["sh", "-c", f"echo {mark}; exec {' '.join(SLEEP)}"])
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(LAZY), ctr.name],
+        [sys.executable, "-c", SCRIPT, json.dumps(LAZY), ctr.name, mark],
         capture_output=True,
         text=True,
         timeout=120,
@@ -98,3 +111,5 @@ def test_container_screen_is_imported_when_first_opened(run_container: RunContai
         "ctop_py.ui.widgets.layer_explorer",
         "ctop_py.layers.explore",
     } <= opened
+    # The Logs tab's stream, opened through the engine on first use, shows what it printed.
+    assert [mark in line for line in seen["logs"]] == [True]

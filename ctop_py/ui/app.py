@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from ctop_py.host import HostRoot
     from ctop_py.layers.explore import ExploreSource
     from ctop_py.layers.image import ImageRef
-    from ctop_py.logs import LogOpener
+    from ctop_py.logs import Lines, LogOpener, LogOptions
     from ctop_py.ui.widgets.detail_pane import Loader
 
 DIAGNOSE_EVERY_S = 2.0  # live: the findings at most this old, unless an event or a container came
@@ -615,6 +615,17 @@ class CtopApp(ActingMixin, App[int]):
 DEFAULT_OPTIONS = AppOptions()
 
 
+def _engine_logs_on_first_use(root: HostRoot) -> LogOpener:
+    """`logs.engine_logs(root)`, its module imported when the Logs tab first opens a stream."""
+
+    def open_logs(ref: str, options: LogOptions) -> Lines:
+        from ctop_py.logs import engine_logs
+
+        return engine_logs(root)(ref, options)
+
+    return open_logs
+
+
 def make_app(
     source: SnapshotSource | Recorded,
     options: AppOptions = DEFAULT_OPTIONS,
@@ -676,9 +687,7 @@ def make_app(
                 check=lambda: socket_problem(root, "actions"),
             )
         if open_logs is None:
-            from ctop_py.logs import engine_logs
-
-            open_logs = engine_logs(root)
+            open_logs = _engine_logs_on_first_use(root)
     return CtopApp(
         controller,
         autostart=options.autostart,
