@@ -76,7 +76,7 @@ from ctop_py.ui.widgets.container_table import ContainerTable
 
 if TYPE_CHECKING:
     # Imported where they are first used: the containers list, all that most runs show,
-    # needs none of them (the container screen, layers and explorer are ~2.3 MiB of heap).
+    # needs none of them (with the loaders' renderers, 2.2 MiB of heap: 21.5 -> 19.3 MiB).
     from ctop_py.host import HostRoot
     from ctop_py.layers.explore import ExploreSource
     from ctop_py.layers.image import ImageRef
