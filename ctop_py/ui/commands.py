@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
 from ctop_py import present
-from ctop_py.layers.image import ImageRef
 from ctop_py.model import ContainerView
 from ctop_py.ui import columns as cols
 from ctop_py.ui.control import Controller
 from ctop_py.ui.state import UiState
+
+if TYPE_CHECKING:
+    from ctop_py.layers.image import ImageRef  # the layers package is imported on first use
 
 Command = tuple[str, str, Callable[[], object]]  # title (trusted or safe()d), help, callback
 

@@ -2,7 +2,8 @@
 
 Each loader runs in a worker thread, for the container on screen, only when its tab is shown
 (or reloaded with R): layer walks, netlink and py-spy are never run for every container on
-every tick. Each returns plain text (already escaped), shown literally."""
+every tick. Each returns plain text (already escaped), shown literally. What a loader needs
+is imported when it first runs: the containers list needs none of it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ from collections.abc import Callable
 from ctop_py import present
 from ctop_py.host import Gone, HostError, HostRoot, NoAccess
 from ctop_py.model import ContainerView
-from ctop_py.present.layers import stack_text
-from ctop_py.present.net import format_net
-from ctop_py.present.stacks import outcomes_text
 
 Loader = Callable[[ContainerView], object]
 MAX_CHANGES_SHOWN = 300
@@ -26,6 +24,7 @@ def _running(view: ContainerView) -> int | None:
 def layers_loader(root: HostRoot) -> Loader:
     def load(view: ContainerView) -> object:
         from ctop_py import layers
+        from ctop_py.present.layers import stack_text
 
         pid = _running(view)
         if pid is None:
@@ -54,6 +53,7 @@ def layers_loader(root: HostRoot) -> Loader:
 def network_loader(root: HostRoot) -> Loader:
     def load(view: ContainerView) -> object:
         from ctop_py import net
+        from ctop_py.present.net import format_net
 
         if _running(view) is None:
             return "the container is not running: it has no network namespace"
@@ -72,6 +72,7 @@ def stacks_loader(root: HostRoot, targets: dict[str, int] | None = None) -> Load
 
     def load(view: ContainerView) -> object:
         from ctop_py import stacks
+        from ctop_py.present.stacks import outcomes_text
         from ctop_py.ui.history import container_key
 
         if _running(view) is None:

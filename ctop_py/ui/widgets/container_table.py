@@ -37,6 +37,7 @@ def _text(cell: Cell, right: bool) -> Text:
 
 RENDERED_CELLS = 2000  # a 200x50 terminal shows at most ~50 rows of ~15 cells
 RENDERED_LINES = 300
+# Until the first resize gives the table's height; then sized from it (`_bound_caches`).
 STALE_MARGIN = 2  # rows beyond the view whose cells are kept current too
 
 
@@ -123,6 +124,7 @@ class ContainerTable(DataTable[Text]):
         self._row_versions.clear()
         self._sort_label = None
         self._add_columns()
+        self._bound_caches()
 
     # -- repaint only what changed ---------------------------------------------------------------
     # DataTable.update_cell() repaints the whole table (refresh() without a region), and its
@@ -285,7 +287,31 @@ class ContainerTable(DataTable[Text]):
         self._show_stale()
 
     def on_resize(self) -> None:
+        self._bound_caches()
         self._show_stale()
+
+    def _bound_caches(self) -> None:
+        """Size the render caches from the lines in view. DataTable's caches are all keyed by
+        its update counter, which every changed cell moves: here they are hit only within one
+        frame, so one screen's worth is enough (a 200x50 terminal: ~50 lines, ~750 cells,
+        against the 2,000 cells and 300 lines above, which 100 busy rows fill). Rows are
+        hit again tick to tick through `_row_lines` (by row version): two screens' worth
+        keeps every visible row's current lines while the stale ones age out. A resize moves
+        DataTable's counter, so nothing cached is of use after it: the caches are emptied
+        (LRUCache keeps its size once full, whatever its new bound)."""
+        lines = max(self.size.height, 1)
+        cells = lines * max(len(self.columns) + 1, 1)  # + the row label's
+        bounds = (
+            (self._cell_render_cache, min(cells, RENDERED_CELLS)),
+            (self._row_render_cache, min(lines, RENDERED_LINES)),
+            (self._row_renderable_cache, min(lines, RENDERED_LINES)),
+            (self._line_cache, min(lines, RENDERED_LINES)),
+            (self._row_lines, min(2 * lines, RENDERED_LINES)),
+        )
+        for cache, bound in bounds:
+            if cache.maxsize != bound:
+                cache.maxsize = bound
+                cache.clear()
 
     def _set_cells(self, key: str, row: RowInput) -> None:
         """A shown row's cells from its inputs: only the changed ones sent to DataTable."""

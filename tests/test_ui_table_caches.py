@@ -1,0 +1,108 @@
+"""The containers table's render caches are sized from the lines it shows (issue 16, memory):
+at 60 rows whose cells change every tick they hold about a screen's worth, not thousands of
+stale renders; every visible row's lines are still served from the table's row cache on the
+next frame; a taller terminal gets larger caches, and what is drawn is what a fresh render
+draws."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.pilot import Pilot
+
+from ctop_py import demo
+from ctop_py.model import Snapshot
+from ctop_py.ui.app import CtopApp
+from ctop_py.ui.widgets.container_table import ContainerTable
+from tests.test_ui import drive, make_app, step, table
+
+ROWS = 60
+
+
+def _busy(ticks: int) -> list[Snapshot]:
+    """ROWS running containers, every one's CPU % different every tick."""
+    base = demo.snapshots(3)[-1]
+    (first, *_) = [v for v in base.containers if v.raw.active]
+    return [
+        replace(
+            base,
+            containers=tuple(
+                replace(
+                    first,
+                    raw=replace(first.raw, id=f"{first.id}{n:03d}", name=f"{first.name}-{n:03d}"),
+                    usage=replace(first.usage, cpu_percent=1.0 + tick + n / 100),
+                )
+                for n in range(ROWS)
+            ),
+            raw=replace(base.raw, monotonic_ns=tick),
+        )
+        for tick in range(ticks)
+    ]
+
+
+def _lines(t: ContainerTable) -> list[str]:
+    """The lines on screen (above a horizontal scrollbar, if there is one)."""
+    return [t.render_line(y).text for y in range(t.scrollable_content_region.height)]
+
+
+def _cached(t: ContainerTable) -> dict[str, int]:
+    return {
+        "cells": len(t._cell_render_cache),
+        "rows": len(t._row_render_cache),
+        "renderables": len(t._row_renderable_cache),
+        "lines": len(t._line_cache),
+        "row lines": len(t._row_lines),
+    }
+
+
+def _within_a_screen(t: ContainerTable) -> None:
+    height, columns = t.size.height, len(t.columns)
+    cached = _cached(t)
+    assert cached["cells"] <= height * (columns + 1), cached
+    assert max(cached["rows"], cached["renderables"], cached["lines"]) <= height, cached
+    assert cached["row lines"] <= 2 * height, cached
+
+
+def _served_from_row_cache(t: ContainerTable) -> None:
+    """DataTable's own caches emptied: every visible row's line comes from the row cache (the
+    header line, drawn once and not asked for since, may have aged out)."""
+    t._clear_caches()
+    rendered = t.rows_rendered
+    for y in range(t.header_height, t.scrollable_content_region.height):
+        t.render_line(y)
+    assert t.rows_rendered == rendered
+    shown = _lines(t)
+    t._row_lines.clear()
+    t._clear_caches()
+    assert shown == _lines(t)  # what a fresh render draws
+
+
+def test_render_caches_follow_the_tables_height() -> None:
+    app = make_app(_busy(40))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await pilot.press("N")  # by name: the rows keep their places
+        await step(app, pilot, 16)
+        t = table(app)
+        small = t.size.height
+        assert t.row_count == ROWS and small < 25
+        assert len(t._row_lines) > small  # filled with the ticks' stale renders
+        _within_a_screen(t)
+        _served_from_row_cache(t)
+
+        await pilot.resize_terminal(160, 50)
+        await pilot.pause()
+        await step(app, pilot, 12)
+        assert t.size.height > small + 20
+        _within_a_screen(t)
+        assert len(t._row_lines) > 2 * small  # the taller table's bound, not the first one's
+        _served_from_row_cache(t)
+
+        await pilot.resize_terminal(160, 24)
+        await pilot.pause()
+        await step(app, pilot, 4)
+        assert t.size.height == small
+        _within_a_screen(t)
+        _served_from_row_cache(t)
+
+    drive(app, scenario, size=(160, 24))
