@@ -85,10 +85,11 @@ def test_input_thread_sleeps_and_keys_still_arrive(app_on_fake_host: Tmux) -> No
     assert sum(per_thread.values()) < 8, per_thread
 
     tmux.keys("/")
+    tmux.wait_for(lambda s: "filter by name" in s, "the filter's input")  # focused: type
     tmux.keys("zzz", literal=True)
-    tmux.wait_for(lambda s: "filter zzz" in s, "the filter typed")
+    tmux.wait_for(lambda s: "zzz" in s and "filter by name" not in s, "the filter typed")
     tmux.keys("Escape")  # a lone Esc: the parser's timeout delivers it
-    tmux.wait_for(lambda s: "filter zzz" not in s, "Esc clearing the filter", timeout=10)
+    tmux.wait_for(lambda s: "zzz" not in s, "Esc clearing the filter", timeout=10)
 
     t0 = time.monotonic()
     tmux.keys("q")

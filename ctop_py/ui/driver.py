@@ -32,8 +32,9 @@ class QuietLinuxDriver(LinuxDriver):
     def disable_input(self) -> None:
         # The byte stays unread until the next input thread starts: a thread that wakes
         # before the exit event is set only loops until it is.
-        with contextlib.suppress(OSError):
-            os.write(self._wake_write, b"x")
+        if self._wake_write >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_write, b"x")
         super().disable_input()
 
     def close(self) -> None:
@@ -41,6 +42,7 @@ class QuietLinuxDriver(LinuxDriver):
         for fd in (self._wake_read, self._wake_write):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        self._wake_read = self._wake_write = -1  # never written to again: the number is reused
 
     def run_input_thread(self) -> None:
         """LinuxDriver.run_input_thread, waiting without a timeout while nothing is pending."""
