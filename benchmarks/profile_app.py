@@ -1,10 +1,12 @@
-"""Where the app's CPU goes: py-spy on the app on a fake v2 root, summed by module.
+"""Where the app's CPU goes: py-spy on the app, summed by module.
 
-`python -m benchmarks.profile_app COUNT [--moving] [--seconds 30] [--out FILE]`: builds a fake
-cgroup v2 tree of COUNT containers, starts the app on it (`--root`, tmux 200x50, 1 s refresh),
-waits 20 s after its first frame, records every thread with py-spy (100 Hz, raw collapsed
-stacks) and prints the share of the non-idle samples per bucket. A sample goes to the bucket of
-its innermost frame that matches one, so our render code called by Textual counts as ours.
+`python -m benchmarks.profile_app COUNT [--moving] [--live] [--seconds 30] [--out FILE]`: builds
+a fake cgroup v2 tree of COUNT containers and starts the app on it (`--root`, tmux 200x50, 1 s
+refresh), or with `--live` starts COUNT containers on the engine (one a throttled spinner, as
+`make bench`'s screens) and the app on this host; waits 20 s after its first frame, records
+every thread with py-spy (100 Hz, raw collapsed stacks) and prints the share of the non-idle
+samples per bucket. A sample goes to the bucket of its innermost frame that matches one, so our
+render code called by Textual counts as ours.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from benchmarks.appbench import AppRun, Ticker
+from benchmarks.dockerenv import Fleet
 from benchmarks.fakehost import FakeV2Host
 
 BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -68,19 +71,31 @@ def buckets(raw: str) -> tuple[int, dict[str, float]]:
     return total, {k: round(100 * v / total, 1) for k, v in counts.most_common()} if total else {}
 
 
+def _live_fleet(count: int) -> Fleet:
+    """COUNT containers on the engine: a throttled spinner and COUNT - 1 idle ones."""
+    from benchmarks.screens import _start_spinner
+
+    fleet = Fleet.connect()
+    fleet.containers.append(_start_spinner(fleet))
+    fleet.grow_to(count)
+    return fleet
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile_app")
     p.add_argument("count", type=int)
     p.add_argument("--moving", action="store_true", help="counters move every second")
+    p.add_argument("--live", action="store_true", help="live containers on the engine")
     p.add_argument("--seconds", type=int, default=30)
     p.add_argument("--out", type=Path, help="keep py-spy's raw collapsed stacks here")
     args = p.parse_args(argv)
     work = Path(f"/tmp/ctop-bench-{uuid.uuid4().hex[:8]}")
     work.mkdir(parents=True)
     out = args.out or work / "raw.txt"
-    host = FakeV2Host(work / "fake", args.count).build()
-    run = AppRun(work, root=host.base)
-    ticker = Ticker(host.templates) if args.moving else contextlib.nullcontext()
+    host = None if args.live else FakeV2Host(work / "fake", args.count).build()
+    fleet = _live_fleet(args.count) if args.live else None
+    run = AppRun(work, root=None if host is None else host.base)
+    ticker = Ticker(host.templates) if args.moving and host else contextlib.nullcontext()
     try:
         with ticker:
             run.start()
@@ -100,9 +115,14 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         run.stop()
-        host.remove()
+        if host is not None:
+            host.remove()
+        if fleet is not None:
+            fleet.remove_all()
+            fleet.close()
     total, shares = buckets(out.read_text())
-    print(f"{args.count} containers ({'moving' if args.moving else 'still'}): {total} samples")
+    kind = "live" if args.live else "moving" if args.moving else "still"
+    print(f"{args.count} containers ({kind}): {total} samples")
     for name, share in shares.items():
         print(f"{share:5.1f} %  {name}")
     return 0

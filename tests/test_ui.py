@@ -413,9 +413,9 @@ def test_only_changed_cells_are_updated() -> None:
 
 
 def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
-    """The table renders a row again only when one of its cells changed (or the rows moved):
-    what it draws from its row cache must be what a fresh render draws, the new value
-    included, on the very next tick."""
+    """The table renders a row again only when one of its cells changed (or the rows moved),
+    and of that row only the changed cell: what it draws from its caches must be what a fresh
+    render draws, the new value included, on the very next tick."""
     base = demo.snapshots(3)[-1]
     same = [replace(base, raw=replace(base.raw, monotonic_ns=i)) for i in range(13)]
     views = list(base.containers)
@@ -443,13 +443,14 @@ def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
         derived = t.rows_derived
         await step(app, pilot)  # the same inputs: no row's cells are computed again
         assert t.rows_derived == derived
-        rendered = t.rows_rendered
+        rendered, cells = t.rows_rendered, t.cells_rendered
         await step(app, pilot)
         assert t.rows_derived - derived == 1  # the changed row's, not the table's
         shown = lines(t)
         row = t.get_row_index(key_of(app, "cache")) + t.header_height
         assert "4321" in shown[row]
         assert t.rows_rendered - rendered == 1  # that row, not the table
+        assert t.cells_rendered - cells == 1  # that cell, not its row's
         assert shown == fresh(t)
 
     drive(app, scenario)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import ModalScreen, Screen
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.timer import Timer
@@ -286,6 +287,16 @@ class CtopApp(ActingMixin, App[int]):
             reverse=prefs.reverse,
             columns=prefs.columns,
         )
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on Linux, one whose input thread sleeps while
+        no key comes (`ctop_py.ui.driver`)."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        from ctop_py.ui.driver import QuietLinuxDriver
+
+        driver = super().get_driver_class()
+        return QuietLinuxDriver if driver is LinuxDriver else driver
 
     def on_unmount(self) -> None:
         if self.acting is not None:

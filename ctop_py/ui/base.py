@@ -18,6 +18,7 @@ class LiveScreen(Screen[None]):
     def __init__(self, state: UiState, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.state = state
+        self._headers: list[HostHeader] = []
 
     def push(self, state: UiState, render: str | None = "snapshot") -> None:
         """Take the app's new state; render it ("snapshot": all, "status": the header only)."""
@@ -34,7 +35,12 @@ class LiveScreen(Screen[None]):
     def show_status(self) -> None:
         """Only the header (interval, pause, our own cost; a replay's cursor)."""
         state = self.state
-        for header in self.query(HostHeader):
+        # Found once (again if removed): a DOM query each tick cost as much as making the
+        # header's text.
+        headers = self._headers
+        if not headers or not headers[0].is_attached:
+            headers = self._headers = self.query(HostHeader).nodes
+        for header in headers:
             header.show(state.snapshot, state.own, state.interval_s, state.paused, state.replay)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:

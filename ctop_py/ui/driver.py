@@ -1,0 +1,80 @@
+"""Textual's Linux terminal driver, with an input thread that sleeps while no key comes.
+
+Textual's input thread wakes ten times a second (`select(0.1)`) whether or not a key came: to
+see whether the app is quitting, and to time out a lone Esc. On a still screen that was about
+0.1 % of a core, a tenth of the list's whole cost at 10 containers (thread CPU from
+/proc/<pid>/task, issue 16). Here the thread waits in `select()` until a key comes, with a
+timeout only while the parser waits for the rest of an escape sequence (a lone Esc still
+arrives after Textual's delay), and `disable_input` (quit, suspend for a shell) wakes it
+through a pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+from codecs import getincrementaldecoder
+from typing import Any
+
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
+
+ESCAPE_POLL_S = 0.1  # Textual's own poll, kept while an escape sequence is incomplete
+
+
+class QuietLinuxDriver(LinuxDriver):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+
+    def disable_input(self) -> None:
+        # The byte stays unread until the next input thread starts: a thread that wakes
+        # before the exit event is set only loops until it is.
+        if self._wake_write >= 0:
+            with contextlib.suppress(OSError):
+                os.write(self._wake_write, b"x")
+        super().disable_input()
+
+    def close(self) -> None:
+        super().close()
+        for fd in (self._wake_read, self._wake_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wake_read = self._wake_write = -1  # never written to again: the number is reused
+
+    def run_input_thread(self) -> None:
+        """LinuxDriver.run_input_thread, waiting without a timeout while nothing is pending."""
+        with contextlib.suppress(OSError):  # a wake-up left by the last disable_input
+            while os.read(self._wake_read, 64):
+                pass
+        selector = selectors.SelectSelector()
+        fileno = self.fileno
+        selector.register(fileno, selectors.EVENT_READ)
+        selector.register(self._wake_read, selectors.EVENT_READ)
+        parser = XTermParser(self._debug)
+        decode = getincrementaldecoder("utf-8")().decode
+
+        def pending() -> bool:
+            # Parser internals: fall back to Textual's poll if they change.
+            return getattr(parser, "_timeout_time", 0.0) is not None
+
+        def process(events: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
+            keys = [key for key, mask in events if key.fd == fileno and mask & selectors.EVENT_READ]
+            for index, _key in enumerate(keys):
+                data = decode(os.read(fileno, 1024 * 4), final=final and index == len(keys) - 1)
+                if not data:
+                    break  # stdin piped and at its end
+                for event in parser.feed(data):
+                    self.process_message(event)
+            for event in parser.tick():
+                self.process_message(event)
+
+        try:
+            while not self.exit_event.is_set():
+                process(selector.select(ESCAPE_POLL_S if pending() else None))
+            selector.unregister(fileno)
+            process(selector.select(ESCAPE_POLL_S), final=True)
+        finally:
+            selector.close()

@@ -1,0 +1,99 @@
+"""The app's terminal driver in a real terminal (tmux): its input thread sleeps while no key
+comes, and keys still arrive (a lone Esc after Textual's delay, q quits at once).
+
+Ground truth: the kernel's count of each thread's voluntary context switches
+(/proc/<pid>/task/<tid>/status): Textual's own input thread wakes ten times a second."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.fakeroot import FakeHost, v2_files
+from tests.test_exec_tmux import Tmux
+
+ID = "c0ffee" * 10 + "abcd"
+SECONDS = 5.0
+
+
+def wakeups(pid: int) -> dict[str, int]:
+    """Voluntary context switches of each thread of `pid`, by thread id."""
+    counts: dict[str, int] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        counts[tid] = int(line.split()[1])
+        except FileNotFoundError:
+            pass  # a thread that ended
+    return counts
+
+
+def app_pid(tmux: Tmux) -> int:
+    """The app's process: tmux runs it as the pane's process (env execs it)."""
+    return int(tmux.run("display", "-p", "-t", tmux.session, "#{pane_pid}").strip())
+
+
+@pytest.fixture
+def app_on_fake_host(tmp_path: Path) -> Iterator[Tmux]:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("tmux is required in CI (make deps installs it)")
+        pytest.skip("tmux is not installed")
+    host = FakeHost(tmp_path / "root")
+    path = f"/system.slice/docker-{ID}.scope"
+    host.write_cgroup(path, v2_files())
+    host.add_process(100, "sleep", cgroup_path=path, nspid=(100, 1))
+    name = f"ctop-py-test-{uuid.uuid4().hex[:8]}"
+    tmux = Tmux(name, name)
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    command = [
+        "env", "-u", "COLUMNS", "-u", "LINES", f"PYTHONPATH={REPO}", "TERM=xterm-256color",
+        sys.executable, "-m", "ctop_py", "--config", str(config),
+        "--root", str(host.base),
+    ]  # fmt: skip
+    tmux.run("new-session", "-d", "-s", name, "-x", "150", "-y", "40", *command)
+    try:
+        yield tmux
+    finally:
+        subprocess.run([*tmux.tmux, "kill-server"], capture_output=True, check=False)
+
+
+def test_input_thread_sleeps_and_keys_still_arrive(app_on_fake_host: Tmux) -> None:
+    tmux = app_on_fake_host
+    tmux.wait_for(lambda s: "NAME" in s and "1 running" in s, "the list of the fake host")
+    pid = app_pid(tmux)
+    tmux.keys("p")  # paused: no collection; only the timers and the terminal remain
+    tmux.wait_for(lambda s: "PAUSED" in s, "the app paused")
+    before = wakeups(pid)
+    time.sleep(SECONDS)
+    after = wakeups(pid)
+    per_thread = {tid: (after[tid] - before.get(tid, 0)) / SECONDS for tid in after}
+    # Textual's own driver: its input thread alone wakes 10 times a second (select(0.1)).
+    assert max(per_thread.values()) < 5, per_thread
+    assert sum(per_thread.values()) < 8, per_thread
+
+    tmux.keys("/")
+    tmux.wait_for(lambda s: "filter by name" in s, "the filter's input")  # focused: type
+    tmux.keys("zzz", literal=True)
+    tmux.wait_for(lambda s: "zzz" in s and "filter by name" not in s, "the filter typed")
+    tmux.keys("Escape")  # a lone Esc: the parser's timeout delivers it
+    tmux.wait_for(lambda s: "zzz" not in s, "Esc clearing the filter", timeout=10)
+
+    t0 = time.monotonic()
+    tmux.keys("q")
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() - t0 < 10:
+        time.sleep(0.02)
+    assert not os.path.exists(f"/proc/{pid}"), "q did not quit within 10 s"
+    assert time.monotonic() - t0 < 5  # the input thread was woken, not waited for
