@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from ctop_py import demo
 from ctop_py.model import Snapshot
@@ -65,8 +66,9 @@ def _within_a_screen(t: ContainerTable) -> None:
 
 def _served_from_row_cache(t: ContainerTable) -> None:
     """DataTable's own caches emptied: every visible row's line comes from the row cache (the
-    header line, drawn once and not asked for since, may have aged out)."""
-    t._clear_caches()
+    header line, drawn once and not asked for since, may have aged out). DataTable's method,
+    not ours: ours also empties the row cache (a theme or property change)."""
+    DataTable._clear_caches(t)
     rendered = t.rows_rendered
     for y in range(t.header_height, t.scrollable_content_region.height):
         t.render_line(y)
