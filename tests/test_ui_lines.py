@@ -95,3 +95,56 @@ def test_no_block_glyph_left_at_the_right_edge_of_a_growing_throttling_tab() -> 
         assert scrolled  # the tab was taller than the screen: its scrollbar was drawn
 
     drive(app, scenario, size=(120, 40))
+
+
+def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
+    """LinesView draws its lines itself (padded, filtered, kept per line) instead of through
+    Textual's styles cache: tick after tick the Throttling tab's whole screen, composed as it
+    is drawn, is cell for cell and style for style the screen composed through the styles
+    cache (LinesView's own path switched off), and so is a cropped part of its table."""
+    from textual.geometry import Region
+
+    from ctop_py.ui.app import CtopApp
+    from ctop_py.ui.screens.container import ContainerScreen
+    from ctop_py.ui.widgets.lines_view import LinesView
+    from tests.test_ui import drive, key_of, make_app, step
+
+    app = make_app(demo.snapshots(30))
+
+    def segments(strips: list[Any]) -> list[list[Any]]:
+        return [[(s.text, s.style) for s in strip] for strip in strips]
+
+    def through_styles_cache(screen: ContainerScreen) -> list[list[Any]]:
+        views = list(screen.query(LinesView))
+        for view in views:
+            view._styles_cache.clear()
+            view._plain_box = lambda: False  # type: ignore[method-assign]
+        try:
+            return segments(screen._compositor.render_strips())
+        finally:
+            for view in views:
+                del view._plain_box
+
+    async def scenario(app: CtopApp, pilot: Any) -> None:
+        await step(app, pilot, 2)
+        app.open_container(key_of(app, "spinner"))
+        await pilot.pause()
+        await pilot.press("2")
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        table = screen.query_one("#thr-table", LinesView)
+        for tick in range(8):
+            await step(app, pilot)
+            drawn = segments(screen._compositor.render_strips())
+            assert table._drawn, "the table was not drawn by its own path"
+            assert drawn == through_styles_cache(screen), f"tick {tick}"
+            crop = Region(3, 1, 20, 5)  # a part of it, as a partial update asks for
+            mine = segments(table.render_lines(crop))
+            table._styles_cache.clear()
+            assert mine == segments(table._styles_cache.render_widget(table, crop))
+        await pilot.press("1")  # the Overview's limits: a LinesView too
+        await step(app, pilot)
+        assert screen.query_one("#ov-limits", LinesView)._drawn
+        assert segments(screen._compositor.render_strips()) == through_styles_cache(screen)
+
+    drive(app, scenario, size=(120, 40))

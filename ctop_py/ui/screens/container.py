@@ -42,6 +42,7 @@ from ctop_py.ui.widgets.header import HostHeader
 from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 from ctop_py.ui.widgets.lines_view import LinesView
 from ctop_py.ui.widgets.logs_view import LogsView
+from ctop_py.ui.widgets.process_table import ProcessTable
 from ctop_py.ui.widgets.spark import HistorySpark
 
 TABS = (
@@ -183,7 +184,7 @@ class ContainerScreen(ActingScreen):
                 yield LinesView(id="thr-table", classes="section")
                 yield Static(Text(detail.ESTIMATE_NOTE, style=fmt.DIM), classes="section")
             with TabPane("Processes", id="processes"):
-                yield DataTable[Text](id="procs", cursor_type="row")
+                yield ProcessTable(id="procs")
             with TabPane("Namespaces", id="namespaces"), VerticalScroll():
                 yield Static(id="ns-table")
             for tab_id, title in TABS:
@@ -406,7 +407,7 @@ class ContainerScreen(ActingScreen):
         )
 
     def _processes(self, view: ContainerView) -> None:
-        table = self.query_one("#procs", DataTable)
+        table = self.query_one("#procs", ProcessTable)
         rows = detail.process_rows(view.processes, self.state.user_names)
         keys = [r.key for r in rows]
 
@@ -424,11 +425,16 @@ class ContainerScreen(ActingScreen):
             if selected in keys:
                 table.move_cursor(row=keys.index(selected), animate=False)
         else:
-            for row in rows:
+            for row in rows:  # a changed row is drawn again, alone
                 old = self._process_cells.get(row.key)
-                for i, cell in enumerate(row.cells):
-                    if old is None or old[i] != cell:
-                        table.update_cell(row.key, str(i), text(i, cell))
+                table.set_row_cells(
+                    row.key,
+                    {
+                        str(i): text(i, cell)
+                        for i, cell in enumerate(row.cells)
+                        if old is None or old[i] != cell
+                    },
+                )
         self._process_keys = keys
         self._process_cells = {r.key: r.cells for r in rows}
 
