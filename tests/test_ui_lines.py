@@ -98,15 +98,17 @@ def test_no_block_glyph_left_at_the_right_edge_of_a_growing_throttling_tab() -> 
 
 
 def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
-    """LinesView draws its lines itself (padded, filtered, kept per line) instead of through
-    Textual's styles cache: tick after tick the Throttling tab's whole screen, composed as it
-    is drawn, is cell for cell and style for style the screen composed through the styles
-    cache (LinesView's own path switched off), and so is a cropped part of its table."""
+    """LinesView and HistorySpark draw their lines themselves (padded, filtered, kept per
+    line) instead of through Textual's styles cache: tick after tick the Throttling tab's
+    whole screen, composed as it is drawn, is cell for cell and style for style the screen
+    composed through the styles cache (their own path switched off), and so is a cropped
+    part of its table."""
     from textual.geometry import Region
 
     from ctop_py.ui.app import CtopApp
     from ctop_py.ui.screens.container import ContainerScreen
     from ctop_py.ui.widgets.lines_view import LinesView
+    from ctop_py.ui.widgets.spark import HistorySpark
     from tests.test_ui import drive, key_of, make_app, step
 
     app = make_app(demo.snapshots(30))
@@ -115,7 +117,7 @@ def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
         return [[(s.text, s.style) for s in strip] for strip in strips]
 
     def through_styles_cache(screen: ContainerScreen) -> list[list[Any]]:
-        views = list(screen.query(LinesView))
+        views = [*screen.query(LinesView), *screen.query(HistorySpark)]
         for view in views:
             view._styles_cache.clear()
             view._plain_box = lambda: False  # type: ignore[method-assign]
@@ -136,7 +138,8 @@ def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
         for tick in range(8):
             await step(app, pilot)
             drawn = segments(screen._compositor.render_strips())
-            assert table._drawn, "the table was not drawn by its own path"
+            assert table._plain.drawn, "the table was not drawn by its own path"
+            assert screen.query_one("#thr-cpu", HistorySpark)._plain.drawn
             assert drawn == through_styles_cache(screen), f"tick {tick}"
             crop = Region(3, 1, 20, 5)  # a part of it, as a partial update asks for
             mine = segments(table.render_lines(crop))
@@ -144,7 +147,8 @@ def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
             assert mine == segments(table._styles_cache.render_widget(table, crop))
         await pilot.press("1")  # the Overview's limits: a LinesView too
         await step(app, pilot)
-        assert screen.query_one("#ov-limits", LinesView)._drawn
+        assert screen.query_one("#ov-limits", LinesView)._plain.drawn
+        assert screen.query_one("#ov-mem", HistorySpark)._plain.drawn
         assert segments(screen._compositor.render_strips()) == through_styles_cache(screen)
 
     drive(app, scenario, size=(120, 40))

@@ -12,7 +12,7 @@ tab every visible line is painted every second (a new interval row moves them al
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -45,9 +45,7 @@ class LinesView(Widget):
         self._base: Style | None = None  # the widget's style the strips were made with
         self._pass_style: Style | None = None  # the widget's style during render_lines
         self.lines_made = 0  # cumulative count of lines made into strips (tests, measurements)
-        # The lines as drawn (padded, filtered), and what they were drawn with.
-        self._drawn: dict[Line, Strip] = {}
-        self._drawn_with: tuple[object, ...] | None = None
+        self._plain = PlainLines()  # the lines as drawn (padded, filtered)
 
     def show(self, lines: Sequence[Line]) -> None:
         new = tuple(lines)
@@ -57,8 +55,7 @@ class LinesView(Widget):
         self.lines = new
         kept = self._strips
         self._strips = {line: kept[line] for line in new if line in kept}
-        drawn = self._drawn
-        self._drawn = {line: drawn[line] for line in new if line in drawn}
+        self._plain.keep(new)
         if len(new) != len(old) and self.styles.height is not None and self.styles.height.is_auto:
             self.refresh(layout=True)
             return
@@ -92,47 +89,13 @@ class LinesView(Widget):
             self._pass_style = None
 
     def _plain_box(self) -> bool:
-        """No border, outline, padding, tint, hatch, opacity: a line is drawn as its strip
-        padded to the width (what the styles cache does then, see _render_plain)."""
-        styles = self.styles
-        return (
-            not any(edge for edge, _color in styles.border)
-            and not any(edge for edge, _color in styles.outline)
-            and not any(styles.padding)
-            and not styles.tint.a
-            and styles.text_opacity == 1.0
-            and not (styles.has_rule("hatch") and styles.hatch != "none")
-            and self.opacity == 1.0
-        )
+        return plain_box(self)
 
     def _render_plain(self, crop: Region, base: Style) -> list[Strip]:
-        """The lines in `crop` as StylesCache.render_widget draws a widget without a box:
-        the content line adjusted to the width with the background style, the line filters
-        applied with the widget's background, cropped to the columns asked for."""
-        width = self.size.width
-        base_background, background = self.background_colors
-        filters = tuple(self.get_line_filters())
-        drawn_with = (width, base, base_background, background, filters)
-        if drawn_with != self._drawn_with:
-            self._drawn_with = drawn_with
-            self._drawn.clear()
-        pad = _inner_style(base_background, background)
-        drawn = self._drawn
         lines = self.lines
-        strips: list[Strip] = []
-        for y in crop.line_range:
-            line = lines[y] if y < len(lines) else None
-            strip = drawn.get(line) if line is not None else None
-            if strip is None:
-                strip = self.render_line(y).adjust_cell_length(width, pad)
-                strip = _filtered(strip, filters, background)
-                if line is not None:
-                    drawn[line] = strip
-            strips.append(strip)
-        if crop.column_span != (0, width):
-            x1, x2 = crop.column_span
-            strips = [strip.crop(x1, x2) for strip in strips]
-        return strips
+        return self._plain.render(
+            self, crop, base, lambda y: lines[y] if y < len(lines) else None, self.render_line
+        )
 
     def render_line(self, y: int) -> Strip:
         base = self._pass_style or self.rich_style
@@ -147,6 +110,70 @@ class LinesView(Widget):
             self.lines_made += 1
             strip = self._strips[line] = make_strip(line, base)
         return strip
+
+
+def plain_box(widget: Widget) -> bool:
+    """No border, outline, padding, tint, hatch, opacity: a line is drawn as its content
+    strip padded to the width (what the styles cache does then, see PlainLines)."""
+    styles = widget.styles
+    return (
+        not any(edge for edge, _color in styles.border)
+        and not any(edge for edge, _color in styles.outline)
+        and not any(styles.padding)
+        and not styles.tint.a
+        and styles.text_opacity == 1.0
+        and not (styles.has_rule("hatch") and styles.hatch != "none")
+        and widget.opacity == 1.0
+    )
+
+
+class PlainLines:
+    """A widget's lines drawn as StylesCache.render_widget draws a widget without a box (the
+    content line adjusted to the width with the background style, the line filters applied
+    with the widget's background, cropped to the columns asked for), each kept by its key
+    while the widget's width, style, background and filters stay the same."""
+
+    def __init__(self) -> None:
+        self.drawn: dict[Hashable, Strip] = {}
+        self._drawn_with: tuple[object, ...] | None = None
+
+    def keep(self, keys: Iterable[Hashable]) -> None:
+        """Forget the lines but these."""
+        drawn = self.drawn
+        self.drawn = {key: drawn[key] for key in keys if key in drawn}
+
+    def render(
+        self,
+        widget: Widget,
+        crop: Region,
+        base: Style,
+        key: Callable[[int], Hashable | None],
+        content: Callable[[int], Strip],
+    ) -> list[Strip]:
+        """`key(y)`: what line y shows (None: not kept); `content(y)`: its content strip."""
+        width = widget.size.width
+        base_background, background = widget.background_colors
+        filters = tuple(widget.get_line_filters())
+        drawn_with = (width, base, base_background, background, filters)
+        if drawn_with != self._drawn_with:
+            self._drawn_with = drawn_with
+            self.drawn.clear()
+        pad = _inner_style(base_background, background)
+        drawn = self.drawn
+        strips: list[Strip] = []
+        for y in crop.line_range:
+            line = key(y)
+            strip = drawn.get(line) if line is not None else None
+            if strip is None:
+                strip = content(y).adjust_cell_length(width, pad)
+                strip = _filtered(strip, filters, background)
+                if line is not None:
+                    drawn[line] = strip
+            strips.append(strip)
+        if crop.column_span != (0, width):
+            x1, x2 = crop.column_span
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
 
 
 def _inner_style(base_background: Color, background: Color) -> Style:
