@@ -59,6 +59,29 @@ def test_limits_lines_are_what_a_rich_table_draws() -> None:
         assert [_cells(list(line)) for line in lines[2:]] == _rich(view), view.name
 
 
+def test_psi_lines_are_what_a_rich_table_draws() -> None:
+    """The Overview's pressure table (it changes every tick under load) is laid out as the
+    rich Table it was (padding 1) draws the same cells, styles included."""
+    views = [v for v in demo.snapshots(8)[-1].containers if v.raw.cgroup and v.raw.cgroup.psi]
+    assert len(views) >= 3
+    styled = 0
+    for view in views:
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+        for header, right in zip(detail.PSI_HEADERS, detail.PSI_RIGHT, strict=True):
+            table.add_column(header, justify="right" if right else "left")
+        rows = detail.psi_rows(view)
+        for row in rows:
+            table.add_row(*(Text(text, style=style) for text, style in row))
+        styled += sum(1 for row in rows for _, style in row if style)
+        console = Console(width=200)
+        expected = [
+            _cells([(s.text, str(s.style) if s.style else "") for s in line])
+            for line in console.render_lines(table, console.options, pad=False)
+        ]
+        assert [_cells(list(line)) for line in detail.psi_lines(view)] == expected, view.name
+    assert styled  # a warning or danger cell among them: its style spans its column's width
+
+
 def test_limits_without_a_cgroup_say_so() -> None:
     view = demo.snapshots(3)[-1].containers[0]
     view = replace(view, raw=replace(view.raw, cgroup=None))

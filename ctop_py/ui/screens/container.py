@@ -175,7 +175,7 @@ class ContainerScreen(ActingScreen):
                 yield HistorySpark("CPU", id="ov-cpu")
                 yield HistorySpark("throttled %", id="ov-thr")
                 yield HistorySpark("memory used", id="ov-mem")
-                yield Static(id="ov-psi", classes="section")
+                yield LinesView(id="ov-psi", classes="section")
                 yield Static(id="ov-events", classes="section")
                 yield Static(id="ov-labels", classes="section")
             with TabPane("Throttling", id="throttling"), VerticalScroll():
@@ -336,11 +336,10 @@ class ContainerScreen(ActingScreen):
             fmt.memory_style(view.usage.memory_percent_of_limit) or "cyan",
         )
         cgroup = view.raw.cgroup
-        self._put_table(
-            "#ov-psi",
-            lambda: detail.psi_table(view),
-            (cgroup.psi if cgroup is not None else None, view.psi),
-        )
+        psi = (cgroup.psi if cgroup is not None else None, view.psi)
+        if self._table_inputs.get("#ov-psi") != psi:  # it moves every tick under load
+            self._table_inputs["#ov-psi"] = psi
+            self.query_one("#ov-psi", LinesView).show(detail.psi_lines(view))
         self._put("#ov-events", detail.events_text(view, history))
         self._put("#ov-labels", detail.labels_text(view))
 
