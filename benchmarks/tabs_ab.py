@@ -66,7 +66,7 @@ def main() -> int:
     p.add_argument("--variant", action="append", required=True, help="NAME=SOURCE_TREE")
     p.add_argument("--probe", action="append", default=[], help="NAME=SCRIPT")
     p.add_argument("--count", type=int, default=32)
-    p.add_argument("--tabs", default="overview,throttling,processes")
+    p.add_argument("--tabs", default="overview,throttling,processes", help="and list")
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--settle", type=float, default=4.0)
@@ -111,14 +111,20 @@ def main() -> int:
                 return 1
             pids[name] = int(rec["pid"])
         time.sleep(3)
-        for _name, run in runs:  # the spinner's container screen
-            subprocess.run(["tmux", "send-keys", "-t", run.session, "/"], check=False)
-        time.sleep(0.5)
-        for _name, run in runs:
-            subprocess.run(["tmux", "send-keys", "-t", run.session, spinner, "Enter"], check=False)
-        time.sleep(1.0)
-        for _name, run in runs:
-            subprocess.run(["tmux", "send-keys", "-t", run.session, "Enter"], check=False)
+
+        def send(*keys: str) -> None:
+            for _name, run in runs:
+                subprocess.run(["tmux", "send-keys", "-t", run.session, *keys], check=False)
+
+        def open_spinner() -> None:
+            send("/")
+            time.sleep(0.5)
+            send(spinner, "Enter")
+            time.sleep(1.0)
+            send("Enter")
+
+        open_spinner()
+        on_list = False
         for name, _session, pid in probe_sessions:
             pids[name] = pid
         names = [n for n, _ in runs] + [n for n, _, _ in probe_sessions]
@@ -127,11 +133,16 @@ def main() -> int:
         mains: dict[str, dict[str, list[float]]] = {t: {n: [] for n in names} for t in tabs}
         for round_no in range(args.rounds):
             for tab in tabs:
-                for _name, run in runs:
-                    if keys.get(tab):
-                        subprocess.run(
-                            ["tmux", "send-keys", "-t", run.session, *keys[tab]], check=False
-                        )
+                if tab == "list":  # back to the list, its filter cleared
+                    send("Escape")
+                    time.sleep(1.0)
+                    send("Escape")
+                    on_list = True
+                elif on_list:
+                    open_spinner()
+                    on_list = False
+                if tab != "list" and keys.get(tab):
+                    send(*keys[tab])
                 time.sleep(args.settle)
                 load0 = loadavg()
                 f0, t0 = sched_cpu_s(floor.pid), time.monotonic()

@@ -140,10 +140,10 @@ def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
         return [[(s.text, s.style) for s in strip] for strip in strips]
 
     def through_styles_cache(screen: ContainerScreen) -> list[list[Any]]:
-        views = [*screen.query(LinesView), *screen.query(HistorySpark)]
+        views: list[Any] = [*screen.query(LinesView), *screen.query(HistorySpark)]
         for view in views:
             view._styles_cache.clear()
-            view._plain_box = lambda: False  # type: ignore[method-assign]
+            view._plain_box = lambda: False
         try:
             return segments(screen._compositor.render_strips())
         finally:
