@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ctop_py.host import HostRoot
 from ctop_py.sources import LiveSource
@@ -16,6 +19,7 @@ from ctop_py.ui.app import CtopApp, make_app
 from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.source import SelfStats, fixed_probe
 from ctop_py.ui.widgets.lines_view import LinesView, make_strip
+from ctop_py.ui.widgets.process_table import ProcessTable
 from tests.conftest import BASE_IMAGE, SPIN, RunContainer
 from tests.groundtruth import KernelCpu, kernel_cgroup_dir, kernel_cpu
 from tests.test_ui import TEST_OPTIONS, drive, key_of, step
@@ -137,6 +141,62 @@ def test_overview_limits_repaint_their_changed_lines_only(run_container: RunCont
         pids = int((pids_dir / "pids.current").read_text())
         row = next(line for line in text if line.split()[:1] == ["pids"])
         assert row.split()[1] == str(pids)
+
+    try:
+        drive(app, scenario)
+    finally:
+        source.close()
+
+
+def test_processes_tab_repaints_the_changed_row_only(run_container: RunContainer) -> None:
+    """The Processes tab shows the container's busy process with the kernel's pid (host and
+    in-container, from /proc/<pid>/status); a tick that changes its cells repaints that row's
+    line only (DataTable's update_cell repainted every line of the table), and what the
+    table draws after those partial repaints is what a render from scratch draws."""
+    ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=500_000_000, network_mode="none")
+    pid = int(ctr.attrs["State"]["Pid"])
+    nspid = next(
+        line.split()[-1]
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("NSpid:")
+    )
+    source = LiveSource(HostRoot())
+    app = make_app(source, TEST_OPTIONS, probe=fixed_probe(SelfStats(1.0, 1 << 20)))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        app.open_container(key_of(app, ctr.name))
+        await pilot.pause()
+        await pilot.press("3")
+        await step(app, pilot, 2)
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        table = screen.query_one("#procs", ProcessTable)
+        row = [table.get_cell_at(Coordinate(0, c)).plain for c in range(2)]
+        assert row == [str(pid), nspid]
+        asked: list[tuple[Region, ...]] = []  # the repaints the table asked Textual for
+        refresh = Widget.refresh
+
+        def recorded(self: Widget, *regions: Region, **kwargs: Any) -> Any:
+            if self is table:
+                asked.append(regions)
+            return refresh(self, *regions, **kwargs)
+
+        Widget.refresh = recorded  # type: ignore[method-assign]
+        try:
+            for _ in range(6):
+                await step(app, pilot)
+        finally:
+            Widget.refresh = refresh  # type: ignore[method-assign]
+        # The spinner's CPU % moved at least once in six ticks; each repaint was its row.
+        assert asked
+        row_region = table._get_row_region(0)
+        assert all(regions == (row_region,) for regions in asked), asked
+        drawn = screen._compositor.render_strips()
+        table._clear_caches()
+        table.refresh()
+        fresh = screen._compositor.render_strips()
+        assert [list(s) for s in drawn] == [list(s) for s in fresh]
 
     try:
         drive(app, scenario)

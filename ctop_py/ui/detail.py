@@ -166,12 +166,15 @@ def limits_rows(view: ContainerView) -> list[tuple[Cell, Cell, Cell, Cell]]:
 
 
 def table_lines(
-    headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[Cell]]
+    headers: Sequence[str],
+    right: Sequence[bool],
+    rows: Sequence[Sequence[Cell]],
+    padding: int = 2,
 ) -> list[Line]:
-    """Rows laid out as rich's Table(box=None, padding=(0, 2), show_edge=False,
-    header_style="bold") draws them where they fit (two spaces either side of every cell, a
-    cell's style over its padding to the column's width), as lines for a LinesView: a rich
-    Table is measured again, every column of every row, each time it is drawn."""
+    """Rows laid out as rich's Table(box=None, padding=(0, padding), show_edge=False,
+    header_style="bold") draws them where they fit (`padding` spaces either side of every
+    cell, a cell's style over its padding to the column's width), as lines for a LinesView:
+    a rich Table is measured again, every column of every row, each time it is drawn."""
     widths = [cell_len(h) for h in headers]
     for row in rows:
         widths = [max(w, cell_len(text)) for w, (text, _) in zip(widths, row, strict=True)]
@@ -180,12 +183,15 @@ def table_lines(
         pad = " " * (width - cell_len(text))
         return pad + text if to_right else text + pad
 
-    head = "".join(f"  {fit(h, w, r)}  " for h, w, r in zip(headers, widths, right, strict=True))
+    gap = " " * padding
+    head = "".join(
+        f"{gap}{fit(h, w, r)}{gap}" for h, w, r in zip(headers, widths, right, strict=True)
+    )
     lines: list[Line] = [((head, "bold"),)]
     for row in rows:
         runs: list[tuple[str, str]] = []
         for (text, style), width, to_right in zip(row, widths, right, strict=True):
-            for part, part_style in (("  ", ""), (fit(text, width, to_right), style), ("  ", "")):
+            for part, part_style in ((gap, ""), (fit(text, width, to_right), style), (gap, "")):
                 if runs and runs[-1][1] == part_style:
                     runs[-1] = (runs[-1][0] + part, part_style)
                 else:
@@ -205,34 +211,41 @@ def limits_lines(view: ContainerView) -> list[Line]:
     return [where, (("", ""),), *table]
 
 
-def psi_table(view: ContainerView) -> RenderableType:
+PSI_HEADERS = ("PRESSURE", "some 10s", "60s", "300s", "ours", "full 10s", "60s", "300s", "ours")
+PSI_RIGHT = (False, *(True,) * 8)
+
+
+def psi_rows(view: ContainerView) -> list[list[Cell]]:
+    """The cgroup's pressure per resource: the kernel's averages and ours, some and full."""
     cgroup = view.raw.cgroup
-    if cgroup is None or not cgroup.psi:
-        return Text("pressure (PSI): not available", style=fmt.DIM)
-    table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-    table.add_column("PRESSURE")
-    for header in ("some 10s", "60s", "300s", "ours", "full 10s", "60s", "300s", "ours"):
-        table.add_column(header, justify="right")
+    rows: list[list[Cell]] = []
     for resource in ("cpu", "memory", "io"):
-        psi = cgroup.psi.get(resource)
+        psi = cgroup.psi.get(resource) if cgroup is not None else None
         if psi is None:
             continue
         rates = view.psi.get(resource)
-        cells: list[Text] = []
+        cells: list[Cell] = [(resource, "")]
         for line, ours in (
             (psi.some, rates.some_percent if rates else None),
             (psi.full, rates.full_percent if rates else None),
         ):
             if line is None:
-                cells += [Text(DASH)] * 3
+                cells += [(DASH, "")] * 3
             else:
                 cells += [
-                    Text(f"{v:.1f}", style=_psi_style(v))
-                    for v in (line.avg10, line.avg60, line.avg300)
+                    (f"{v:.1f}", _psi_style(v)) for v in (line.avg10, line.avg60, line.avg300)
                 ]
-            cells.append(Text(present.percent(ours), style=_psi_style(ours)))
-        table.add_row(resource, *cells)
-    return table
+            cells.append((present.percent(ours), _psi_style(ours)))
+        rows.append(cells)
+    return rows
+
+
+def psi_lines(view: ContainerView) -> list[Line]:
+    """The Overview's pressure table, as rich's Table(padding=(0, 1)) draws it."""
+    cgroup = view.raw.cgroup
+    if cgroup is None or not cgroup.psi:
+        return [(("pressure (PSI): not available", fmt.DIM),)]
+    return table_lines(PSI_HEADERS, PSI_RIGHT, psi_rows(view), padding=1)
 
 
 def _psi_style(value: float | None) -> str:

@@ -21,6 +21,7 @@ from ctop_py.layers.image import LayerChain
 from ctop_py.logs import LogOpener
 from ctop_py.model import ContainerView
 from ctop_py.ui import detail, fmt
+from ctop_py.ui.compositor import ChangedOnlyCompositor
 from ctop_py.ui.history import History, container_key
 from ctop_py.ui.messages import (
     ActOn,
@@ -42,6 +43,7 @@ from ctop_py.ui.widgets.header import HostHeader
 from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 from ctop_py.ui.widgets.lines_view import LinesView
 from ctop_py.ui.widgets.logs_view import LogsView
+from ctop_py.ui.widgets.process_table import ProcessTable
 from ctop_py.ui.widgets.spark import HistorySpark
 
 TABS = (
@@ -142,6 +144,7 @@ class ContainerScreen(ActingScreen):
         not ours to read (a replay), the panes say so. `open_logs` opens the container's log
         stream for the Logs tab (None: no logs), which keeps `log_lines` lines."""
         super().__init__(state)
+        self._compositor = ChangedOnlyCompositor()  # a tick renders what it changed only
         self.open_logs = open_logs
         self.log_lines = log_lines
         self.key = key
@@ -172,7 +175,7 @@ class ContainerScreen(ActingScreen):
                 yield HistorySpark("CPU", id="ov-cpu")
                 yield HistorySpark("throttled %", id="ov-thr")
                 yield HistorySpark("memory used", id="ov-mem")
-                yield Static(id="ov-psi", classes="section")
+                yield LinesView(id="ov-psi", classes="section")
                 yield Static(id="ov-events", classes="section")
                 yield Static(id="ov-labels", classes="section")
             with TabPane("Throttling", id="throttling"), VerticalScroll():
@@ -183,7 +186,7 @@ class ContainerScreen(ActingScreen):
                 yield LinesView(id="thr-table", classes="section")
                 yield Static(Text(detail.ESTIMATE_NOTE, style=fmt.DIM), classes="section")
             with TabPane("Processes", id="processes"):
-                yield DataTable[Text](id="procs", cursor_type="row")
+                yield ProcessTable(id="procs")
             with TabPane("Namespaces", id="namespaces"), VerticalScroll():
                 yield Static(id="ns-table")
             for tab_id, title in TABS:
@@ -333,11 +336,10 @@ class ContainerScreen(ActingScreen):
             fmt.memory_style(view.usage.memory_percent_of_limit) or "cyan",
         )
         cgroup = view.raw.cgroup
-        self._put_table(
-            "#ov-psi",
-            lambda: detail.psi_table(view),
-            (cgroup.psi if cgroup is not None else None, view.psi),
-        )
+        psi = (cgroup.psi if cgroup is not None else None, view.psi)
+        if self._table_inputs.get("#ov-psi") != psi:  # it moves every tick under load
+            self._table_inputs["#ov-psi"] = psi
+            self.query_one("#ov-psi", LinesView).show(detail.psi_lines(view))
         self._put("#ov-events", detail.events_text(view, history))
         self._put("#ov-labels", detail.labels_text(view))
 
@@ -406,7 +408,7 @@ class ContainerScreen(ActingScreen):
         )
 
     def _processes(self, view: ContainerView) -> None:
-        table = self.query_one("#procs", DataTable)
+        table = self.query_one("#procs", ProcessTable)
         rows = detail.process_rows(view.processes, self.state.user_names)
         keys = [r.key for r in rows]
 
@@ -424,11 +426,16 @@ class ContainerScreen(ActingScreen):
             if selected in keys:
                 table.move_cursor(row=keys.index(selected), animate=False)
         else:
-            for row in rows:
+            for row in rows:  # a changed row is drawn again, alone
                 old = self._process_cells.get(row.key)
-                for i, cell in enumerate(row.cells):
-                    if old is None or old[i] != cell:
-                        table.update_cell(row.key, str(i), text(i, cell))
+                table.set_row_cells(
+                    row.key,
+                    {
+                        str(i): text(i, cell)
+                        for i, cell in enumerate(row.cells)
+                        if old is None or old[i] != cell
+                    },
+                )
         self._process_keys = keys
         self._process_cells = {r.key: r.cells for r in rows}
 

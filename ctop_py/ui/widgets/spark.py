@@ -11,10 +11,12 @@ from collections.abc import Callable, Sequence
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
 from ctop_py.ui import fmt
+from ctop_py.ui.widgets.lines_view import PlainLines, plain_box
 
 LABEL_WIDTH = 14
 SUMMARY_WIDTH = 30
@@ -36,6 +38,7 @@ class HistorySpark(Widget):
         self.summary: Callable[[Sequence[float | None]], str] = lambda _v: ""
         self._drawn: tuple[int, str, str, str] | None = None  # width, spark, summary, style
         self._strip: tuple[tuple[int, str, str, str], Style, Strip] | None = None
+        self._plain = PlainLines()  # the line as drawn (padded, filtered)
 
     def show(
         self,
@@ -66,6 +69,20 @@ class HistorySpark(Widget):
         text.append(spark, style=style if self.values else fmt.DIM)
         text.append("  " + summary, style=fmt.DIM)
         return text
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The line drawn as the styles cache would draw it (see PlainLines), kept while
+        its parts are the same; the styles cache draws it when the widget has a box."""
+        if not self._plain_box():
+            return super().render_lines(crop)
+        parts = self._drawn = self._parts()
+        self._plain.keep([parts])
+        return self._plain.render(
+            self, crop, self.rich_style, lambda y: None if y else parts, self.render_line
+        )
+
+    def _plain_box(self) -> bool:
+        return plain_box(self)
 
     def render_line(self, y: int) -> Strip:
         base = self.rich_style

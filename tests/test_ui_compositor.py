@@ -1,0 +1,72 @@
+"""The container screen's partial updates render only the widgets under what changed, and
+write to the terminal exactly what Textual's own partial update writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual._compositor import ChopsUpdate, Compositor
+from textual.widgets import Static
+
+from ctop_py import demo
+from ctop_py.ui.app import CtopApp
+from ctop_py.ui.compositor import ChangedOnlyCompositor
+from ctop_py.ui.screens.container import ContainerScreen
+from tests.test_ui import drive, key_of, make_app, step
+
+
+def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
+    app = make_app(demo.snapshots(40))
+    frames: list[tuple[str, str]] = []  # (ours, Textual's) terminal output of each frame
+    ours = ChangedOnlyCompositor.render_partial_update
+    title_renders = {"ours": 0, "textual": 0}
+    rendering = ["textual"]
+
+    def both(self: ChangedOnlyCompositor) -> ChopsUpdate | None:
+        changed = set(self._dirty_regions)
+        # Textual's partial update first (its renders fill the widgets' caches: ours then
+        # draws the same lines from them, as a second frame of unchanged widgets would).
+        rendering[0] = "textual"
+        textual = Compositor.render_partial_update(self)
+        self._dirty_regions = changed
+        rendering[0] = "ours"
+        mine = ours(self)
+        rendering[0] = "textual"
+        if textual is None or mine is None:
+            assert textual is mine
+        else:
+            console = app.console
+            frames.append((mine.render_segments(console), textual.render_segments(console)))
+        return mine
+
+    async def scenario(app: CtopApp, pilot: Any) -> None:
+        await step(app, pilot, 2)
+        app.open_container(key_of(app, "spinner"))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ContainerScreen)
+        assert isinstance(screen._compositor, ChangedOnlyCompositor)
+        title = screen.query_one("#title", Static)
+        render_title = title.render_lines
+
+        def counted(crop: Any) -> Any:
+            title_renders[rendering[0]] += 1
+            return render_title(crop)
+
+        title.render_lines = counted  # type: ignore[method-assign]
+        ChangedOnlyCompositor.render_partial_update = both  # type: ignore[method-assign]
+        try:
+            for tab in ("1", "2", "3", "8", "1"):
+                await pilot.press(tab)
+                await step(app, pilot, 4)
+        finally:
+            ChangedOnlyCompositor.render_partial_update = ours  # type: ignore[method-assign]
+        assert len(frames) >= 20
+        for mine, textual in frames:
+            assert mine == textual
+        # Textual's update rendered the title (between the header and the tab's charts) in
+        # every frame; ours only where it changed, which on the same container is never.
+        assert title_renders["textual"] >= len(frames)
+        assert title_renders["ours"] == 0
+
+    drive(app, scenario, size=(120, 40))
