@@ -141,6 +141,9 @@ def wait_for(
         tick()
 
 
+PSI_KINDS = frozenset({"cpu-pressure", "memory-pressure", "io-pressure"})
+
+
 @pytest.mark.docker
 def test_brief_rows_show_what_full_ones_do(
     run_container: RunContainer, sides: tuple[Side, Side]
@@ -203,9 +206,17 @@ def test_brief_rows_show_what_full_ones_do(
             assert b[key][0].split(" / ")[1] == f[key][0].split(" / ")[1], (cid, key)
         for key in ("cpuq", "memp", "thr"):  # a figure or a dash alike
             assert (b[key][0] == DASH) == (f[key][0] == DASH), (cid, key)
-        # The DIAGNOSIS: the same findings, the same severities.
-        kinds_b = [(x.kind, x.severity) for x in brief.findings.get(cid, [])]
-        kinds_f = [(x.kind, x.severity) for x in full.findings.get(cid, [])]
+        # The DIAGNOSIS: the same findings, the same severities. Pressure aside: a row not
+        # open reads PSI every 5 s, so its pressure findings may come up to 5 s later (by
+        # design), and on a loaded host the stall itself moves in that time: the same
+        # pressure findings from readings 5 s apart are tested on set timelines in
+        # tests/test_psi_readings.py.
+        kinds_b = [
+            (x.kind, x.severity) for x in brief.findings.get(cid, []) if x.kind not in PSI_KINDS
+        ]
+        kinds_f = [
+            (x.kind, x.severity) for x in full.findings.get(cid, []) if x.kind not in PSI_KINDS
+        ]
         assert kinds_b == kinds_f, cid
         # The kernel events the app derives: the same kinds of limit hits.
         assert brief.kernel_kinds(cid) & MARK_KINDS == full.kernel_kinds(cid) & MARK_KINDS, cid
