@@ -208,8 +208,8 @@ def test_brief_rows_show_what_full_ones_do(
             assert (b[key][0] == DASH) == (f[key][0] == DASH), (cid, key)
         # The DIAGNOSIS: the same findings, the same severities. Pressure aside: a row not
         # open reads PSI every 5 s, so its pressure findings may come up to 5 s later (by
-        # design), and on a loaded host the stall itself moves in that time: the same
-        # pressure findings from readings 5 s apart are tested on set timelines in
+        # design), and on a loaded host the stall itself moves in that time. Pressure
+        # findings from readings 5 s apart are tested on set timelines in
         # tests/test_psi_readings.py.
         kinds_b = [
             (x.kind, x.severity) for x in brief.findings.get(cid, []) if x.kind not in PSI_KINDS
