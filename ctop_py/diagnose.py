@@ -80,6 +80,9 @@ def _window_pair(
     first_index, first = last_index, index[last_index][cid]
     for i in range(last_index - 1, -1, -1):
         c = index[i].get(cid)
+        if c is first:  # the same record (a still container): usable, not recreated
+            first_index = i
+            continue
         if c is None or not _usable(c) or recreated(c, first):
             break
         first_index, first = i, c
@@ -154,6 +157,10 @@ def _carried_through(
     return b.psi
 
 
+# A still container's last findings: (its record, its events, the findings).
+_Memo = dict[str, tuple[ContainerRaw, tuple[Event, ...], list[Finding]]]
+
+
 def diagnose(
     samples: Sequence[RawSample],
     events: Sequence[Event] = (),
@@ -161,7 +168,24 @@ def diagnose(
     now: float | None = None,
 ) -> dict[str, list[Finding]]:
     """Findings per container id of the last sample, most severe first."""
+    return _diagnose(samples, [{c.id: c for c in s.containers} for s in samples], events, t, now)
+
+
+def _diagnose(
+    samples: Sequence[RawSample],
+    index: Sequence[Mapping[str, ContainerRaw]],
+    events: Sequence[Event],
+    t: Thresholds,
+    now: float | None,
+    memo: _Memo | None = None,
+) -> dict[str, list[Finding]]:
+    """diagnose() with the samples' index by id. `memo` (replaced in place by this call's)
+    keeps the findings of the containers whose window holds one record throughout: the
+    collector hands a still container's record back unchanged, and for one record the
+    findings do not depend on the samples' times (see _still)."""
     if not samples:
+        if memo is not None:
+            memo.clear()
         return {}
     end = samples[-1]
     now = end.time if now is None else now
@@ -169,14 +193,45 @@ def diagnose(
     for e in events:
         if now - t.lookback_s <= e.time <= now + 1:
             by_container.setdefault(e.container_id, []).append(e)
-    index = [{c.id: c for c in s.containers} for s in samples]
     order = {k: i for i, k in enumerate(KINDS)}
     result: dict[str, list[Finding]] = {}
+    kept: _Memo = {}
     for c in end.containers:
-        findings = _container(samples, index, c, by_container.get(c.id, []), t)
+        own = tuple(by_container.get(c.id, ()))
+        still = memo is not None and all(by_id.get(c.id) is c for by_id in index)
+        if still and memo is not None:
+            known = memo.get(c.id)
+            if known is not None and known[0] is c and known[1] == own:
+                kept[c.id] = known
+                result[c.id] = list(known[2])
+                continue
+        findings = _container(samples, index, c, own, t)
         findings.sort(key=lambda f: (SEVERITIES.index(f.severity), order[f.kind]))
         result[c.id] = findings
+        if still and _still(samples, c, findings, t):
+            kept[c.id] = (c, own, list(findings))
+    if memo is not None:
+        memo.clear()
+        memo.update(kept)
     return result
+
+
+def _still(
+    samples: Sequence[RawSample], c: ContainerRaw, findings: Sequence[Finding], t: Thresholds
+) -> bool:
+    """Whether the findings of `c`, the record of every sample of the window, hold for any
+    times of those samples, so may be kept. Counted things (OOM kills, restarts) come from
+    the events, kept with them. Between one record and itself no counter moves and its PSI
+    stalled nothing: no window finding fires with positive thresholds, and a window finding
+    that fires (a pids limit, say) tells the window's span, so is not kept."""
+    if len(samples) < 2:
+        return False  # one sample: no window; the next one opens it
+    s0, s1 = samples[0], samples[-1]
+    if not ((s1.monotonic_ns - s0.monotonic_ns) / 1e9 or (s1.time - s0.time)) > 0:
+        return False
+    if min(t.throttled_warning_percent, t.pressure_warning_percent, t.memory_high_events) <= 0:
+        return False
+    return all(f.kind in ("oom-killed", "crash-loop") for f in findings)
 
 
 def _container(
@@ -442,6 +497,9 @@ class Diagnoser:
         self.thresholds = t
         self.log = EventLog(thresholds=t)
         self._samples: deque[RawSample] = deque()
+        self._index: deque[dict[str, ContainerRaw]] = deque()  # the samples' records by id
+        self._memo: _Memo = {}
+        self._memo_thresholds = t  # the thresholds the memo's findings were found with
 
     def observe(self, sample: RawSample) -> dict[str, list[Finding]]:
         self.feed(sample)
@@ -455,18 +513,32 @@ class Diagnoser:
             self.reset()  # time went back (a replay stepped backwards)
         self.log.observe(sample)
         self._samples.append(sample)
+        self._index.append({c.id: c for c in sample.containers})
         while len(self._samples) > 2 and sample.time - self._samples[0].time > self.window_s:
             self._samples.popleft()
+            self._index.popleft()
 
     def current(self) -> dict[str, list[Finding]]:
         if not self._samples:
             return {}
+        if self._memo_thresholds is not self.thresholds:
+            self._memo.clear()
+            self._memo_thresholds = self.thresholds
         since = self._samples[-1].time - self.thresholds.lookback_s
-        return diagnose(list(self._samples), self.log.recent(since=since), self.thresholds)
+        return _diagnose(
+            list(self._samples),
+            list(self._index),
+            self.log.recent(since=since),
+            self.thresholds,
+            None,
+            self._memo,
+        )
 
     def reset(self) -> None:
         self.log.reset()
         self._samples.clear()
+        self._index.clear()
+        self._memo.clear()
 
     def diagnosis(self, findings: Mapping[str, list[Finding]]) -> Diagnosis:
         return Diagnosis(
