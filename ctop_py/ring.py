@@ -5,7 +5,7 @@ A sample is the recorder's JSON (`record.sample_json`, byte for byte). In a reco
 record is compressed against the previous sample's JSON, but zlib sees only its last 32 KiB:
 at 100 containers (~250 KiB of JSON) the previous sample is out of reach for all but the last
 dozen containers, so a record compressed about as well as alone. The ring instead compresses
-the sample in groups of GROUP containers, each against the same positions' JSON in the
+the sample in groups of containers (GROUP_BYTES), each against the same positions' JSON in the
 previous sample (what a container's JSON was a tick ago is nearly all of what it is now),
 plus the rest of the sample against the previous rest: at 332 live containers here, 12 KiB a
 sample instead of 48, and a third of the CPU (issue 16). Decoding goes in order from a
@@ -40,8 +40,13 @@ WINDOW_S = 900.0  # 15 minutes
 MAX_BYTES = 8 << 20  # 8 MiB of compressed samples: 15 minutes of ~200 busy containers
 KEYFRAME_EVERY = 60  # samples per segment (a keyframe costs ~4× a chained sample)
 LEVEL = 6  # zlib's: every tick pays it (level 1: twice the bytes for half the time)
-GROUP = 6  # containers compressed together: their previous JSON must stay within zlib's
-# 32 KiB window of what it compresses (at ~2.5 KiB a container, 8 was the most that did)
+# Containers compressed together, by the bytes of their previous JSON (the dictionary): a
+# container's previous JSON must stay within zlib's 32 KiB window of its new one, about a
+# group's bytes behind it. By bytes, not a count: a group costs a deflate block's overhead
+# (at 100 moving containers of ~3 KiB, 9 a group instead of 6: 14 % fewer bytes a sample),
+# and containers with large labels no longer push their previous JSON out of reach.
+GROUP_BYTES = 28 << 10
+NEW_BYTES = 3 << 10  # a new container's (no previous JSON) share of its group
 SAVE_LEVEL = 1  # `W` re-encodes the whole ring at once: fast over small
 _LENGTH = struct.Struct(">I")
 _KEY = 80  # a container's JSON starts with its id: the first bytes tell it from another
@@ -248,24 +253,39 @@ def _unpacked(record: bytes) -> list[bytes]:
 
 class _Chain:
     """What compresses (or decodes) one sample needs of the one before it: its rest and its
-    containers' JSON. A sample is stored as [rest, alignment, groups…]: group g of GROUP
-    containers is compressed against the JSON the same containers had in the previous sample,
-    found by position, or, when containers came or went (the alignment is then stored: each
-    container's position in the previous sample, -1 if new), by their id; a group whose JSON
-    is exactly that is stored empty (only ever the previous sample's, in the same segment, so
-    trimming whole segments never cuts one from what it refers to). A keyframe (no sample
-    before) compresses its containers all together, which only then does better."""
+    containers' JSON. A sample is stored as [rest, alignment, groups…]: a group of containers
+    (GROUP_BYTES of previous JSON) is compressed against the JSON the same containers had in
+    the previous sample, found by position, or, when containers came or went (the alignment
+    is then stored: each container's position in the previous sample, -1 if new), by their
+    id; a group whose JSON is exactly that is stored empty (only ever the previous sample's,
+    in the same segment, so trimming whole segments never cuts one from what it refers to). A
+    keyframe (no sample before) compresses its containers all together, which only then does
+    better."""
 
     def __init__(self) -> None:
         self.rest = b""
         self.containers: list[bytes] | None = None  # the previous sample's, once there is one
 
-    def _dicts(self, sources: Sequence[int], count: int) -> list[bytes]:
+    def _groups(self, sources: Sequence[int]) -> list[tuple[int, int, bytes]]:
+        """Each group's [start, end) in the sample and its dictionary: the previous JSON of
+        its containers. Made from what pack and unpack both know (the sources and the
+        previous sample), so both cut the same groups."""
         old = self.containers or []
-        return [
-            _SEP.join(old[j] for j in sources[i : i + GROUP] if 0 <= j < len(old))
-            for i in range(0, count, GROUP)
-        ]
+        groups: list[tuple[int, int, bytes]] = []
+        start = size = 0
+        for i, j in enumerate(sources):
+            n = len(old[j]) if 0 <= j < len(old) else NEW_BYTES
+            if i > start and size + n > GROUP_BYTES:
+                groups.append((start, i, self._dict(old, sources[start:i])))
+                start, size = i, 0
+            size += n
+        if len(sources) > start:
+            groups.append((start, len(sources), self._dict(old, sources[start:])))
+        return groups
+
+    @staticmethod
+    def _dict(old: list[bytes], sources: Sequence[int]) -> bytes:
+        return _SEP.join(old[j] for j in sources if 0 <= j < len(old))
 
     def pack(self, rest: bytes, containers: list[bytes]) -> bytes:
         blobs = [_deflate(rest, self.rest)]
@@ -273,23 +293,22 @@ class _Chain:
         if old is None:
             blobs += [b"", _deflate(_SEP.join(containers), b"")] if containers else [b""]
         else:
-            count = len(containers)
-            # Unaligned: the same sources as unpack() takes, group for whole group.
-            sources: Sequence[int] = range(-(-count // GROUP) * GROUP)
+            # Aligned (no alignment stored): the same containers at the same positions, as
+            # many as before, so unpack() knows the sources from the previous sample alone.
+            sources: Sequence[int] = range(len(containers))
             alignment = b""
-            if not all(
-                i < len(old) and old[i][:_KEY] == c[:_KEY] for i, c in enumerate(containers)
+            if len(containers) != len(old) or not all(
+                o[:_KEY] == c[:_KEY] for o, c in zip(old, containers, strict=True)
             ):
                 where = {c[:_KEY]: i for i, c in enumerate(old)}
                 sources = array("i", [where.get(c[:_KEY], -1) for c in containers])
                 alignment = _deflate(sources.tobytes(), b"")
             blobs.append(alignment)
-            dicts = self._dicts(sources, count)
-            for g, i in enumerate(range(0, count, GROUP)):
-                group = _SEP.join(containers[i : i + GROUP])
+            for start, end, zdict in self._groups(sources):
+                group = _SEP.join(containers[start:end])
                 # Unchanged since the previous sample (what idle containers do): an empty
                 # blob, which no deflate stream is, says "the same JSON as that group".
-                blobs.append(b"" if group == dicts[g] else _deflate(group, dicts[g]))
+                blobs.append(b"" if group == zdict else _deflate(group, zdict))
         self.rest, self.containers = rest, containers
         return b"".join(_LENGTH.pack(len(b)) + b for b in blobs)
 
@@ -302,11 +321,11 @@ class _Chain:
             whole = _inflate(groups[0], b"") if groups else b""
             containers = whole.split(_SEP) if whole else []
         else:
-            sources: Sequence[int] = range(GROUP * len(groups))
+            sources: Sequence[int] = range(len(self.containers))
             if alignment:
                 sources = array("i")
                 sources.frombytes(_inflate(alignment, b""))
-            dicts = self._dicts(sources, GROUP * len(groups))
+            dicts = [zdict for _, _, zdict in self._groups(sources)]
             containers = [
                 c
                 for g, blob in enumerate(groups)

@@ -14,6 +14,7 @@ entries come with it (`ctop_py.ui.control`).
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -277,6 +278,18 @@ class CtopApp(ActingMixin, App[int]):
             self.collect()
 
     # -- collecting --------------------------------------------------------------------------
+
+    def run(self, *args: Any, **kwargs: Any) -> int | None:
+        """The app in a terminal (`cli.run_app`; tests use run_test). What is alive now (the
+        imported modules, the collector) lives as long as the process: frozen out of the
+        cyclic collector, which in 3.11 runs a full pass only once what survived into the
+        oldest generation since the last one is a quarter of what is in it. Counting those
+        ~40,000 objects there let the cycles of each tick's samples pile up for minutes first
+        (100 moving containers, three 3-minute runs each: RSS at the end 62.5 MiB on average,
+        60.3 frozen; noisy, one run in three the other way)."""
+        gc.collect()
+        gc.freeze()
+        return super().run(*args, **kwargs)
 
     def get_default_screen(self) -> Screen[None]:
         prefs = self.prefs
