@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual._compositor import ChopsUpdate, Compositor
 from textual.widgets import Static
 
 from ctop_py import demo
 from ctop_py.ui.app import CtopApp
-from ctop_py.ui.compositor import ChangedOnlyCompositor
+from ctop_py.ui.compositor import ChangedOnlyCompositor, compositor
 from ctop_py.ui.screens.container import ContainerScreen
 from tests.test_ui import drive, key_of, make_app, step
 
@@ -70,3 +71,11 @@ def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
         assert title_renders["ours"] == 0
 
     drive(app, scenario, size=(120, 40))
+
+
+def test_textuals_own_compositor_where_its_internals_differ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert type(compositor()) is ChangedOnlyCompositor  # the Textual installed has them
+    monkeypatch.delattr(Compositor, "visible_widgets")  # as a later Textual might
+    assert type(compositor()) is Compositor

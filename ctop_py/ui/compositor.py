@@ -21,6 +21,17 @@ from textual.geometry import Region
 from textual.strip import Strip
 
 
+def compositor() -> Compositor:
+    """The container screen's compositor: ours where Textual's has the internals it builds on
+    (the Textual pinned for development has; `textual>=8.2,<9` lets another be installed),
+    else Textual's own: the same frames, at Textual's cost."""
+    plain = Compositor()
+    internals = ("_get_renders", "render_partial_update", "visible_widgets")
+    if hasattr(plain, "_dirty_regions") and all(hasattr(Compositor, n) for n in internals):
+        return ChangedOnlyCompositor()
+    return plain
+
+
 class ChangedOnlyCompositor(Compositor):
     def __init__(self) -> None:
         super().__init__()

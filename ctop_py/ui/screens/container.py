@@ -21,7 +21,7 @@ from ctop_py.layers.image import LayerChain
 from ctop_py.logs import LogOpener
 from ctop_py.model import ContainerView
 from ctop_py.ui import detail, fmt
-from ctop_py.ui.compositor import ChangedOnlyCompositor
+from ctop_py.ui.compositor import compositor
 from ctop_py.ui.history import History, container_key
 from ctop_py.ui.messages import (
     ActOn,
@@ -144,7 +144,7 @@ class ContainerScreen(ActingScreen):
         not ours to read (a replay), the panes say so. `open_logs` opens the container's log
         stream for the Logs tab (None: no logs), which keeps `log_lines` lines."""
         super().__init__(state)
-        self._compositor = ChangedOnlyCompositor()  # a tick renders what it changed only
+        self._compositor = compositor()  # a tick renders what it changed only
         self.open_logs = open_logs
         self.log_lines = log_lines
         self.key = key
