@@ -26,8 +26,19 @@ ESCAPE_POLL_S = 0.1  # Textual's own poll, kept while an escape sequence is inco
 class QuietLinuxDriver(LinuxDriver):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._wake_read = self._wake_write = -1
+        self._open_wake_pipe()
+
+    def _open_wake_pipe(self) -> None:
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
+
+    def start_application_mode(self) -> None:
+        # Suspending the app (a shell in a container) closes the driver (Driver.
+        # suspend_application_mode), and resuming starts it again: a new pipe then.
+        if self._wake_read < 0:
+            self._open_wake_pipe()
+        super().start_application_mode()  # type: ignore[no-untyped-call]
 
     def disable_input(self) -> None:
         # The byte stays unread until the next input thread starts: a thread that wakes
