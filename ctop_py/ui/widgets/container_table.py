@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -16,6 +16,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from ctop_py.ui import columns as cols
 from ctop_py.ui.columns import Cell, Column, RowInput
+from ctop_py.ui.widgets.row_repaint import RowRepaint
 
 # DataTable's rendering of one line of a row: its fixed cells' and its scrollable cells' lines.
 RowLines = tuple[list[list[Segment]], list[list[Segment]]]
@@ -43,7 +44,7 @@ RENDERED_LINES = 300
 STALE_MARGIN = 2  # rows beyond the view whose cells are kept current too
 
 
-class ContainerTable(DataTable[Text]):
+class ContainerTable(RowRepaint, DataTable[Text]):
     """One row per container. `show()` diffs against what is on screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -265,17 +266,6 @@ class ContainerTable(DataTable[Text]):
         self._row_lines.clear()
         self._cell_lines.clear()
         super().notify_style_update()
-
-    def refresh(
-        self,
-        *regions: Region,
-        repaint: bool = True,
-        layout: bool = False,
-        recompose: bool = False,
-    ) -> Self:
-        if getattr(self, "_row_only", False) and not (regions or layout or recompose):
-            return self  # update_cell() asks for its row instead
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @staticmethod
     def _label(column: Column, arrow: str | None) -> Text:
