@@ -79,6 +79,27 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
         time.sleep(interval)
 
 
+@contextlib.contextmanager
+def refreshes_asked(widget: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The regions of each refresh that reached Textual's Widget.refresh for `widget` in the
+    block, in order; () is the whole widget (every line of its height painted again)."""
+    from textual.widget import Widget
+
+    asked: list[tuple[Any, ...]] = []
+    refresh = Widget.refresh
+
+    def recorded(self: Widget, *regions: Any, **kwargs: Any) -> Any:
+        if self is widget:
+            asked.append(regions)
+        return refresh(self, *regions, **kwargs)
+
+    Widget.refresh = recorded  # type: ignore[method-assign]
+    try:
+        yield asked
+    finally:
+        Widget.refresh = refresh  # type: ignore[method-assign]
+
+
 def _skipped(config: Any) -> list[Any]:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     return list(reporter.stats.get("skipped", [])) if reporter is not None else []

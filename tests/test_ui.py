@@ -36,6 +36,7 @@ from ctop_py.ui.source import SelfStats, StaticSource, fixed_names, fixed_probe
 from ctop_py.ui.widgets.container_table import ContainerTable
 from ctop_py.ui.widgets.detail_pane import DetailPane
 from ctop_py.ui.widgets.lines_view import LinesView
+from tests.conftest import refreshes_asked
 
 SIZE = (170, 40)
 TEST_OPTIONS = AppOptions(autostart=False)  # no timer: each test steps with collect()
@@ -444,8 +445,11 @@ def test_a_changed_cell_renders_its_row_only_and_the_screen_shows_it() -> None:
         await step(app, pilot)  # the same inputs: no row's cells are computed again
         assert t.rows_derived == derived
         rendered, cells = t.rows_rendered, t.cells_rendered
-        await step(app, pilot)
+        with refreshes_asked(t) as asked:
+            await step(app, pilot)
         assert t.rows_derived - derived == 1  # the changed row's, not the table's
+        # The one repaint asked of Textual is that row's line, not the table's height.
+        assert asked == [(t._get_row_region(t.get_row_index(key_of(app, "cache"))),)]
         shown = lines(t)
         row = t.get_row_index(key_of(app, "cache")) + t.header_height
         assert "4321" in shown[row]
@@ -489,17 +493,22 @@ def test_a_row_that_moves_is_rendered_again_and_the_rows_that_stay_are_not() -> 
         t.select_key(order[-1])  # the cursor on a row that does not move
         lines(t)
         rendered = t.rows_rendered
-        t.show(
-            {
-                container_key(v): RowInput(v, app.histories.get(container_key(v)))
-                for v in views
-                if v.raw.active
-            },
-            cols.BY_KEY["cpu"],
-            False,
-        )
-        await pilot.pause()
+        with refreshes_asked(t) as asked:
+            t.show(
+                {
+                    container_key(v): RowInput(v, app.histories.get(container_key(v)))
+                    for v in views
+                    if v.raw.active
+                },
+                cols.BY_KEY["cpu"],
+                False,
+            )
+            await pilot.pause()
         assert keys_in_order(app)[0] == mover
+        # Textual is asked to repaint each moved row's line (the last row's never), not the
+        # whole table.
+        moved = {(t._get_row_region(index),) for index in range(len(order) - 1)}
+        assert asked and set(asked) <= moved, asked
         shown = lines(t)
         assert t.rows_rendered - rendered == len(order) - 1  # all but the last row moved
         assert shown == fresh(t)

@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 from textual.coordinate import Coordinate
-from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
-from textual.widget import Widget
 
 from ctop_py.host import HostRoot
 from ctop_py.sources import LiveSource
@@ -20,7 +18,7 @@ from ctop_py.ui.screens.container import ContainerScreen
 from ctop_py.ui.source import SelfStats, fixed_probe
 from ctop_py.ui.widgets.lines_view import LinesView, make_strip
 from ctop_py.ui.widgets.process_table import ProcessTable
-from tests.conftest import BASE_IMAGE, SPIN, RunContainer
+from tests.conftest import BASE_IMAGE, SPIN, RunContainer, refreshes_asked
 from tests.groundtruth import KernelCpu, kernel_cgroup_dir, kernel_cpu
 from tests.test_ui import TEST_OPTIONS, drive, key_of, step
 
@@ -174,20 +172,9 @@ def test_processes_tab_repaints_the_changed_row_only(run_container: RunContainer
         table = screen.query_one("#procs", ProcessTable)
         row = [table.get_cell_at(Coordinate(0, c)).plain for c in range(2)]
         assert row == [str(pid), nspid]
-        asked: list[tuple[Region, ...]] = []  # the repaints the table asked Textual for
-        refresh = Widget.refresh
-
-        def recorded(self: Widget, *regions: Region, **kwargs: Any) -> Any:
-            if self is table:
-                asked.append(regions)
-            return refresh(self, *regions, **kwargs)
-
-        Widget.refresh = recorded  # type: ignore[method-assign]
-        try:
+        with refreshes_asked(table) as asked:  # the repaints the table asked Textual for
             for _ in range(6):
                 await step(app, pilot)
-        finally:
-            Widget.refresh = refresh  # type: ignore[method-assign]
         # The spinner's CPU % moved at least once in six ticks; each repaint was its row.
         assert asked
         row_region = table._get_row_region(0)
