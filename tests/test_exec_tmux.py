@@ -50,6 +50,18 @@ class Tmux:
                 raise AssertionError(f"never saw {what}; the screen:\n{screen}")
             time.sleep(0.2)
 
+    def _alive(self) -> bool:
+        done = subprocess.run([*self.tmux, "has-session", "-t", self.session], capture_output=True)
+        return done.returncode == 0
+
+    def wait_until_ended(self, what: str, timeout: float = 10) -> None:
+        """The session's program has exited (tmux then ends the session)."""
+        deadline = time.monotonic() + timeout
+        while self._alive():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never saw {what}; the screen:\n{self.screen()}")
+            time.sleep(0.2)
+
 
 @pytest.fixture
 def tmux_app(tmp_path: Path) -> Iterator[Callable[..., Tmux]]:
@@ -111,7 +123,9 @@ def test_exec_suspends_the_app_and_returns(
     back = tmux.wait_for(lambda s: "exited (code 3)" in s, "the app again")
     assert f"filter {ctr.name}" in back and "ctop-py itself" in back
     assert "A /made-in-tmux" in diff(ctr.id)
+    # Keys still reach the app after the shell (its input thread started again): q ends it.
     tmux.keys("q")
+    tmux.wait_until_ended("q quitting the app after the shell")
 
 
 def test_read_only_environment_refuses_the_shell(

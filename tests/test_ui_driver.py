@@ -10,16 +10,22 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
 
+from ctop_py import demo
+from ctop_py.ui.driver import ATTRIBUTES, OVERRIDDEN, QuietLinuxDriver, driver_class
 from tests.conftest import REPO
 from tests.fakeroot import FakeHost, v2_files
 from tests.test_exec_tmux import Tmux
+from tests.test_ui import make_app
 
 ID = "c0ffee" * 10 + "abcd"
 SECONDS = 5.0
@@ -97,3 +103,44 @@ def test_input_thread_sleeps_and_keys_still_arrive(app_on_fake_host: Tmux) -> No
         time.sleep(0.02)
     assert not os.path.exists(f"/proc/{pid}"), "q did not quit within 10 s"
     assert time.monotonic() - t0 < 5  # the input thread was woken, not waited for
+
+
+def test_textuals_own_driver_where_its_internals_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the Textual installed lacks what QuietLinuxDriver builds on, the app runs on
+    Textual's LinuxDriver (as the compositor falls back to Textual's, test_ui_compositor)."""
+    app = make_app(demo.snapshots(2))
+    assert driver_class() is QuietLinuxDriver  # the Textual installed has them
+    assert app.get_driver_class() is QuietLinuxDriver
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "textual._xterm_parser", None)  # a module gone
+        assert driver_class() is LinuxDriver
+        assert app.get_driver_class() is LinuxDriver
+    with monkeypatch.context() as patch:
+        patch.delattr(sys.modules["textual._xterm_parser"], "XTermParser")  # renamed
+        assert driver_class() is LinuxDriver
+    with monkeypatch.context() as patch:
+        owner = next(c for c in XTermParser.__mro__ if "tick" in vars(c))
+        patch.delattr(owner, "tick")  # the parser's API changed
+        assert driver_class() is LinuxDriver
+    for method in OVERRIDDEN:
+        with monkeypatch.context() as patch:
+            patch.delattr(LinuxDriver, method)  # inherited, or named otherwise
+            assert driver_class() is LinuxDriver
+    assert driver_class() is QuietLinuxDriver
+
+
+@pytest.mark.parametrize("missing", ATTRIBUTES)
+def test_an_input_thread_without_the_attributes_it_needs_is_textuals(
+    monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    """A driver that lacks an attribute LinuxDriver's __init__ used to set runs Textual's own
+    input thread, not ours (which would end its thread on an AttributeError: no keys)."""
+    ran: list[object] = []
+    monkeypatch.setattr(LinuxDriver, "run_input_thread", lambda self: ran.append(self))
+    driver = QuietLinuxDriver.__new__(QuietLinuxDriver)  # no __init__: no terminal, no signals
+    attributes = {"fileno": -1, "exit_event": threading.Event(), "_debug": False}
+    for name, value in attributes.items():
+        if name != missing:
+            setattr(driver, name, value)
+    driver.run_input_thread()
+    assert ran == [driver]

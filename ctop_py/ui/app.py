@@ -306,10 +306,10 @@ class CtopApp(ActingMixin, App[int]):
         no key comes (`ctop_py.ui.driver`)."""
         from textual.drivers.linux_driver import LinuxDriver
 
-        from ctop_py.ui.driver import QuietLinuxDriver
+        from ctop_py.ui.driver import driver_class
 
         driver = super().get_driver_class()
-        return QuietLinuxDriver if driver is LinuxDriver else driver
+        return driver_class() if driver is LinuxDriver else driver
 
     def on_unmount(self) -> None:
         if self.acting is not None:

@@ -7,20 +7,49 @@ see whether the app is quitting, and to time out a lone Esc. On a still screen t
 timeout only while the parser waits for the rest of an escape sequence (a lone Esc still
 arrives after Textual's delay), and `disable_input` (quit, suspend for a shell) wakes it
 through a pipe.
+
+It builds on Textual internals (the private XTermParser, LinuxDriver's own input thread and
+its attributes); `driver_class()` gives Textual's LinuxDriver where they are not there
+(`textual>=8.2,<9` lets another Textual be installed): the same keys, at Textual's cost.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import selectors
 from codecs import getincrementaldecoder
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
+if TYPE_CHECKING:
+    from textual._xterm_parser import XTermParser
+
 ESCAPE_POLL_S = 0.1  # Textual's own poll, kept while an escape sequence is incomplete
+# LinuxDriver's own methods that QuietLinuxDriver overrides and calls
+OVERRIDDEN = ("start_application_mode", "disable_input", "close", "run_input_thread")
+# what run_input_thread uses of a LinuxDriver that its __init__ sets (process_message is Driver's)
+ATTRIBUTES = ("fileno", "exit_event", "_debug")
+
+
+def driver_class() -> type[LinuxDriver]:
+    """QuietLinuxDriver where the Textual installed has what it builds on, else LinuxDriver."""
+    if _parser_class() is not None and all(n in vars(LinuxDriver) for n in OVERRIDDEN):
+        return QuietLinuxDriver
+    return LinuxDriver
+
+
+def _parser_class() -> type[XTermParser] | None:
+    try:
+        module = importlib.import_module("textual._xterm_parser")
+    except ImportError:
+        return None
+    parser: type[XTermParser] | None = getattr(module, "XTermParser", None)
+    if parser is None or not all(hasattr(parser, n) for n in ("feed", "tick")):
+        return None
+    return parser
 
 
 class QuietLinuxDriver(LinuxDriver):
@@ -57,6 +86,10 @@ class QuietLinuxDriver(LinuxDriver):
 
     def run_input_thread(self) -> None:
         """LinuxDriver.run_input_thread, waiting without a timeout while nothing is pending."""
+        parser_class = _parser_class()
+        if parser_class is None or not all(hasattr(self, n) for n in ATTRIBUTES):
+            super().run_input_thread()  # Textual's, polling (the wake-up pipe is not needed)
+            return
         with contextlib.suppress(OSError):  # a wake-up left by the last disable_input
             while os.read(self._wake_read, 64):
                 pass
@@ -64,7 +97,7 @@ class QuietLinuxDriver(LinuxDriver):
         fileno = self.fileno
         selector.register(fileno, selectors.EVENT_READ)
         selector.register(self._wake_read, selectors.EVENT_READ)
-        parser = XTermParser(self._debug)
+        parser = parser_class(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
 
         def pending() -> bool:
