@@ -92,6 +92,19 @@ def key_of(app: CtopApp, name: str) -> str:
     return next(container_key(v) for v in app.snapshot.containers if v.name == name)
 
 
+async def open_screen(
+    app: CtopApp, pilot: Pilot[int], name: str, tab: str | None = None
+) -> ContainerScreen:
+    """The container screen of the container named `name`, on the tab of key `tab` if given."""
+    app.open_container(key_of(app, name))
+    await pilot.pause()
+    if tab is not None:
+        await pilot.press(tab)
+    screen = app.screen
+    assert isinstance(screen, ContainerScreen)
+    return screen
+
+
 def names_in_order(app: CtopApp) -> list[str]:
     assert app.snapshot is not None
     by_key = {container_key(v): v.name for v in app.snapshot.containers}

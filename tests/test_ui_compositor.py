@@ -12,8 +12,7 @@ from textual.widgets import Static
 from ctop_py import demo
 from ctop_py.ui.app import CtopApp
 from ctop_py.ui.compositor import ChangedOnlyCompositor, compositor
-from ctop_py.ui.screens.container import ContainerScreen
-from tests.test_ui import drive, key_of, make_app, step
+from tests.test_ui import drive, make_app, open_screen, step
 
 
 def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
@@ -42,10 +41,7 @@ def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
 
     async def scenario(app: CtopApp, pilot: Any) -> None:
         await step(app, pilot, 2)
-        app.open_container(key_of(app, "spinner"))
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, ContainerScreen)
+        screen = await open_screen(app, pilot, "spinner")
         assert isinstance(screen._compositor, ChangedOnlyCompositor)
         title = screen.query_one("#title", Static)
         render_title = title.render_lines

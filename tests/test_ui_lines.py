@@ -94,19 +94,14 @@ def test_no_block_glyph_left_at_the_right_edge_of_a_growing_throttling_tab() -> 
     row a tick, no frame has a block glyph in the screen's last two columns (the vertical
     scrollbar's thumb is drawn in whole cells)."""
     from ctop_py.ui.app import CtopApp
-    from ctop_py.ui.screens.container import ContainerScreen
-    from tests.test_ui import drive, key_of, make_app, step
+    from tests.test_ui import drive, make_app, open_screen, step
 
     blocks = set("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")
     app = make_app(demo.snapshots(24))
 
     async def scenario(app: CtopApp, pilot: Any) -> None:
         await step(app, pilot, 2)
-        app.open_container(key_of(app, "spinner"))
-        await pilot.pause()
-        await pilot.press("2")
-        screen = app.screen
-        assert isinstance(screen, ContainerScreen)
+        screen = await open_screen(app, pilot, "spinner", "2")
         scrolled = False
         for _ in range(20):
             await step(app, pilot)
@@ -132,7 +127,7 @@ def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
     from ctop_py.ui.screens.container import ContainerScreen
     from ctop_py.ui.widgets.lines_view import LinesView
     from ctop_py.ui.widgets.spark import HistorySpark
-    from tests.test_ui import drive, key_of, make_app, step
+    from tests.test_ui import drive, make_app, open_screen, step
 
     app = make_app(demo.snapshots(30))
 
@@ -152,11 +147,7 @@ def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
 
     async def scenario(app: CtopApp, pilot: Any) -> None:
         await step(app, pilot, 2)
-        app.open_container(key_of(app, "spinner"))
-        await pilot.pause()
-        await pilot.press("2")
-        screen = app.screen
-        assert isinstance(screen, ContainerScreen)
+        screen = await open_screen(app, pilot, "spinner", "2")
         table = screen.query_one("#thr-table", LinesView)
         for tick in range(8):
             await step(app, pilot)

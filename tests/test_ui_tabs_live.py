@@ -20,7 +20,7 @@ from ctop_py.ui.widgets.lines_view import LinesView, make_strip
 from ctop_py.ui.widgets.process_table import ProcessTable
 from tests.conftest import BASE_IMAGE, SPIN, RunContainer, refreshes_asked
 from tests.groundtruth import KernelCpu, kernel_cgroup_dir, kernel_cpu
-from tests.test_ui import TEST_OPTIONS, drive, key_of, step
+from tests.test_ui import TEST_OPTIONS, drive, key_of, open_screen, step
 
 pytestmark = pytest.mark.docker
 
@@ -113,11 +113,8 @@ def test_overview_limits_repaint_their_changed_lines_only(run_container: RunCont
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
-        app.open_container(key_of(app, ctr.name))
-        await pilot.pause()
+        screen = await open_screen(app, pilot, ctr.name)
         await step(app, pilot)
-        screen = app.screen
-        assert isinstance(screen, ContainerScreen)
         limits = screen.query_one("#ov-limits", LinesView)
         for _ in range(4):
             old, made = limits.lines, limits.lines_made
@@ -163,12 +160,8 @@ def test_processes_tab_repaints_the_changed_row_only(run_container: RunContainer
 
     async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
         await step(app, pilot, 2)
-        app.open_container(key_of(app, ctr.name))
-        await pilot.pause()
-        await pilot.press("3")
+        screen = await open_screen(app, pilot, ctr.name, "3")
         await step(app, pilot, 2)
-        screen = app.screen
-        assert isinstance(screen, ContainerScreen)
         table = screen.query_one("#procs", ProcessTable)
         row = [table.get_cell_at(Coordinate(0, c)).plain for c in range(2)]
         assert row == [str(pid), nspid]
