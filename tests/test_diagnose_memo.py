@@ -7,7 +7,7 @@ from collections import deque
 
 from ctop_py.diagnose import Diagnoser, Finding, diagnose
 from ctop_py.model import ContainerRaw, RawSample
-from tests.diagfixtures import CID, container, engine, sample, stats
+from tests.diagfixtures import CID, container, engine, replace, sample, stats
 
 
 def fed(d: Diagnoser, window: deque[RawSample], s: RawSample) -> list[Finding]:
@@ -73,3 +73,38 @@ def test_a_record_kept_with_its_events() -> None:
     assert fed(d, window, sample(5, c)) == found  # kept: the same record and events
     late = 6 + d.thresholds.lookback_s
     assert fed(d, window, sample(late, c)) == []
+
+
+def test_a_record_new_in_the_window_is_not_kept() -> None:
+    """The window's first and last records differ: quiet over the whole window, the findings
+    change when the first record leaves it (the newest record the same), so they cannot be
+    kept because the newest sample's record is the same as before."""
+    start = container(stats(usage_ns=0, periods=0, throttled=0, throttled_ns=0, quota_us=50_000))
+    idle = container(
+        stats(usage_ns=10**9, periods=100, throttled=0, throttled_ns=0, quota_us=50_000)
+    )
+    busy = container(
+        stats(usage_ns=2 * 10**9, periods=110, throttled=9, throttled_ns=10**8, quota_us=50_000)
+    )
+    d, window = Diagnoser(window_s=4), deque[RawSample]()
+    assert fed(d, window, sample(0, start)) == []
+    assert fed(d, window, sample(3, idle)) == []
+    assert fed(d, window, sample(4, busy)) == []  # 9 of 110 periods: under the threshold
+    (f,) = fed(d, window, sample(5, busy))  # `start` left: 9 of 10 periods
+    assert (f.kind, f.severity) == ("cpu-throttled", "critical")
+
+
+def test_kept_findings_go_with_the_thresholds_they_were_found_with() -> None:
+    """Three restarts make a crash-loop warning, kept while nothing moves; new thresholds
+    (critical from three restarts) make it critical at once."""
+    c = container(stats(memory_max=64 << 20))
+    d, window = Diagnoser(window_s=4), deque[RawSample]()
+    restarts = tuple(engine(1, "restart") for _ in range(3))
+    for t in range(4):
+        fed(d, window, sample(t, c, events=restarts if t == 1 else ()))
+    (f,) = fed(d, window, sample(4, c))
+    assert (f.kind, f.severity) == ("crash-loop", "warning")
+    assert CID in d._memo
+    d.thresholds = replace(d.thresholds, crash_loop_critical_restarts=3)
+    (f,) = fed(d, window, sample(5, c))
+    assert (f.kind, f.severity) == ("crash-loop", "critical")
