@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 from textual.pilot import Pilot
 
@@ -16,8 +17,21 @@ def test_run_freezes_what_lives_as_long_as_the_process() -> None:
     app = replay_app(raw_samples(3), title="t", playing=False)
     seen: list[int] = []
 
+    class Node:
+        pass
+
+    # Garbage already in the oldest generation: only a full pass frees it. Frozen, it would
+    # stay for the process's life: run() collects before it freezes.
+    node = Node()
+    node.self = node  # type: ignore[attr-defined]
+    gone = weakref.ref(node)
+    gc.collect()
+    del node
+    assert gone() is not None  # not freed by reference counting
+
     async def pilot(driver: Pilot[int]) -> None:
         seen.append(gc.get_freeze_count())
+        assert gone() is None
         driver.app.exit(0)
 
     assert gc.get_freeze_count() == 0

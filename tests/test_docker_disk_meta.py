@@ -34,9 +34,10 @@ def test_cache_forgets_the_oldest_beyond_its_size(tmp_path: Path) -> None:
     paths = [_config(tmp_path, cid, f"c{n}") for n, cid in enumerate(ids)]
     for cid in ids:
         assert meta.get(cid) is not None
-    # The first ten were dropped: with their files gone, a get reads nothing now.
+    # With their files gone, a get reads nothing now: the last CACHE_SIZE are kept, the
+    # first ten were dropped (asked newest first: each miss is kept and drops the oldest).
     for path in paths:
         path.unlink()
-    assert [meta.get(cid) for cid in ids[:10]] == [None] * 10
-    last = meta.get(ids[-1])
-    assert last is not None and last.name == f"c{len(ids) - 1}"
+    kept = [meta.get(cid) for cid in ids[10:]]
+    assert [m.name if m else None for m in kept] == [f"c{n}" for n in range(10, len(ids))]
+    assert [meta.get(cid) for cid in reversed(ids[:10])] == [None] * 10
