@@ -62,6 +62,10 @@ def _within_a_screen(t: ContainerTable) -> None:
     assert cached["cells"] <= height * (columns + 1), cached
     assert max(cached["rows"], cached["renderables"], cached["lines"]) <= height, cached
     assert cached["row lines"] <= 2 * height, cached
+    # Bounded too where this path barely fills them (DataTable's cell cache: its cells are
+    # rendered through the row cache here), so another path cannot fill them either.
+    assert t._cell_render_cache.maxsize <= height * (columns + 1)
+    assert max(t._row_render_cache.maxsize, t._line_cache.maxsize) <= height
 
 
 def _served_from_row_cache(t: ContainerTable) -> None:
