@@ -52,7 +52,15 @@ def test_the_app_parses_its_options_without_the_optional_commands(argv: list[str
 
 @pytest.mark.parametrize(
     "argv",
-    [["-h"], ["--root", "/host", "layrs"], ["--int", "2"], ["events"], ["-ah"], ["--help"]],
+    [
+        ["-h"],
+        ["--root", "/host", "layrs"],
+        ["--root=/host", "events"],  # the value was in the option: "events" is the command
+        ["--int", "2"],
+        ["events"],
+        ["-ah"],
+        ["--help"],
+    ],
 )
 def test_anything_else_registers_every_subcommand(argv: list[str]) -> None:
     assert not cli._app_only(argv)
