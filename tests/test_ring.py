@@ -254,14 +254,19 @@ def test_a_new_record_of_an_idle_containers_parts_reuses_their_json(
     from ctop_py import ring
     from ctop_py.ring import SampleEncoder
 
-    containers = _idle_host(12)
+    containers = [
+        dataclasses.replace(c, labels={"com.example.app": c.name}) for c in _idle_host(12)
+    ]
     sample = SAMPLES[30]
     idle = [dataclasses.replace(sample, containers=tuple(containers))]
     idle.append(dataclasses.replace(idle[0], time=sample.time + 1))
     renewed = dataclasses.replace(
         sample,
         time=sample.time + 2,
-        containers=tuple(dataclasses.replace(c, state="paused") for c in containers),
+        # Labels are built anew each tick from the Engine's list: equal, not the same.
+        containers=tuple(
+            dataclasses.replace(c, state="paused", labels=dict(c.labels)) for c in containers
+        ),
     )
     encode = ring._json  # what writes a part's JSON (calls itself for what it holds)
     calls: list[object] = []
