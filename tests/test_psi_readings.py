@@ -124,9 +124,15 @@ def test_opened_then_closed_in_the_window() -> None:
 
 
 def test_a_new_reading_in_the_windows_last_tick_and_one_reading() -> None:
-    """One reading in the window and nothing else known: no rate (as before), not 0 %."""
+    """One reading in the window and nothing else known: no rate (as before), not 0 %
+    (memory.high's finding tells the pressure figure: the window's first record carries the
+    reading of 97, its last a new one, of 102, whose reading before it was before the window)."""
     before, now = timeline(lambda t: int(0.3 * t * 1e6), READS)
     assert findings(now[:13]) == findings(before[:13]) == []  # 100..102: one read, at 102
+    before, now = timeline(lambda t: int(0.3 * t * 1e6), READS, high_at=lambda t: 40 * t)
+    (f,) = findings(now[:13])
+    assert f.kind == "memory-high" and f.evidence["memory_pressure_percent"] is None
+    assert findings(before[:13]) == [f]
 
 
 # ---- derive ------------------------------------------------------------------------------
