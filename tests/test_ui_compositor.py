@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from textual._compositor import ChopsUpdate, Compositor
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ctop_py import demo
@@ -56,6 +57,13 @@ def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
             for tab in ("1", "2", "3", "8", "1"):
                 await pilot.press(tab)
                 await step(app, pilot, 4)
+            # Scrolled: the widgets at the pane's top are cut by its clip, not only placed.
+            await pilot.press("2")
+            await step(app, pilot, 4)
+            pane = screen.query_one("#throttling").query_one(VerticalScroll)
+            assert pane.max_scroll_y > 4
+            pane.scroll_to(y=4, animate=False)
+            await step(app, pilot, 4)
         finally:
             ChangedOnlyCompositor.render_partial_update = ours  # type: ignore[method-assign]
         assert len(frames) >= 20
