@@ -164,5 +164,15 @@ def test_line_views_draw_what_textuals_styles_cache_draws() -> None:
         assert screen.query_one("#ov-limits", LinesView)._plain.drawn
         assert screen.query_one("#ov-mem", HistorySpark)._plain.drawn
         assert segments(screen._compositor.render_strips()) == through_styles_cache(screen)
+        # The lines kept are the ones shown, and drawn again when the widget's text style
+        # (its background the same) or its width changes.
+        assert len(table._plain.drawn) <= len(table.lines)
+        limits = screen.query_one("#ov-limits", LinesView)
+        limits.styles.color = "red"
+        await pilot.pause()
+        assert segments(screen._compositor.render_strips()) == through_styles_cache(screen)
+        await pilot.resize_terminal(100, 40)
+        await step(app, pilot)
+        assert segments(screen._compositor.render_strips()) == through_styles_cache(screen)
 
     drive(app, scenario, size=(120, 40))
