@@ -36,11 +36,14 @@ STRACE = """\
 101 clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {tv_sec=1, tv_nsec=0}, NULL) = 0
 101 openat(AT_FDCWD, "/proc/stat", O_RDONLY|O_CLOEXEC) = 5
 101 open("/proc/77/net/dev", O_RDONLY) = 6
+101 openat(AT_FDCWD, "/sys/fs/cgroup/caf\\303\\251/cpu.stat", O_RDONLY|O_CLOEXEC) = 8
 101 openat(AT_FDCWD, "/etc/localtime", O_RDONLY|O_CLOEXEC) = 7
 """
 
 
 def test_strace_text_gives_the_files_opened_per_sample() -> None:
+    # Left out: a failed open, a directory, a file outside /proc and /sys/fs/cgroup, and a
+    # name strace wrote escaped (not ASCII: not the path the bare script would open).
     samples, readlinks = parse_strace(STRACE)
     assert samples == [
         ["/proc/stat", "/sys/fs/cgroup/memory/docker/abc/memory.stat"],
