@@ -4,7 +4,6 @@ Ground truth: `docker diff` sees what the shell did."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASE_IMAGE, REPO, RunContainer
+from tests.conftest import BASE_IMAGE, REPO, RunContainer, require
 
 pytestmark = pytest.mark.docker
 
@@ -50,6 +49,9 @@ class Tmux:
                 raise AssertionError(f"never saw {what}; the screen:\n{screen}")
             time.sleep(0.2)
 
+    def kill(self) -> None:
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True, check=False)
+
     def _alive(self) -> bool:
         done = subprocess.run([*self.tmux, "has-session", "-t", self.session], capture_output=True)
         return done.returncode == 0
@@ -63,35 +65,38 @@ class Tmux:
             time.sleep(0.2)
 
 
+def start_app(config: Path, *args: str, env: tuple[str, ...] = ()) -> Tmux:
+    """`python -m ctop_py --config CONFIG ARGS…` as the only program of a new 150x40 session
+    on its own tmux server (kill it with `Tmux.kill`)."""
+    require(shutil.which("tmux"), "tmux (make deps installs it)")
+    name = f"ctop-py-test-{uuid.uuid4().hex[:8]}"
+    tmux = Tmux(name, name)
+    command = [
+        # pytest's environment carries COLUMNS=80 LINES=24 (from a plugin): the app would
+        # believe them over the terminal
+        "env", "-u", "COLUMNS", "-u", "LINES", f"PYTHONPATH={REPO}", "TERM=xterm-256color",
+        *env, sys.executable, "-m", "ctop_py", "--config", str(config), *args,
+    ]  # fmt: skip
+    tmux.run("new-session", "-d", "-s", name, "-x", "150", "-y", "40", *command)
+    return tmux
+
+
 @pytest.fixture
 def tmux_app(tmp_path: Path) -> Iterator[Callable[..., Tmux]]:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("tmux is required in CI (make deps installs it)")
-        pytest.skip("tmux is not installed")
     started: list[Tmux] = []
     config = tmp_path / "config.toml"
     config.write_text('columns = ["name", "state", "cpu"]\n')
 
     def start(*env: str) -> Tmux:
-        name = f"ctop-py-test-{uuid.uuid4().hex[:8]}"
-        tmux = Tmux(name, name)
-        command = [
-            # pytest's environment carries COLUMNS=80 LINES=24 (from a plugin): the app would
-            # believe them over the terminal
-            "env", "-u", "COLUMNS", "-u", "LINES", f"PYTHONPATH={REPO}", "TERM=xterm-256color",
-            *env, sys.executable, "-m", "ctop_py", "--config", str(config),
-        ]  # fmt: skip
-        tmux.run("new-session", "-d", "-s", name, "-x", "150", "-y", "40", *command)
+        tmux = start_app(config, env=env)
         started.append(tmux)
-        assert tmux.run("display", "-p", "-t", name, "#{window_width}x#{window_height}") == (
-            "150x40\n"
-        )
+        size = tmux.run("display", "-p", "-t", tmux.session, "#{window_width}x#{window_height}")
+        assert size == "150x40\n"
         return tmux
 
     yield start
     for tmux in started:
-        subprocess.run([*tmux.tmux, "kill-server"], capture_output=True)
+        tmux.kill()
 
 
 def select(tmux: Tmux, name: str) -> None:

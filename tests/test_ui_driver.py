@@ -7,12 +7,9 @@ Ground truth: the kernel's count of each thread's voluntary context switches
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +19,8 @@ from textual.drivers.linux_driver import LinuxDriver
 
 from ctop_py import demo
 from ctop_py.ui.driver import ATTRIBUTES, OVERRIDDEN, QuietLinuxDriver, driver_class
-from tests.conftest import REPO
 from tests.fakeroot import FakeHost, v2_files
-from tests.test_exec_tmux import Tmux
+from tests.test_exec_tmux import Tmux, start_app
 from tests.test_ui import make_app
 
 ID = "c0ffee" * 10 + "abcd"
@@ -52,28 +48,17 @@ def app_pid(tmux: Tmux) -> int:
 
 @pytest.fixture
 def app_on_fake_host(tmp_path: Path) -> Iterator[Tmux]:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("tmux is required in CI (make deps installs it)")
-        pytest.skip("tmux is not installed")
     host = FakeHost(tmp_path / "root")
     path = f"/system.slice/docker-{ID}.scope"
     host.write_cgroup(path, v2_files())
     host.add_process(100, "sleep", cgroup_path=path, nspid=(100, 1))
-    name = f"ctop-py-test-{uuid.uuid4().hex[:8]}"
-    tmux = Tmux(name, name)
     config = tmp_path / "config.toml"
     config.write_text("")
-    command = [
-        "env", "-u", "COLUMNS", "-u", "LINES", f"PYTHONPATH={REPO}", "TERM=xterm-256color",
-        sys.executable, "-m", "ctop_py", "--config", str(config),
-        "--root", str(host.base),
-    ]  # fmt: skip
-    tmux.run("new-session", "-d", "-s", name, "-x", "150", "-y", "40", *command)
+    tmux = start_app(config, "--root", str(host.base))
     try:
         yield tmux
     finally:
-        subprocess.run([*tmux.tmux, "kill-server"], capture_output=True, check=False)
+        tmux.kill()
 
 
 def test_input_thread_sleeps_and_keys_still_arrive(app_on_fake_host: Tmux) -> None:
