@@ -4,10 +4,13 @@ files found from /proc/<pid>/cgroup (not the collector's discovery)."""
 from __future__ import annotations
 
 import bisect
+import json
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def kernel_cgroup_dir(pid: int, controller: str) -> Path:
@@ -21,6 +24,13 @@ def kernel_cgroup_dir(pid: int, controller: str) -> Path:
         if not v2 and controller in controllers.split(","):
             return Path("/sys/fs/cgroup", controllers, path.lstrip("/"))
     raise AssertionError(f"pid {pid} has no {controller} cgroup")
+
+
+def docker_inspect(cid: str) -> dict[str, Any]:
+    """What `docker inspect` says of a container."""
+    out = subprocess.run(["docker", "inspect", cid], capture_output=True, text=True, check=True)
+    data: dict[str, Any] = json.loads(out.stdout)[0]
+    return data
 
 
 def flat_keyed(path: Path) -> dict[str, int]:

@@ -8,11 +8,8 @@ tick, brief and full, are the lists written here (v1 on this host, v2 on a fake 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,8 +26,10 @@ from ctop_py.present import DASH
 from ctop_py.sources import LiveSource
 from ctop_py.ui import columns, fmt
 from ctop_py.ui.history import Histories, container_key
-from tests.conftest import BASE_IMAGE, NAME_PREFIX, SLEEP, SPIN, RunContainer, deadline_s
+from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, deadline_s
 from tests.fakeroot import FakeHost, v2_files
+from tests.groundtruth import docker_inspect, flat_keyed
+from tests.test_diagnose_live import forker as start_forker
 
 LAYOUT = detect_layout(HostRoot())
 V2 = LAYOUT.mode is CgroupMode.V2
@@ -40,27 +39,8 @@ OOM_ON_CUE = (
     "while [ ! -e /tmp/go ]; do sleep 0.2; done; "
     "for i in 1 2 3; do tail /dev/zero; done; sleep 3600"
 )
-# An inner shell forks more sleeps than its 8 pids allow and dies at the refusal; the outer
-# one starts it again (as tests/test_diagnose_live.py's forker).
-FORKER = 'while :; do sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done" 2>/dev/null; done'
 CTR_NS = {"pid": 4026532200, "net": 4026532201, "mnt": 4026532202, "uts": 4026532203}
 MARK_KINDS = {"oom-kill", "memory-max", "memory-high", "pids-max"}
-
-
-def name() -> str:
-    return f"{NAME_PREFIX}brief-{uuid.uuid4().hex[:8]}"
-
-
-def inspect(cid: str) -> dict[str, Any]:
-    out = subprocess.run(
-        ["docker", "inspect", cid], capture_output=True, text=True, check=True
-    ).stdout
-    data: dict[str, Any] = json.loads(out)[0]
-    return data
-
-
-def keyed(path: Path) -> dict[str, int]:
-    return {k: int(v) for k, v in (line.split() for line in path.read_text().splitlines())}
 
 
 def controller_dir(c: ContainerRaw, controller: str) -> Path:
@@ -74,7 +54,7 @@ def controller_dir(c: ContainerRaw, controller: str) -> Path:
 def oom_kills_of_kernel(c: ContainerRaw) -> int:
     directory = controller_dir(c, "memory")
     name = "memory.events" if V2 else "memory.oom_control"
-    return keyed(directory / name)["oom_kill"]
+    return flat_keyed(directory / name)["oom_kill"]
 
 
 def memory_max_hits(c: ContainerRaw) -> int:
@@ -82,7 +62,7 @@ def memory_max_hits(c: ContainerRaw) -> int:
     fails the memsw charge first: then memory.failcnt does not move)."""
     directory = controller_dir(c, "memory")
     if V2:
-        return keyed(directory / "memory.events")["max"]
+        return flat_keyed(directory / "memory.events")["max"]
     return int((directory / "memory.failcnt").read_text())
 
 
@@ -148,25 +128,15 @@ PSI_KINDS = frozenset({"cpu-pressure", "memory-pressure", "io-pressure"})
 def test_brief_rows_show_what_full_ones_do(
     run_container: RunContainer, sides: tuple[Side, Side]
 ) -> None:
-    spinner = run_container(
-        BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none"
-    )
+    spinner = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, network_mode="none")
     oomer = run_container(
         BASE_IMAGE,
         ["sh", "-c", OOM_ON_CUE],
-        name=name(),
         mem_limit="24m",
         memswap_limit="24m",
         network_mode="none",
     )
-    forker = run_container(
-        BASE_IMAGE,
-        ["sh", "-c", FORKER],
-        name=name(),
-        pids_limit=8,
-        nano_cpus=200_000_000,
-        network_mode="none",
-    )
+    forker = start_forker(run_container)
     ids = (spinner.id, oomer.id, forker.id)
     brief, full = sides
 
@@ -196,7 +166,7 @@ def test_brief_rows_show_what_full_ones_do(
         assert side.histories.get(container_key(view)).oom_kills_recent() == 3
         assert side.cells(oomer.id)["state"] == ("OOM×3", fmt.DANGER)
 
-    truth = {cid: inspect(cid)["HostConfig"] for cid in ids}
+    truth = {cid: docker_inspect(cid)["HostConfig"] for cid in ids}
     for cid in ids:
         b, f = brief.cells(cid), full.cells(cid)
         # Cells that hold no rate (rates differ by the instant each collector read).
@@ -253,7 +223,7 @@ def test_brief_rows_show_what_full_ones_do(
     assert ("memory-max" in brief.kernel_kinds(oomer.id)) == (hits_after > hits_before)
     assert "cpu-throttled" in {x.kind for x in brief.findings[spinner.id]}
     assert "throttle-start" in brief.kernel_kinds(spinner.id) & full.kernel_kinds(spinner.id)
-    refused = keyed(controller_dir(raw[forker.id], "pids") / "pids.events")["max"]
+    refused = flat_keyed(controller_dir(raw[forker.id], "pids") / "pids.events")["max"]
     pids = {x.kind: x for x in brief.findings[forker.id]}["pids-limit"]
     assert 0 < pids.evidence["refused"] <= refused
     assert "pids-max" in brief.kernel_kinds(forker.id)
@@ -265,10 +235,8 @@ def test_brief_rows_show_what_full_ones_do(
 
 @pytest.mark.docker
 def test_the_opened_container_gets_every_counter(run_container: RunContainer) -> None:
-    spinner = run_container(
-        BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none"
-    )
-    sleeper = run_container(BASE_IMAGE, SLEEP, name=name(), mem_limit="64m", network_mode="none")
+    spinner = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, network_mode="none")
+    sleeper = run_container(BASE_IMAGE, SLEEP, mem_limit="64m", network_mode="none")
     source = LiveSource(collector=Collector(watch_engines=True))  # the app's: brief
     try:
         first = source.next()  # the first tick reads every container's limits (and PSI)
@@ -297,11 +265,11 @@ def test_the_opened_container_gets_every_counter(run_container: RunContainer) ->
         for tick in (1, 2):
             time.sleep(0.3)
             acct = controller_dir(raw, "cpuacct")
-            before = keyed(controller_dir(raw, "cpu") / "cpu.stat") if V2 else None
+            before = flat_keyed(controller_dir(raw, "cpu") / "cpu.stat") if V2 else None
             user_before = None if V2 else int((acct / "cpuacct.usage_user").read_text())
             snapshot = source.next()
             user_after = None if V2 else int((acct / "cpuacct.usage_user").read_text())
-            after = keyed(controller_dir(raw, "cpu") / "cpu.stat") if V2 else None
+            after = flat_keyed(controller_dir(raw, "cpu") / "cpu.stat") if V2 else None
             by_id = {v.raw.id: v for v in snapshot.containers}
             opened, other = by_id[spinner.id], by_id[sleeper.id]
             cg = opened.raw.cgroup
@@ -406,8 +374,8 @@ def ticks_traced(collector: Collector, brief: bool, cid: str) -> list[list[str]]
 
 @pytest.mark.docker
 def test_files_per_container_and_tick_on_this_host(run_container: RunContainer) -> None:
-    limited = run_container(BASE_IMAGE, SLEEP, name=name(), mem_limit="64m", network_mode="none")
-    unlimited = run_container(BASE_IMAGE, SLEEP, name=name(), network_mode="none")
+    limited = run_container(BASE_IMAGE, SLEEP, mem_limit="64m", network_mode="none")
+    unlimited = run_container(BASE_IMAGE, SLEEP, network_mode="none")
     if V2:
         brief_set, full_set = V2_BRIEF, sorted(V2_BRIEF + V2_FULL_MORE)
         brief_unlimited = brief_set

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,11 @@ from ctop_py.model import ContainerRaw, RawSample
 from ctop_py.runtimes.docker import EngineClient
 from ctop_py.thresholds import THRESHOLDS
 from tests.conftest import BASE_IMAGE, SPIN, RunContainer, deadline_s
+from tests.groundtruth import docker_inspect, flat_keyed
 
 pytestmark = pytest.mark.docker
 V2 = detect_layout(HostRoot()).mode == "v2"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def name() -> str:
-    return f"ctopt-i14-{uuid.uuid4().hex[:8]}"
 
 
 def find(sample: RawSample, cid: str) -> ContainerRaw | None:
@@ -45,10 +41,6 @@ def cgroup_dir(c: ContainerRaw, v1_controller: str) -> Path:
         assert layout.unified is not None
         return layout.unified / c.cgroup_path.lstrip("/")
     return layout.controllers[v1_controller] / c.cgroup_path.lstrip("/")
-
-
-def keyed(path: Path) -> dict[str, int]:
-    return {k: int(v) for k, v in (line.split() for line in path.read_text().splitlines())}
 
 
 def diagnose_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
@@ -75,14 +67,6 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 60.0) -> Non
         time.sleep(0.5)
 
 
-def inspect(cid: str) -> dict[str, Any]:
-    out = subprocess.run(
-        ["docker", "inspect", cid], capture_output=True, text=True, check=True
-    ).stdout
-    data: dict[str, Any] = json.loads(out)[0]
-    return data
-
-
 def docker_events(cid: str, since: float, action: str) -> int:
     out = subprocess.run(
         ["docker", "events", "--since", f"{since:.3f}", "--until", f"{time.time():.3f}",
@@ -105,7 +89,7 @@ def sampled(cid: str) -> ContainerRaw:
 
 def throttled_spinner(run_container: RunContainer) -> Any:
     """A spinner held to a tenth of a core, running for a second."""
-    ctr = run_container(BASE_IMAGE, SPIN, name=name(), nano_cpus=100_000_000, network_mode="none")
+    ctr = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, network_mode="none")
     time.sleep(1.0)
     return ctr
 
@@ -121,7 +105,6 @@ def forker(run_container: RunContainer) -> Any:
     ctr = run_container(
         BASE_IMAGE,
         ["sh", "-c", FORKER],
-        name=name(),
         pids_limit=8,
         nano_cpus=200_000_000,
         network_mode="none",
@@ -136,9 +119,9 @@ def test_cpu_throttled_spinner(
     ctr = throttled_spinner(run_container)
     c = sampled(ctr.id)
     stat = cgroup_dir(c, "cpu") / "cpu.stat"
-    before, t0 = keyed(stat), time.monotonic()
+    before, t0 = flat_keyed(stat), time.monotonic()
     entry = only_container(diagnose_json(capsys, ctr.name, "--window", "3"))
-    after, seconds = keyed(stat), time.monotonic() - t0
+    after, seconds = flat_keyed(stat), time.monotonic() - t0
     finding = by_kind(entry)["cpu-throttled"]
     ev = finding["evidence"]
     # The periods counted lie within the kernel's over (a superset of) the same window.
@@ -148,7 +131,9 @@ def test_cpu_throttled_spinner(
         100 * ev["throttled_periods"] / ev["periods"], abs=0.1
     )
     assert ev["throttled_percent"] >= THRESHOLDS.throttled_warning_percent
-    assert ev["quota_cores"] == pytest.approx(inspect(ctr.id)["HostConfig"]["NanoCpus"] / 1e9)
+    assert ev["quota_cores"] == pytest.approx(
+        docker_inspect(ctr.id)["HostConfig"]["NanoCpus"] / 1e9
+    )
     assert ev["used_cores"] == pytest.approx(0.1, abs=0.03)
     # needed = used + time spent throttled per second: the kernel's over (a superset of) the
     # window; on a loaded host the spinner also waits for a CPU, so it is below a whole core.
@@ -170,7 +155,6 @@ def test_oom_crash_loop_keeps_its_row(
     ctr = run_container(
         BASE_IMAGE,
         ["sh", "-c", "sleep 1; tail /dev/zero"],
-        name=name(),
         mem_limit="24m",
         memswap_limit="24m",
         restart_policy={"Name": "always"},
@@ -188,12 +172,12 @@ def test_oom_crash_loop_keeps_its_row(
             assert c is not None, "the crash-looping container lost its row"
             assert c.active, f"not in the default view: state {c.state}"
             states.append(c.state)
-            if time.monotonic() >= minimum and inspect(ctr.id)["RestartCount"] >= 3:
+            if time.monotonic() >= minimum and docker_inspect(ctr.id)["RestartCount"] >= 3:
                 break
             time.sleep(0.5)
-        restarts_before = inspect(ctr.id)["RestartCount"]
+        restarts_before = docker_inspect(ctr.id)["RestartCount"]
         last = find(collector.sample(), ctr.id)
-        restarts_after = inspect(ctr.id)["RestartCount"]
+        restarts_after = docker_inspect(ctr.id)["RestartCount"]
     finally:
         collector.close()
     assert restarts_before >= 3, "the container did not crash-loop"
@@ -221,7 +205,7 @@ def test_oom_crash_loop_keeps_its_row(
         "restart_count", "last_exit_code", "oom_killed", "oom_kills", "started_at",
         "finished_at",
     }  # fmt: skip
-    truth = inspect(ctr.id)
+    truth = docker_inspect(ctr.id)
     assert abs(lifecycle["restart_count"] - truth["RestartCount"]) <= 1
     assert lifecycle["oom_killed"] is True and lifecycle["last_exit_code"] == 137
     assert lifecycle["started_at"] is not None and lifecycle["finished_at"] is not None
@@ -253,13 +237,13 @@ def test_pids_limit_refused_forks(
     ctr = forker(run_container)
     c = sampled(ctr.id)
     events_file = cgroup_dir(c, "pids") / "pids.events"
-    before = keyed(events_file)["max"]
+    before = flat_keyed(events_file)["max"]
     entry = only_container(diagnose_json(capsys, ctr.name, "--window", "3"))
-    after = keyed(events_file)["max"]
+    after = flat_keyed(events_file)["max"]
     finding = by_kind(entry)["pids-limit"]
     assert finding["severity"] == "critical"
     assert finding["evidence"]["pids_max"] == int((cgroup_dir(c, "pids") / "pids.max").read_text())
-    assert finding["evidence"]["pids_max"] == inspect(ctr.id)["HostConfig"]["PidsLimit"]
+    assert finding["evidence"]["pids_max"] == docker_inspect(ctr.id)["HostConfig"]["PidsLimit"]
     # Refused forks counted by ctop-py lie within the kernel's count around the window.
     assert 0 < finding["evidence"]["refused"] <= after - before
 
@@ -275,7 +259,7 @@ def test_memory_high_through_the_cgroup(
     hog = (
         "while :; do dd if=/dev/zero of=/dev/shm/x bs=1M count=40 2>/dev/null; rm /dev/shm/x; done"
     )
-    ctr = run_container(BASE_IMAGE, ["sh", "-c", hog], name=name(), network_mode="none")
+    ctr = run_container(BASE_IMAGE, ["sh", "-c", hog], network_mode="none")
     time.sleep(1.0)
     c = sampled(ctr.id)
     assert c.cgroup is not None
@@ -287,9 +271,9 @@ def test_memory_high_through_the_cgroup(
         assert "memory-high" not in by_kind(entry)
         return
     (directory / "memory.high").write_text(str(16 << 20))
-    before = keyed(directory / "memory.events")["high"]
+    before = flat_keyed(directory / "memory.events")["high"]
     entry = only_container(diagnose_json(capsys, ctr.name, "--window", "3"))
-    after = keyed(directory / "memory.events")["high"]
+    after = flat_keyed(directory / "memory.events")["high"]
     finding = by_kind(entry)["memory-high"]
     assert finding["evidence"]["memory_high_bytes"] == 16 << 20
     assert 0 < finding["evidence"]["high_events"] <= after - before
