@@ -64,6 +64,8 @@ def test_cgroup_recreated_removed_and_created() -> None:
     assert [e.kind for e in back] == ["cgroup-recreated"]
     new = kernel_events(sample(3), sample(4, b), set())
     assert [e.kind for e in new] == ["cgroup-created"]
+    # A container that had no cgroup (stopped) leaving the list: no cgroup was removed.
+    assert kernel_events(sample(5, container(None, state="exited")), sample(6), set()) == []
 
 
 def test_oom_kills_counted_by_the_lifecycle_become_events() -> None:
