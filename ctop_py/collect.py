@@ -394,6 +394,8 @@ class Collector:
             self._host_shared = {k: v for k, v in self._host_shared.items() if k in here}
         containers = self.lifecycle.update(containers, engine_events, wall)
         containers.sort(key=lambda c: (c.name.lower(), c.id))
+        if len(self.disk_meta) > len(groups):  # forget the on-disk names of the gone
+            self.disk_meta.retain({g.claim.id for g in groups.values()})
         for key in self._known.keys() - groups.keys():
             del self._known[key]
             self._records.pop(key, None)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ctop_py.model import EngineEvent
+from ctop_py.model import EngineEvent, RawSample
 from ctop_py.runtimes import engine_api
 from ctop_py.runtimes.docker import EngineClient
 from ctop_py.runtimes.engine_api import EngineAPI, EngineError, NotFound, Response, json_stream
@@ -259,6 +259,9 @@ def test_past_events_equal_docker_events(run_container: RunContainer) -> None:
     ctr.pause()
     ctr.unpause()
     ctr.kill()
+    # The die event is stamped when the engine has seen the exit, which on a loaded host came
+    # later than a second after kill() returned: `until` is counted from the exit.
+    ctr.wait(timeout=deadline_s(30))
     until = time.time() + 1
     time.sleep(1.2)  # `until` in the past: both reads see the same closed window
     mine = [
@@ -287,7 +290,11 @@ def test_past_events_equal_docker_events(run_container: RunContainer) -> None:
 def test_events_keep_names_and_states_without_listing(run_container: RunContainer) -> None:
     ctr = run_container(BASE_IMAGE, SLEEP)
     watcher = EngineEventWatcher("docker", SOCK, since=time.time())
-    client = EngineClient("docker", SOCK, ttl=0.2)  # were it listing by time: every 0.2 s
+    # ttl: were it listing by time, every 0.2 s. settle_s=0: another test's container caught
+    # in the list as "removing" would have it list on every call for settle_s (rightly: tested
+    # in test_a_container_being_removed_is_listed_again_until_gone), since only this test's
+    # container's events are applied here.
+    client = EngineClient("docker", SOCK, ttl=0.2, settle_s=0.0)
     client.follow(watcher)
     watcher.start()
     mine: list[EngineEvent] = []
@@ -346,7 +353,9 @@ def test_events_keep_names_and_states_without_listing(run_container: RunContaine
 
 @pytest.mark.docker
 def test_an_unknown_container_or_a_reconnection_lists_again(docker_client: DockerClient) -> None:
-    client = EngineClient("docker", SOCK, ttl=3600)
+    # settle_s=0: no events are applied here, so another test's container listed as "removing"
+    # would have it list again on every call for settle_s (not what this test counts).
+    client = EngineClient("docker", SOCK, ttl=3600, settle_s=0.0)
 
     class Stream:
         status = "ok"
@@ -404,6 +413,23 @@ def test_snapshot_inspects_what_it_prints_and_nothing_else(run_container: RunCon
     inspector = collector.lifecycle.inspectors["docker"]
     inspector.per_tick = 1  # as on a host with more containers than the app's bound per tick
     cli._inspect_what_is_printed(collector, everyone=False)
+    # Which containers were inspected, and which were active in either of the two samples:
+    # on a shared engine others' containers come and go between them (more than the 5 once
+    # allowed for), and an event about one has it inspected again in the second.
+    inspected: list[str] = []
+    samples: list[RawSample] = []
+    refresh, sample = inspector._refresh, collector.sample
+
+    def spy_refresh(cid: str) -> None:
+        inspected.append(cid)
+        refresh(cid)
+
+    def spy_sample(*args: Any, **kwargs: Any) -> RawSample:
+        samples.append(sample(*args, **kwargs))
+        return samples[-1]
+
+    inspector._refresh = spy_refresh  # type: ignore[method-assign]
+    collector.sample = spy_sample  # type: ignore[method-assign]
     try:
         snapshot = cli.take_snapshot(collector, 0.2)
     finally:
@@ -416,5 +442,7 @@ def test_snapshot_inspects_what_it_prints_and_nothing_else(run_container: RunCon
     # The stopped one is not printed without -a: never inspected.
     assert not views[stopped.id].raw.active
     assert inspector.cached(stopped.id) is None
-    printed = [v for v in snapshot.containers if v.raw.active and v.raw.runtime == "docker"]
-    assert 2 <= inspector.inspects <= len(printed) + 5  # + those that came and went meanwhile
+    assert len(samples) == 2 and len(inspected) == inspector.inspects
+    active = {c.id for s in samples for c in s.containers if c.active and c.runtime == "docker"}
+    assert {ctr.id for ctr in running} <= set(inspected) <= active  # nothing else inspected
+    assert max(inspected.count(cid) for cid in inspected) <= 2  # at most once a sample

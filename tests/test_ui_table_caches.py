@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -110,5 +111,30 @@ def test_render_caches_follow_the_tables_height() -> None:
         assert t.size.height == small
         _within_a_screen(t)
         _served_from_row_cache(t)
+
+    drive(app, scenario, size=(160, 24))
+
+
+def test_a_line_painted_before_the_widths_are_measured_is_drawn_again() -> None:
+    """DataTable measures a changed cell's column on idle; a line painted before that (a busy
+    app paints before it is idle) was kept at the old widths: the header's labels stayed
+    narrow over widened rows (test_replay_screenshot_is_written_and_stable, under load)."""
+    app = make_app(demo.snapshots(3))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        await step(app, pilot, 2)
+        t = table(app)
+        name = t.get_column_index("name")
+        before = t.ordered_columns[name].content_width
+        key = t.ordered_rows[0].key
+        t.update_cell(key, "name", Text("a-name-much-longer-than-any-before"), update_width=True)
+        painted = _lines(t)  # painted before idle: the old widths
+        await pilot.pause()  # idle: the name column measured again
+        assert t.ordered_columns[name].content_width > before
+        shown = _lines(t)
+        assert shown != painted
+        t._row_lines.clear()
+        t._clear_caches()
+        assert shown == _lines(t)  # what a fresh render draws, the header too
 
     drive(app, scenario, size=(160, 24))

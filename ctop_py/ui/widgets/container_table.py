@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -91,6 +92,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         # else that bumps the counter (rows added, removed or sorted, widths, labels, a
         # resize) is a new `_epoch`, and every row is rendered again.
         self._row_versions: dict[RowKey, int] = {}
+        self._measured_widths: list[int] = []  # the columns' widths at the last measure
         self._own_bumps = 0
         # Only the visible rows' current versions are ever hit again: a few hundred lines of
         # Segments, not 4,096 (which filled with stale versions at 100 busy rows).
@@ -255,6 +257,20 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         )
         self._cell_lines[key] = (value, lines)
         return lines
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """DataTable measures the columns on idle, after the cells changed, and without
+        moving its update counter: a line painted before that (a busy app paints before it
+        is idle) stayed cached at the old widths. The header, whose version never moves, kept
+        its narrow labels over widened rows (test_replay_screenshot_is_written_and_stable,
+        once in ~10 runs under load). New widths are a new epoch."""
+        super()._update_dimensions(new_rows)
+        # Measured since the last call: here, and by _update_column_widths just before.
+        widths = [c.content_width for c in self.columns.values()]
+        if widths != self._measured_widths:
+            self._measured_widths = widths
+            self._update_count += 1
+            self.refresh()
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
