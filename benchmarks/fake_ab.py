@@ -8,7 +8,7 @@ move every second, benchmarks.appbench.Ticker); each variant is a source tree wh
 the app runs from (`--root` on that tree, its own 200x50 tmux, 1 s refresh), all started
 together, so each window measures every variant over the same seconds under one load: the
 other agents' load moves all of them alike. Prints each window's whole-process CPU per variant
-and the mean.
+and the mean, and its UI thread's (the event loop: Textual, the screens, the histories).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 from benchmarks import appbench
 from benchmarks.appbench import AppRun, Ticker
 from benchmarks.fakehost import FakeV2Host
+from benchmarks.tabs_ab import main_thread_cpu_s
 from benchmarks.util import loadavg, proc_cpu_s
 
 
@@ -58,26 +59,35 @@ def main() -> int:
                 pids[name] = int(rec["pid"])
             time.sleep(args.settle)
             results: dict[str, list[float]] = {n: [] for n in pids}
+            mains: dict[str, list[float]] = {n: [] for n in pids}
             for round_no in range(args.rounds):
                 load0 = loadavg()
                 t0 = time.monotonic()
                 c0 = {n: proc_cpu_s(pid) for n, pid in pids.items()}
+                m0 = {n: main_thread_cpu_s(pid) for n, pid in pids.items()}
                 time.sleep(args.seconds)
                 t1 = time.monotonic()
                 c1 = {n: proc_cpu_s(pid) for n, pid in pids.items()}
+                m1 = {n: main_thread_cpu_s(pid) for n, pid in pids.items()}
                 parts = []
                 for n in pids:
                     b, e = c0[n], c1[n]
                     pct = float("nan") if b is None or e is None else 100 * (e - b) / (t1 - t0)
+                    mb, me = m0[n], m1[n]
+                    main = float("nan") if mb is None or me is None else 100 * (me - mb) / (t1 - t0)
                     results[n].append(pct)
-                    parts.append(f"{n} {pct:.2f} %")
+                    mains[n].append(main)
+                    parts.append(f"{n} {pct:.2f} % (UI thread {main:.2f} %)")
                 print(
                     f"round {round_no + 1}: "
                     + " | ".join(parts)
                     + f" | load {load0[0]:.2f}->{loadavg()[0]:.2f}",
                     flush=True,
                 )
-            means = (f"{n} {statistics.mean(v):.2f} %" for n, v in results.items())
+            means = (
+                f"{n} {statistics.mean(v):.2f} % (UI thread {statistics.mean(mains[n]):.2f} %)"
+                for n, v in results.items()
+            )
             print("means: " + " | ".join(means))
             for name, run in runs:
                 head = run.screen_text().splitlines()[:3]
