@@ -169,9 +169,29 @@ class ContainerTable(DataTable[Text]):
         most of a tick). Every row here is one line high (`show` adds them so)."""
         if not self.is_valid_row_index(row_index):
             return Region(0, 0, 0, 0)
+        return self._row_region(row_index, self._rows_width())
+
+    def _rows_width(self) -> int:
+        """The width of a row's region (the same for every row)."""
         width = sum(c.get_render_width(self) for c in self.columns.values())
+        return max(self.size.width, width + self._row_label_column_width)
+
+    def _row_region(self, row_index: int, width: int) -> Region:
         y = row_index + (self.header_height if self.show_header else 0)
-        return Region(0, y, max(self.size.width, width + self._row_label_column_width), 1)
+        return Region(0, y, width, 1)
+
+    def _refresh_rows(self, indices: list[int]) -> None:
+        """`refresh_row` for each of these (valid) rows in one repaint request: the row width
+        summed once, the widget's refresh (its offsets, its dirty regions) asked once, not
+        once a changed row (most of a busy row's cost outside its cells)."""
+        if not indices:
+            return
+        width = self._rows_width()
+        window, offset = self.window_region, self.scroll_offset
+        regions = [self._row_region(index, width) for index in indices]
+        visible = [r.translate(-offset) for r in regions if window.overlaps(r)]
+        if visible:
+            self.refresh(*visible)
 
     @property
     def _epoch(self) -> int:
@@ -407,11 +427,13 @@ class ContainerTable(DataTable[Text]):
         first = max(0, int(self.scroll_y) - STALE_MARGIN)
         last = int(self.scroll_y) + self.size.height + STALE_MARGIN
         locations = self._row_locations
+        changed: list[int] = []
         for index in range(first, min(last, self.row_count)):
             row_key = locations.get_key(index)
             key = None if row_key is None else row_key.value
-            if key is not None and key in stale:
-                self._set_cells(key, stale.pop(key))
+            if key is not None and key in stale and self._set_cells(key, stale.pop(key)):
+                changed.append(index)
+        self._refresh_rows(changed)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -444,14 +466,15 @@ class ContainerTable(DataTable[Text]):
                 cache.maxsize = bound
                 cache.clear()
 
-    def _set_cells(self, key: str, row: RowInput) -> None:
-        """A shown row's cells from its inputs: only the changed ones sent to DataTable."""
+    def _set_cells(self, key: str, row: RowInput) -> bool:
+        """A shown row's cells from its inputs: only the changed ones sent to DataTable.
+        True: the row is to be repainted (the caller asks for it, with the others')."""
         self.rows_derived += 1
         new = tuple(c.cell(row) for c in self.shown_columns)
         old = self._cells[key]
         self._cells[key] = new
         if old == new:
-            return
+            return False
         sized = False
         self._row_only = True  # the row is repainted once below, not once a cell
         try:
@@ -469,9 +492,8 @@ class ContainerTable(DataTable[Text]):
         row_key = RowKey(key)
         self._row_versions[row_key] = self._row_versions.get(row_key, 0) + 1
         if sized:
-            self.refresh()
-        else:
-            self.refresh_row(self.get_row_index(row_key))
+            self.refresh()  # every row: the column's width changed
+        return not sized
 
     def _row_texts(self, key: str, cells: tuple[Cell, ...]) -> list[Text]:
         return [

@@ -1,9 +1,13 @@
-"""The containers table draws its one-line cells without Rich's render pipeline
+"""The containers table's shortcuts, each against the full computation on the same input.
+
+It draws its one-line cells without Rich's render pipeline
 (`ContainerTable._render_plain_cell`): for every kind of cell the table makes (left and right
 justified, each style the columns use, text longer than its column, wide characters, trailing
 spaces, empty) and for the cursor and hover states, what it draws equals, cell by cell and
 style by style, what DataTable's own `_render_cell` draws from a copy of the same value; and
-values it does not handle go to DataTable's path."""
+values it does not handle go to DataTable's path. It asks for the changed rows' repaint in
+one request: the regions asked for are the ones `refresh_row` asks for, row by row, scrolled
+or not."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
@@ -43,10 +48,12 @@ def _cells(lines: list[list[Segment]]) -> list[list[tuple[str, Style | None]]]:
     return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
 
 
-def _run(scenario: Callable[[ContainerTable, Pilot[None]], Awaitable[None]]) -> None:
+def _run(
+    scenario: Callable[[ContainerTable, Pilot[None]], Awaitable[None]], rows: int = 20
+) -> None:
     async def run() -> None:
         app = _Host()
-        async with app.run_test(size=(120, 20)) as pilot:
+        async with app.run_test(size=(120, rows)) as pilot:
             await scenario(app.query_one(ContainerTable), pilot)
 
     asyncio.run(run())
@@ -105,3 +112,37 @@ def test_other_values_go_to_datatables_path() -> None:
         assert t._render_plain_cell(0, 0, others[2].copy(), Style(), 2, False, False) is None
 
     _run(scenario)
+
+
+def test_one_repaint_request_asks_for_the_rows_refresh_row_asks_for() -> None:
+    async def scenario(t: ContainerTable, pilot: Pilot[None]) -> None:
+        for n in range(60):
+            cells = [Text(f"row {n}", no_wrap=True, justify="left", end="") for _ in t.columns]
+            t.add_row(*cells, key=f"r{n}")
+        await pilot.pause()
+        asked: list[Region] = []
+
+        def spy(*regions: Region, **_: object) -> ContainerTable:
+            asked.extend(regions)
+            return t
+
+        for scroll in (0, 17):
+            t.scroll_to(y=scroll, animate=False, immediate=True)
+            await pilot.pause()
+            assert int(t.scroll_y) == scroll
+            indices = [0, 1, 5, 16, 18, 30, 45, 59]  # in view, near it and far out of it
+            t.refresh = spy  # type: ignore[method-assign]
+            try:
+                asked.clear()
+                t._refresh_rows(indices)
+                batched = list(asked)
+                asked.clear()
+                for index in indices:
+                    DataTable.refresh_row(t, index)
+                one_by_one = list(asked)
+            finally:
+                del t.refresh
+            assert batched == one_by_one and batched, scroll
+            assert len(batched) < len(indices)  # rows out of the window are not asked for
+
+    _run(scenario, rows=24)
