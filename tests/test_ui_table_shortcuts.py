@@ -146,3 +146,22 @@ def test_one_repaint_request_asks_for_the_rows_refresh_row_asks_for() -> None:
             assert len(batched) < len(indices)  # rows out of the window are not asked for
 
     _run(scenario, rows=24)
+
+
+def test_the_unfiltered_list_is_the_filtered_one_with_every_container_matching() -> None:
+    """With no filter the list skips `matches` (which matches every container then): the same
+    containers, in the same order, as asking `matches` of each."""
+    from ctop_py import demo
+    from ctop_py.ui.screens.containers import ContainersScreen, is_running, matches
+    from ctop_py.ui.state import UiState
+
+    snapshot = demo.snapshots(3)[-1]
+    assert any(not is_running(v) for v in snapshot.containers)  # both kinds to choose from
+    screen = ContainersScreen(UiState(snapshot=snapshot))
+    for show_all in (False, True):
+        for needle in ("", "  "):
+            screen.show_all, screen.filter_text = show_all, needle
+            slow = [
+                v for v in snapshot.containers if (show_all or is_running(v)) and matches(v, needle)
+            ]
+            assert screen.shown_containers() == slow and slow
