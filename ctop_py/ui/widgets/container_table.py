@@ -102,6 +102,7 @@ class ContainerTable(DataTable[Text]):
             RENDERED_CELLS
         )
         self.cells_rendered = 0  # cumulative count of body cells rendered (tests, measurements)
+        self._cell_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
         self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
         self.rows_derived = 0  # cumulative count of rows whose cells were computed
         self.rows_unchanged = 0  # cumulative count of show() calls that changed no row
@@ -326,29 +327,40 @@ class ContainerTable(DataTable[Text]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        pre += component_style
         style = value.style
-        text_style = self.app.console.get_style(style) if isinstance(style, str) else style
+        # The padding's and the text's styles, the same for a cell tick after tick: made once
+        # (Rich's own cache of style sums is thrashed by the row and column in every cell's).
+        key = (row_index, column_index, base_style, component_style, post_style, style)
+        styles = self._cell_styles.get(key)
+        if styles is None:
+            pre = base_style + Style.from_meta({"row": row_index, "column": column_index})
+            pre += component_style
+            text_style = self.app.console.get_style(style) if isinstance(style, str) else style
+            styles = (pre + post_style, pre + text_style + post_style)
+            if len(self._cell_styles) >= 2 * RENDERED_CELLS:
+                self._cell_styles.clear()
+            self._cell_styles[key] = styles
         if value.justify == "right":
             plain = plain.rstrip()
             size = cell_len(plain)
             plain = set_cell_size(plain, room) if size > room else " " * (room - size) + plain
         else:
             plain = set_cell_size(plain, room)
-        edge = Segment(" " * pad, pre + post_style) if pad else None
-        body = Segment(plain, pre + text_style + post_style)
+        edge = Segment(" " * pad, styles[0]) if pad else None
+        body = Segment(plain, styles[1])
         return [[edge, body, edge] if edge is not None else [body]]
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._row_lines.clear()
         self._cell_lines.clear()
+        self._cell_styles.clear()
 
     def notify_style_update(self) -> None:
         """A theme or CSS change: the colours of every cell (DataTable clears its caches)."""
         self._row_lines.clear()
         self._cell_lines.clear()
+        self._cell_styles.clear()
         super().notify_style_update()
 
     def refresh(
