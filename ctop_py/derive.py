@@ -182,10 +182,15 @@ def _view(
         periods_in_window=periods,
     )
     psi_seconds = _psi_interval(pcg, cg, seconds)
-    psi = {
-        resource: _psi_rates(pcg.psi.get(resource) if pcg else None, value, psi_seconds)
-        for resource, value in cg.psi.items()
-    }
+    if psi_seconds is None:
+        # No interval (the first sample, a carried reading: most ticks of a container not
+        # open): every rate is None whatever the totals, one shared value for each resource.
+        psi = dict.fromkeys(cg.psi, NO_PSI_RATES)
+    else:
+        psi = {
+            resource: _psi_rates(pcg.psi.get(resource) if pcg else None, value, psi_seconds)
+            for resource, value in cg.psi.items()
+        }
     return ContainerView(raw=cur, usage=usage, throttling=throttling, psi=psi, processes=processes)
 
 
@@ -209,6 +214,9 @@ def _psi_interval(
     if since is None or (prev.psi_read_ns is not None and since < prev.psi_read_ns):
         return None  # the previous record's reading is not the one just before
     return (cur.psi_read_ns - since) / NS_PER_S or None
+
+
+NO_PSI_RATES = PsiRates()  # frozen: one value shared by every reading without an interval
 
 
 def _psi_rates(prev: Psi | None, cur: Psi, seconds: float | None) -> PsiRates:

@@ -254,16 +254,18 @@ def _container(
         if e.kind == "oom-kill" and e.source == "kernel"
     )
     kills = max(engine_kills, kernel_kills)
-    peaks = [life.memory_peak_bytes] if life else []
-    for by_id in index:  # the peaks the window's samples read
-        seen = by_id.get(c.id)
-        if seen is not None and seen.cgroup is not None and not seen.cgroup.gone:
-            peaks.append(seen.cgroup.memory.peak_bytes)
-    known_peaks = [p for p in peaks if p is not None]
-    peak = max(known_peaks) if known_peaks else None
     restarting = c.state == "restarting"
     if kills >= t.oom_critical_kills or (life and life.oom_killed and not c.pids):
         recent_kills = kills >= t.oom_critical_kills
+        # The peaks the window's samples read (only this finding tells them: every container
+        # of a busy host has its records looked at here otherwise, every diagnosis).
+        peaks = [life.memory_peak_bytes] if life else []
+        for by_id in index:
+            seen = by_id.get(c.id)
+            if seen is not None and seen.cgroup is not None and not seen.cgroup.gone:
+                peaks.append(seen.cgroup.memory.peak_bytes)
+        known_peaks = [p for p in peaks if p is not None]
+        peak = max(known_peaks) if known_peaks else None
         limit = limits.memory_max_bytes
         if limit is None and life is not None:
             limit = life.memory_max_bytes  # no cgroup in the window: the engine's setting

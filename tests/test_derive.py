@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from ctop_py.derive import delta, derive, rate
+from ctop_py.derive import _psi_rates, delta, derive, rate
 from ctop_py.model import (
     CgroupMode,
     CgroupStats,
@@ -325,3 +325,37 @@ def test_idle_records_that_moved_in_the_list_keep_their_views_and_others_get_the
     moved = {v.raw.id: v for v in derive(shifted, swapped).containers}
     assert moved["b"].usage.cpu_percent == pytest.approx(100.0)
     assert moved["a"] is by_id["a"]
+
+
+@pytest.mark.parametrize(
+    ("prev_read", "cur_read", "first"),
+    [
+        (None, None, True),  # the first sample
+        (500_000_000, 500_000_000, False),  # a brief container's reading, carried
+        (None, 1_500_000_000, False),  # opened, then closed: since when, unknown
+    ],
+)
+def test_psi_without_an_interval_equals_the_full_computation(
+    prev_read: int | None, cur_read: int | None, first: bool
+) -> None:
+    """Where a PSI reading has no interval, derive() hands every resource one shared empty
+    PsiRates instead of working each out: equal to `_psi_rates` on the same readings (with
+    copies: not the same objects), though the totals moved (a rate would be a figure with
+    an interval)."""
+    psi_prev = {"cpu": Psi(PsiLine(0, 0, 0, 100), PsiLine(0, 0, 0, 50)), "io": Psi(None, None)}
+    psi_cur = {"cpu": Psi(PsiLine(0, 0, 0, 900), PsiLine(0, 0, 0, 400)), "io": Psi(None, None)}
+    a_cg = replace(cgroup(), psi=psi_prev, psi_read_ns=prev_read)
+    b_cg = replace(cgroup(usage=S), psi=psi_cur, psi_read_ns=cur_read)
+    a, b = sample(1.0, container(a_cg)), sample(2.0, container(b_cg))
+    (view,) = derive(None if first else a, b).containers
+    slow = {
+        r: _psi_rates(None if first else replace(psi_prev[r]), replace(v), None)
+        for r, v in psi_cur.items()
+    }
+    assert view.psi == slow and set(view.psi) == {"cpu", "io"}
+    assert view.psi["cpu"].some_percent is None and view.psi["cpu"].full_percent is None
+    # With an interval the same totals give rates: the shortcut is not taken there.
+    fresh = replace(b_cg, psi_read_ns=None)
+    (rated,) = derive(replace(a, containers=(container(replace(a_cg, psi_read_ns=None)),)),
+                      sample(2.0, container(fresh))).containers  # fmt: skip
+    assert rated.psi["cpu"].some_percent == pytest.approx(100.0 * 800 / 1_000_000)

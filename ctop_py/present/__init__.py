@@ -21,6 +21,13 @@ def safe(text: str, limit: int | None = None) -> str:
     """Make an untrusted string harmless on a terminal: control characters (ESC, CR, LF, NUL,
     C1) become visible escapes, bidi overrides are escaped, invalid UTF-8 (surrogate escapes)
     is shown as \\xNN. Markup is not interpreted here: the UI passes the result as plain Text."""
+    if text.isascii() and text.isprintable() and (limit is None or len(text) <= limit):
+        return text  # nothing to escape or cut (most names and images: every changed row's)
+    return _escaped(text, limit)
+
+
+def _escaped(text: str, limit: int | None) -> str:
+    """`safe` character by character."""
     out = []
     for index, ch in enumerate(text):
         if limit is not None and index >= limit:

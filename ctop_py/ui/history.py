@@ -394,7 +394,8 @@ class Histories:
                 del self.by_key[key]
 
     def get(self, key: str) -> History:
-        return self.by_key.get(key) or History(self.maxlen)
+        found = self.by_key.get(key)  # not `or`: that asks every history its len()
+        return found if found is not None else History(self.maxlen)
 
     def pin(self, key: str) -> None:
         self.pinned.add(key)

@@ -140,20 +140,23 @@ class ContainersScreen(ActingScreen):
         snapshot = self.state.snapshot
         if snapshot is None:
             return []
+        show_all = self.show_all
+        if not self.filter_text.strip():  # no filter: every container matches
+            return [v for v in snapshot.containers if show_all or is_running(v)]
         return [
             v
             for v in snapshot.containers
-            if (self.show_all or is_running(v)) and matches(v, self.filter_text)
+            if (show_all or is_running(v)) and matches(v, self.filter_text)
         ]
 
     def show_snapshot(self) -> None:
         self.show_status()
         histories = self.state.histories
         findings = self.state.diagnosis.findings
-        rows = {
-            container_key(v): RowInput(v, histories.get(container_key(v)), findings.get(v.id, ()))
-            for v in self.shown_containers()
-        }
+        rows = {}
+        for v in self.shown_containers():
+            key = container_key(v)
+            rows[key] = RowInput(v, histories.get(key), findings.get(v.id, ()))
         self.table.shadowed = self.state.shadowed
         self.table.show(rows, cols.BY_KEY[self.sort_key], self.reverse)
         self._title(len(rows))
