@@ -36,6 +36,9 @@ STRACE = """\
 101 clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {tv_sec=1, tv_nsec=0}, NULL) = 0
 101 openat(AT_FDCWD, "/proc/stat", O_RDONLY|O_CLOEXEC) = 5
 101 open("/proc/77/net/dev", O_RDONLY) = 6
+101 pread64(1030</sys/fs/cgroup/memory/docker/abc/memory.stat>, "cache 0 rss 0"..., 65536, 0) = 900
+101 pread64(1031</proc/77/net/dev>, "Inter-|"..., 65536, 0) = 446
+101 pread64(1031</proc/77/net/dev>, "", 65536, 446) = 0
 101 openat(AT_FDCWD, "/etc/localtime", O_RDONLY|O_CLOEXEC) = 7
 """
 
@@ -44,7 +47,12 @@ def test_strace_text_gives_the_files_opened_per_sample() -> None:
     samples, readlinks = parse_strace(STRACE)
     assert samples == [
         ["/proc/stat", "/sys/fs/cgroup/memory/docker/abc/memory.stat"],
-        ["/proc/stat", "/proc/77/net/dev"],
+        [
+            "/proc/stat",
+            "/proc/77/net/dev",
+            "/sys/fs/cgroup/memory/docker/abc/memory.stat",
+            "/proc/77/net/dev",
+        ],
     ]
     assert readlinks == 2
 
