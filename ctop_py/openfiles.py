@@ -102,8 +102,9 @@ class KeptFiles:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def fds(self) -> list[int]:
-        return [entry.fd for entry in self._entries.values()]
+    def fds(self) -> dict[str, int]:
+        """The kept fds by path."""
+        return {path: entry.fd for path, entry in self._entries.items()}
 
     def read(self, path: str, to_eof: bool = False, anchor: str | None = None) -> bytes:
         """The file's bytes: one read when shorter than the buffer (a seq_file record),
@@ -111,21 +112,20 @@ class KeptFiles:
         earlier in this tick whose process this file belongs to (see the module's doc)."""
         entries = self._entries
         entry = entries.get(path)
-        if entry is not None:
-            if anchor is not None:
-                held = entries.get(anchor)
-                if held is None or held.stamp != self._tick or held.serial != entry.anchor_serial:
-                    self._drop(path, entry)
-                    entry = None
-            elif entry.inode is not None:
-                try:
-                    st = os.stat(path)
-                    same = (st.st_dev, st.st_ino) == entry.inode
-                except OSError:
-                    same = False
-                if not same:
-                    self._drop(path, entry)
-                    entry = None
+        if entry is not None and anchor is not None:
+            held = entries.get(anchor)
+            if held is None or held.stamp != self._tick or held.serial != entry.anchor_serial:
+                self._drop(path, entry)
+                entry = None
+        if entry is not None and entry.inode is not None:
+            try:
+                st = os.stat(path)
+                same = (st.st_dev, st.st_ino) == entry.inode
+            except OSError:
+                same = False
+            if not same:
+                self._drop(path, entry)
+                entry = None
         if entry is not None:
             try:
                 data = os.pread(entry.fd, READ_BUFFER, 0)

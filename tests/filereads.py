@@ -4,6 +4,7 @@ read of a file (a kept file read to EOF preads further offsets too: not counted 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,3 +30,12 @@ def files_read() -> Iterator[list[str]]:
         yield paths
     finally:
         os.open, os.pread = original_open, original_pread
+
+
+def fd_targets() -> dict[int, str]:
+    """This process's open fds and what each names (/proc/self/fd)."""
+    result = {}
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own fd, closed by now
+            result[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+    return result
