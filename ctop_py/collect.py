@@ -393,8 +393,8 @@ class Collector:
             del self._known[key]
             self._records.pop(key, None)
             self._plans.pop(key, None)
-        # Each reason is reported once per collector, not once per tick.
         self.kept.end_tick()  # closes the files of containers gone, plans dropped
+        # Each reason is reported once per collector, not once per tick.
         new_notes = tuple(sorted(notes - self._said))
         self._said |= notes
         return RawSample(

@@ -182,8 +182,9 @@ class KeptFiles:
     def _keep(self, path: str, fd: int, anchor_serial: int) -> None:
         st = os.fstat(fd)
         pseudo = self._devices.get(st.st_dev)
-        if pseudo is None:
-            pseudo = self._devices[st.st_dev] = _on_pseudo_filesystem(st.st_dev)
+        if pseudo is None:  # a device not seen yet: every mount's, read once more
+            self._devices.update(_pseudo_devices())
+            pseudo = self._devices.setdefault(st.st_dev, False)
         if self.base and fd < self.base:
             try:
                 high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, self.base)
@@ -228,17 +229,20 @@ def _pread_rest(fd: int, data: bytes, to_eof: bool) -> bytes:
     return b"".join(chunks)
 
 
-def _on_pseudo_filesystem(device: int) -> bool:
-    """Whether the device is a procfs or cgroupfs mount (of this process's mounts)."""
-    wanted = f"{os.major(device)}:{os.minor(device)}"
+def _pseudo_devices() -> dict[int, bool]:
+    """Each mounted device (of this process's mounts): whether it is procfs or cgroupfs."""
     try:
         with open("/proc/self/mountinfo", "rb") as f:
             lines = f.read().decode("utf-8", "replace").splitlines()
     except OSError:
-        return False
+        return {}
+    result = {}
     for line in lines:
         fields = line.split()
-        if len(fields) > 2 and fields[2] == wanted and "-" in fields:
-            fstype = fields[fields.index("-") + 1]
-            return fstype in _PSEUDO_FILESYSTEMS
-    return False
+        if "-" not in fields[3:-1]:
+            continue  # not a mount line
+        major, _, minor = fields[2].partition(":")
+        if major.isdigit() and minor.isdigit():
+            fstype = fields[fields.index("-", 3) + 1]
+            result[os.makedev(int(major), int(minor))] = fstype in _PSEUDO_FILESYSTEMS
+    return result
