@@ -46,14 +46,18 @@ for f in lines:
 """
 SAMPLE_BREAK = "-"
 _OPEN = re.compile(
-    r'^(?:openat\((?:AT_FDCWD|\d+), |open\()"((?:[^"\\]|\\.)*)", ([A-Z_|]+)[^)]*\)\s*=\s*(-?\d+)'
+    r"^(?:openat\((?:AT_FDCWD|\d+)(?:<[^>]*>)?, |open\()"  # -y names the dir fd: <path>
+    r'"((?:[^"\\]|\\.)*)", ([A-Z_|]+)[^)]*\)\s*=\s*(-?\d+)'
 )
+# A file read again through a kept fd (ctop_py/openfiles.py): pread at offset 0, named by -y.
+_PREAD = re.compile(r"^pread64\(\d+<([^>]*)>, .*, \d+, (\d+)\)\s*=\s*(-?\d+)")
 _TRACED_TREES = ("/sys/fs/cgroup/", "/proc/")
 
 
 def parse_strace(text: str) -> tuple[list[list[str]], int]:
-    """From `strace -f -e trace=openat,open,readlink,clock_nanosleep` output: the regular files
-    under /sys/fs/cgroup and /proc opened successfully, in order, one list per stretch between
+    """From `strace -f -y -e trace=openat,open,readlink,clock_nanosleep,pread64` output: the
+    regular files under /sys/fs/cgroup and /proc opened successfully or read again at offset 0
+    through a kept fd, in order, one list per stretch between
     sleeps; and how many readlinks (the namespace links, which the bare script does not do)."""
     pending: dict[str, str] = {}
     samples: list[list[str]] = [[]]
@@ -73,6 +77,12 @@ def parse_strace(text: str) -> tuple[list[list[str]], int]:
         if call.startswith("readlink"):
             readlinks += 1
             continue
+        kept = _PREAD.match(call)
+        if kept:
+            path = kept.group(1)
+            if kept.group(2) == "0" and int(kept.group(3)) >= 0 and path.startswith(_TRACED_TREES):
+                samples[-1].append(path)
+            continue
         m = _OPEN.match(call)
         if not m or int(m.group(3)) < 0 or "O_DIRECTORY" in m.group(2):
             continue
@@ -86,7 +96,8 @@ def traced_files(cmd: list[str], cwd: Path, workdir: Path) -> tuple[list[list[st
     """The cgroup and proc files one run of `cmd` reads, as strace sees them."""
     log = workdir / "snapshot.strace"
     subprocess.run(
-        ["strace", "-f", "-qq", "-e", "trace=openat,open,readlink,clock_nanosleep",
+        ["strace", "-f", "-qq", "-y", "-e",
+         "trace=openat,open,readlink,clock_nanosleep,pread64",
          "-o", str(log), *cmd],
         cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         check=True, timeout=600,

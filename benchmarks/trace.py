@@ -1,8 +1,10 @@
 """The floor: what one collector tick touches, replayed by a bare loop that parses nothing.
 
 The list of files is not written down by hand: `trace()` wraps the `os` functions the readers
-use (open, read, close, scandir, listdir, readlink, stat, lstat) during one tick and records
-each call, so the floor follows the collector when it changes what it reads.
+use (open, read, close, scandir, listdir, readlink, stat, lstat, and pread on the fds the
+collector keeps open) during one tick and records each call, so the floor follows the collector
+when it changes what it reads. A file read through a kept fd is replayed as an open, its reads
+and a close: the floor stays the bare loop that opens every file it reads each tick.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-TRACED = ("open", "read", "close", "scandir", "listdir", "readlink", "stat", "lstat")
+TRACED = ("open", "read", "pread", "close", "scandir", "listdir", "readlink", "stat", "lstat")
 
 
 @dataclass
@@ -28,6 +30,7 @@ def trace(fn: Callable[[], Any]) -> tuple[Any, list[Op]]:
     """Run fn() once; return its result and every traced os call it made, in order."""
     ops: list[Op] = []
     open_files: dict[int, Op] = {}
+    kept_files: dict[int, Op] = {}
     originals = {name: getattr(os, name) for name in TRACED}
 
     def wrap_path_call(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,6 +55,18 @@ def trace(fn: Callable[[], Any]) -> tuple[Any, list[Op]]:
             open_files[fd].reads += 1
         return originals["read"](fd, n)  # type: ignore[no-any-return]
 
+    def traced_pread(fd: int, n: int, offset: int) -> bytes:
+        # A file the collector keeps open (ctop_py/openfiles.py), read again at offset 0: the
+        # floor opens, reads and closes it, as a tick did before fds were kept.
+        if fd in open_files:  # opened in this tick
+            open_files[fd].reads += 1
+            return originals["pread"](fd, n, offset)  # type: ignore[no-any-return]
+        if offset == 0 or fd not in kept_files:
+            op = kept_files[fd] = Op("open", originals["readlink"](f"/proc/self/fd/{fd}"))
+            ops.append(op)
+        kept_files[fd].reads += 1
+        return originals["pread"](fd, n, offset)  # type: ignore[no-any-return]
+
     def traced_close(fd: int) -> None:
         open_files.pop(fd, None)
         originals["close"](fd)
@@ -60,6 +75,8 @@ def trace(fn: Callable[[], Any]) -> tuple[Any, list[Op]]:
         for name, original in originals.items():
             if name == "read":
                 setattr(os, name, traced_read)
+            elif name == "pread":
+                setattr(os, name, traced_pread)
             elif name == "close":
                 setattr(os, name, traced_close)
             else:

@@ -35,6 +35,7 @@ from ctop_py.model import (
     Psi,
     PsiLine,
 )
+from ctop_py.openfiles import KeptFiles
 
 # v1 reports "no memory limit" as PAGE_COUNTER_MAX * page size (9223372036854771712 on x86_64);
 # anything this large is no limit.
@@ -357,9 +358,9 @@ class _Files:
 
     `prefetched`: files already read in this tick (path -> bytes, None when absent), used
     instead of reading them again. `reads`: gets (path, bytes) of every file read here (not
-    the prefetched ones), in order."""
+    the prefetched ones), in order. `kept`: many() reads through these kept-open files."""
 
-    __slots__ = ("any_read", "cache", "notes", "prefetched", "reads")
+    __slots__ = ("any_read", "cache", "kept", "notes", "prefetched", "reads")
 
     def __init__(
         self,
@@ -367,7 +368,9 @@ class _Files:
         cache: ParseCache | None = None,
         prefetched: Mapping[str, bytes | None] | None = None,
         reads: list[tuple[str, bytes | None]] | None = None,
+        kept: KeptFiles | None = None,
     ) -> None:
+        self.kept = kept
         self.notes = notes
         self.any_read = False
         self.cache = cache
@@ -403,6 +406,7 @@ class _Files:
         append = result.append
         o_open, o_read, o_close = os.open, os.read, os.close
         prefetched, reads = self.prefetched, self.reads
+        kept_read = None if self.kept is None else self.kept.read
         for name in names:
             if name is None:
                 append(None)
@@ -415,13 +419,16 @@ class _Files:
                     self.any_read = True
                 continue
             try:
-                fd = o_open(path, _O_FLAGS)
-                try:
-                    data = o_read(fd, _BUFFER)
-                    if len(data) == _BUFFER:
-                        data = read_rest(fd, [data])
-                finally:
-                    o_close(fd)
+                if kept_read is not None:
+                    data = kept_read(path)
+                else:
+                    fd = o_open(path, _O_FLAGS)
+                    try:
+                        data = o_read(fd, _BUFFER)
+                        if len(data) == _BUFFER:
+                            data = read_rest(fd, [data])
+                    finally:
+                        o_close(fd)
             except OSError as exc:
                 error = error_from_oserror(path, exc)
                 if isinstance(error, NoAccess):
@@ -450,12 +457,14 @@ class _Files:
 
 def _without_reads(files: _Files, read: Callable[[], T]) -> T:
     """Limits, their files left out of `files.reads` (which lists
-    the files a tick reads every tick: a plan's files)."""
+    the files a tick reads every tick: a plan's files) and not kept open."""
     reads, files.reads = files.reads, None
+    kept, files.kept = files.kept, None
     try:
         return read()
     finally:
         files.reads = reads
+        files.kept = kept
 
 
 def _number(data: bytes | None, path: str) -> int | None:
@@ -883,6 +892,7 @@ def read_cgroup(
     *,
     prefetched: Mapping[str, bytes | None] | None = None,
     reads: list[tuple[str, bytes | None]] | None = None,
+    kept: KeptFiles | None = None,
 ) -> CgroupStats:
     """Limits and usage of one cgroup. A cgroup removed mid-read comes back with gone=True.
     With `known_limits`, the limit files are not read again (limits change rarely); with a
@@ -891,8 +901,9 @@ def read_cgroup(
     user/system CPU split, swap and PSI are left out (None, None, empty: the collector reads
     PSI with `read_psi` when it reads the limits). `prefetched`: files already
     read in this tick (path -> bytes, None when absent), not read again; `reads`: gets the
-    (path, bytes) of every file this call read (not the prefetched ones), in order."""
-    files = _Files(notes, cache, prefetched, reads)
+    (path, bytes) of every file this call read (not the prefetched ones), in order; `kept`:
+    the counter files are read through these kept-open files (not the limits)."""
+    files = _Files(notes, cache, prefetched, reads, kept)
     if layout.mode is CgroupMode.V2 and layout.unified is not None:
         directory = _dir(layout.unified, cgroup_path)
         stats = read_v2(files, directory, cgroup_path, known_limits, brief)

@@ -21,16 +21,13 @@ from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
 from ctop_py.host import (
     GONE_ERRNOS,
-    READ_BUFFER,
-    READ_FLAGS,
     Gone,
     HostError,
     HostRoot,
     Malformed,
     NoAccess,
+    error_from_oserror,
     read_bytes,
-    read_record,
-    read_rest,
 )
 from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
@@ -48,6 +45,7 @@ from ctop_py.model import (
     SharedNamespace,
     Sharing,
 )
+from ctop_py.openfiles import KeptFiles
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
 from ctop_py.runtimes.engine_events import EngineEventWatcher, EngineInspector
@@ -191,43 +189,33 @@ class _Plan:
 _NOTHING: Mapping[str, bytes | None] = MappingProxyType({})
 
 
-def _read_files(records: tuple[str, ...], lists: tuple[str, ...]) -> list[bytes | None] | None:
-    """The bytes of each file (None: gone), `records` with one read(2) each when shorter
-    than the buffer (seq_file records), `lists` to EOF; None when one cannot be read for
-    another reason (the caller then reads them its usual way, which reports it)."""
+def _read_files(
+    kept: KeptFiles, records: tuple[str, ...], lists: tuple[str, ...]
+) -> list[bytes | None] | None:
+    """The bytes of each file (None: gone), through `kept` (pread on fds kept open),
+    `records` with one read each when shorter than the buffer (seq_file records), `lists`
+    to EOF, each tied to records[0], its init's stat (net/dev answers after its process is
+    gone); None when one cannot be read for another reason (the caller then reads them its
+    usual way, which reports it)."""
     result: list[bytes | None] = []
     append = result.append
-    o_open, o_read, o_close = os.open, os.read, os.close
-    flags, size = READ_FLAGS, READ_BUFFER
+    read = kept.read
+    anchor = records[0] if records else None
     try:
         for path in records:
             try:
-                fd = o_open(path, flags)
-                try:
-                    data = o_read(fd, size)
-                    if len(data) == size:
-                        data = read_rest(fd, [data])
-                finally:
-                    o_close(fd)
+                append(read(path))
             except OSError as exc:
                 if exc.errno not in GONE_ERRNOS:
                     raise
                 append(None)
-                continue
-            append(data)
         for path in lists:
             try:
-                fd = o_open(path, flags)
-                try:
-                    data = read_rest(fd)
-                finally:
-                    o_close(fd)
+                append(read(path, True, anchor))
             except OSError as exc:
                 if exc.errno not in GONE_ERRNOS:
                     raise
                 append(None)
-                continue
-            append(data)
     except OSError:
         return None
     return result
@@ -305,6 +293,8 @@ class Collector:
         # container (same stats, net and pids objects) gets the same record back.
         self._records: dict[tuple[str, str], tuple[tuple[object, ...], ContainerRaw]] = {}
         self._plans: dict[tuple[str, str], _Plan] = {}
+        # The files read every tick, kept open (pread instead of open/read/close).
+        self.kept = KeptFiles()
         # No namespace is held by two containers, as of the last check (reset by a new entry
         # in _host_shared).
         self._none_shared = False
@@ -317,6 +307,7 @@ class Collector:
         self.lifecycle = LifecycleTracker(self.layout, inspectors(self.engines) if watch else None)
 
     def close(self) -> None:
+        self.kept.close()
         for engine in self.engines:
             engine.close()
         for watcher in self.watchers:
@@ -333,7 +324,11 @@ class Collector:
         wall = time.time()
         notes: set[str] = set()
         self.parse_cache.next_tick()
-        busy, total = procfs.parse_proc_stat_cpu(read_bytes(self._proc_stat))
+        try:
+            proc_stat = self.kept.read(self._proc_stat, True)
+        except OSError:
+            proc_stat = read_bytes(self._proc_stat)  # says why, as before
+        busy, total = procfs.parse_proc_stat_cpu(proc_stat)
         processes: dict[int, Process] = {}
 
         def process(pid: int) -> Process | None:
@@ -400,6 +395,7 @@ class Collector:
             del self._known[key]
             self._records.pop(key, None)
             self._plans.pop(key, None)
+        self.kept.end_tick()  # closes the files of containers gone, plans dropped
         # Each reason is reported once per collector, not once per tick.
         new_notes = tuple(sorted(notes - self._said))
         self._said |= notes
@@ -489,7 +485,15 @@ class Collector:
         process, with its own namespaces). One read of /proc/PID/stat (unless prefetched)."""
         path = self._stat_path(known.init_pid)
         try:
-            data = prefetched[path] if path in prefetched else read_record(path)
+            if path in prefetched:
+                data = prefetched[path]
+            else:
+                try:
+                    data = self.kept.read(path)
+                except OSError as exc:
+                    if exc.errno in GONE_ERRNOS:
+                        return False
+                    raise error_from_oserror(path, exc) from None
             if data is None:
                 return False  # gone
             if data == known.init_stat:  # the start time is in these bytes
@@ -558,7 +562,7 @@ class Collector:
                 and now < plan.until
                 and plan.known is self._known.get(key)
             ):
-                datas = _read_files(plan.records, plan.lists)
+                datas = _read_files(self.kept, plan.records, plan.lists)
                 if datas is not None:
                     if (
                         datas == plan.datas
@@ -597,6 +601,7 @@ class Collector:
                 brief=brief,
                 prefetched=prefetched,
                 reads=reads,
+                kept=self.kept,
             )
         except Malformed as exc:
             notes.add(str(exc))
@@ -775,8 +780,10 @@ class Collector:
                 data = prefetched[path]
             else:
                 try:
-                    data = read_bytes(path)
-                except Gone:
+                    data = self.kept.read(path, True, self._stat_path(pid))
+                except OSError as exc:
+                    if exc.errno not in GONE_ERRNOS:
+                        raise error_from_oserror(path, exc) from None
                     data = None
                 if reads is not None:
                     reads.append((path, data))

@@ -8,7 +8,6 @@ tick, brief and full, are the lists written here (v1 on this host, v2 on a fake 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from ctop_py.ui import columns, fmt
 from ctop_py.ui.history import Histories, container_key
 from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, deadline_s
 from tests.fakeroot import FakeHost, v2_files
+from tests.filereads import files_read
 from tests.groundtruth import docker_inspect, flat_keyed
 from tests.test_diagnose_live import forker as start_forker
 
@@ -312,19 +312,9 @@ def test_the_opened_container_gets_every_counter(run_container: RunContainer) ->
 
 @contextmanager
 def opened_files() -> Iterator[list[str]]:
-    """Every path os.open is given meanwhile (as benchmarks/trace.py traces a tick)."""
-    paths: list[str] = []
-    original = os.open
-
-    def traced(path: Any, *args: Any, **kwargs: Any) -> int:
-        paths.append(os.fsdecode(path))
-        return original(path, *args, **kwargs)
-
-    os.open = traced
-    try:
+    """Every file read meanwhile: opened, or read again through a fd the collector keeps."""
+    with files_read() as paths:
         yield paths
-    finally:
-        os.open = original
 
 
 def files_of(paths: list[str], c: ContainerRaw) -> list[str]:

@@ -18,6 +18,7 @@ import pytest
 from ctop_py.collect import Collector
 from ctop_py.model import ContainerRaw, RawSample
 from tests.fakeroot import FakeHost, net_dev, v1_files, v2_files, write_v1
+from tests.filereads import files_read
 
 ID = "d89ef6da903ab9e80ab773ffad6eb38d24832a7a06551e4817552ce19ffd7008"
 CTR_NS = {"pid": 4026532200, "net": 4026532201, "mnt": 4026532202, "uts": 4026532203}
@@ -152,19 +153,11 @@ def test_a_changed_limit_shows_once_limits_are_due(tmp_path: Path) -> None:
 
 @contextmanager
 def opened() -> Iterator[Counter[str]]:
-    """Every path os.open is called with, counted."""
-    counts: Counter[str] = Counter()
-    original = os.open
-
-    def counting(path: Any, *args: Any, **kwargs: Any) -> int:
-        counts[os.fsdecode(path)] += 1
-        return original(path, *args, **kwargs)
-
-    os.open = counting
-    try:
+    """Every file read meanwhile (opened, or read again through a kept fd), counted."""
+    with files_read() as paths:
+        counts: Counter[str] = Counter()
         yield counts
-    finally:
-        os.open = original
+    counts.update(paths)
 
 
 @pytest.mark.parametrize("mode", ["v2", "hybrid"])

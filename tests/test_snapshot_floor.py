@@ -37,6 +37,9 @@ STRACE = """\
 101 openat(AT_FDCWD, "/proc/stat", O_RDONLY|O_CLOEXEC) = 5
 101 open("/proc/77/net/dev", O_RDONLY) = 6
 101 openat(AT_FDCWD, "/sys/fs/cgroup/caf\\303\\251/cpu.stat", O_RDONLY|O_CLOEXEC) = 8
+101 pread64(1030</sys/fs/cgroup/memory/docker/abc/memory.stat>, "cache 0 rss 0"..., 65536, 0) = 900
+101 pread64(1031</proc/77/net/dev>, "Inter-|"..., 65536, 0) = 446
+101 pread64(1031</proc/77/net/dev>, "", 65536, 446) = 0
 101 openat(AT_FDCWD, "/etc/localtime", O_RDONLY|O_CLOEXEC) = 7
 """
 
@@ -47,7 +50,12 @@ def test_strace_text_gives_the_files_opened_per_sample() -> None:
     samples, readlinks = parse_strace(STRACE)
     assert samples == [
         ["/proc/stat", "/sys/fs/cgroup/memory/docker/abc/memory.stat"],
-        ["/proc/stat", "/proc/77/net/dev"],
+        [
+            "/proc/stat",
+            "/proc/77/net/dev",
+            "/sys/fs/cgroup/memory/docker/abc/memory.stat",
+            "/proc/77/net/dev",
+        ],
     ]
     assert readlinks == 2
 
