@@ -32,6 +32,7 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
+from ctop_py import malloc
 from ctop_py.codec import _TEXT, _names, _plain, decode
 from ctop_py.model import CgroupStats, ContainerRaw, Process, RawSample
 from ctop_py.record import MAGIC, RecordingError, encode_record
@@ -380,6 +381,10 @@ class SampleRing:
             or self.nbytes > self.max_bytes
             or sample.time < (self.end or 0.0)
         ):
+            if last is not None:
+                # A minute's transient buffers (each sample's JSON, its deflate states) are
+                # free by now: their pages go back to the kernel (in the app only).
+                malloc.trim()
             last = _Segment(sample.time)
             self._segments.append(last)
             self._chain = _Chain()  # a keyframe: compressed against nothing
