@@ -3,11 +3,12 @@
 The app runs on a fake v2 root of N containers whose counters move every second (as the
 `--rss` step runs it), in a tmux server of its own (never the shared default one, whose global
 environment other runs may have changed). Several variants can run side by side, each with its
-own environment (e.g. `MALLOC_ARENA_MAX=1`, `CTOP_MALLOC=off`), so a before and after share
-the same minutes of load. Each reading sums Rss by kind of mapping: the main heap (`[heap]`),
-anonymous mappings (glibc's per-thread arenas and large mmap'd chunks, Python's arenas), files,
-the stacks; the mappings that grew most between the first reading after settling and the last
-are listed at the end.
+own environment (e.g. `MALLOC_ARENA_MAX=1`, `CTOP_MALLOC=off`) or checkout (`REPO=DIR`), so a
+before and after share the same minutes of load. Each reading sums Rss by kind of mapping:
+the main heap (`[heap]`), anonymous mappings (glibc's per-thread arenas and large mmap'd
+chunks, Python's arenas), files, the stacks; the mappings that grew most between the first
+reading and the last are listed at the end (adjacent anonymous mappings merge: a start
+address that moved shows as new).
 
     python -m benchmarks.rss_smaps --containers 100 --minutes 4 --every 10 \
         --variant base= --variant arena1=MALLOC_ARENA_MAX=1
@@ -76,8 +77,10 @@ class Variant:
 
     def start(self, root: Path) -> None:
         cmd = [sys.executable, "-m", "benchmarks.app_runner", str(self.out), "--root", str(root)]
-        env = ["TERM=xterm-256color"] + [f"{k}={v}" for k, v in self.env.items()]
-        shell = f"cd {shlex.quote(str(REPO))} && exec env {shlex.join(env)} {shlex.join(cmd)}"
+        # REPO=DIR: the app of another checkout (e.g. `git archive` of the commit before)
+        repo = self.env.get("REPO", str(REPO))
+        env = ["TERM=xterm-256color"] + [f"{k}={v}" for k, v in self.env.items() if k != "REPO"]
+        shell = f"cd {shlex.quote(repo)} && exec env {shlex.join(env)} {shlex.join(cmd)}"
         tmux = ["tmux", "-L", self.socket, "-f", "/dev/null"]
         subprocess.run(
             [*tmux, "new-session", "-d", "-s", "app", "-x", "200", "-y", "50", shell],
