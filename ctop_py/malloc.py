@@ -16,8 +16,8 @@ from typing import Any
 
 # mallopt's parameters (malloc.h)
 M_ARENA_MAX = -8
-# One arena (the main heap) for every thread: they allocate holding the GIL, in turn, so
-# they do not wait on each other. At 100 moving containers, side by side, RSS after 4 to 5
+# One arena (the main heap) for every thread: they allocate holding the GIL, mostly in
+# turn, so they seldom wait on each other. At 100 moving containers, side by side, RSS after 4 to 5
 # minutes: 59.2 MiB with 1 against 60.3 with glibc's default (8 a core), and, with the
 # trim below, 62.4 against 64.7 with 2 (benchmarks/rss_smaps.py).
 ARENA_MAX = 1

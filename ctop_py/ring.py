@@ -341,8 +341,9 @@ class _Chain:
 class _Segment:
     """A keyframe and the samples chained to it. Closed, its records are one bytes object
     end to end (`ends`: where each one ends): one allocation of ~200 KiB at 100 containers
-    instead of 60 of ~3.5 KiB, which, kept for 15 minutes among each tick's short-lived
-    buffers, pinned pages of the allocator's arena that could no longer be given back."""
+    kept for 15 minutes, instead of 60 of ~3.5 KiB scattered among each tick's short-lived
+    buffers, where they keep pages of the allocator's heap from going back (measured
+    together with ctop_py.malloc's settings, not apart)."""
 
     first_time: float
     pending: list[bytes] = field(default_factory=list)  # the records, while it fills
