@@ -117,3 +117,35 @@ def test_the_ring_trims_once_a_segment(monkeypatch: pytest.MonkeyPatch) -> None:
         ring.append(sample)
     # When the 2nd, 3rd and 4th segments start: after 10, 20 and 30 samples.
     assert calls == [10, 20, 30]
+
+
+@pytest.mark.parametrize("setting", [None, "off"])
+def test_the_app_tunes_the_allocator_as_it_starts_unless_told_not_to(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None
+) -> None:
+    import gc
+
+    from textual.app import App
+
+    from ctop_py import demo
+    from ctop_py.launch import AppOptions
+    from ctop_py.ui import app as ui_app
+    from ctop_py.ui.source import StaticSource
+
+    calls: list[str] = []
+    monkeypatch.setattr(malloc, "tune", lambda: calls.append("tune"))
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # not this test process's objects
+
+    def textual_run(self: App[int], *args: Any, **kwargs: Any) -> int:
+        calls.append("textual")
+        return 0
+
+    monkeypatch.setattr(App, "run", textual_run)
+    if setting is None:
+        monkeypatch.delenv("CTOP_MALLOC", raising=False)
+    else:
+        monkeypatch.setenv("CTOP_MALLOC", setting)
+    app = ui_app.make_app(StaticSource(demo.snapshots(2)), AppOptions(autostart=False))
+    assert app.run() == 0
+    # Before Textual's run starts its threads.
+    assert calls == (["tune", "textual"] if setting is None else ["textual"])
