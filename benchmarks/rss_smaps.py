@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -184,6 +185,7 @@ def main() -> int:
             ticker.__exit__(None, None, None)
         for host in hosts:
             host.remove()
+        shutil.rmtree(work, ignore_errors=True)
         log(f"load at end {loadavg()}")
     return 0
 
