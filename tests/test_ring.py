@@ -312,3 +312,39 @@ def test_the_ring_writes_every_kind_of_value_as_json_dumps_does() -> None:
     for value in values:
         want = json.dumps(_plain(value), separators=(",", ":"), check_circular=False)
         assert _json(value) == want, value
+
+
+def test_a_closed_segment_is_its_records_end_to_end_and_copies_stay_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A segment, once the next one starts, keeps its records as one bytes object: the very
+    records the chain packed, in order; a copy taken while a segment filled still decodes
+    what the ring held then, after that segment is closed."""
+    from ctop_py.ring import _Chain
+
+    packed: list[bytes] = []
+    pack = _Chain.pack
+
+    def recording_pack(chain: _Chain, rest: bytes, containers: list[bytes]) -> bytes:
+        packed.append(pack(chain, rest, containers))
+        return packed[-1]
+
+    monkeypatch.setattr(_Chain, "pack", recording_pack)
+    ring = SampleRing(seconds=10**6, keyframe_every=10)
+    for sample in SAMPLES[:25]:
+        ring.append(sample)
+    early = ring.copy()  # 5 records in the segment being filled
+    for sample in SAMPLES[25:40]:
+        ring.append(sample)
+    segments = list(ring._segments)
+    assert [len(s) for s in segments] == [10, 10, 10, 10]
+    for i, segment in enumerate(segments[:-1]):
+        assert segment.pending == []
+        assert segment.data == b"".join(packed[10 * i : 10 * i + 10])
+        assert segment.records == packed[10 * i : 10 * i + 10]
+    assert [r for s in segments for r in s.records] == packed
+    assert [sample_json(s) for s in early.samples()] == [sample_json(s) for s in SAMPLES[:25]]
+    assert [sample_json(s) for s in ring.samples()] == [sample_json(s) for s in SAMPLES[:40]]
+    assert [sample_json(s) for s in samples_in(ring.as_bytes())] == [
+        sample_json(s) for s in SAMPLES[:40]
+    ]

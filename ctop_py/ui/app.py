@@ -15,6 +15,7 @@ entries come with it (`ctop_py.ui.control`).
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -33,7 +34,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from ctop_py import config as cfg
-from ctop_py import present
+from ctop_py import malloc, present
 from ctop_py.actions import Actions
 from ctop_py.diagnose import Diagnoser, Diagnosis, Finding
 from ctop_py.host import HostError
@@ -286,7 +287,10 @@ class CtopApp(ActingMixin, App[int]):
         oldest generation since the last one is a quarter of what is in it. Counting those
         ~40,000 objects there let the cycles of each tick's samples pile up for minutes first
         (100 moving containers, three 3-minute runs each: RSS at the end 62.5 MiB on average,
-        60.3 frozen; noisy, one run in three the other way)."""
+        60.3 frozen; noisy, one run in three the other way). The allocator is set before
+        Textual starts its threads (`ctop_py.malloc`; CTOP_MALLOC=off leaves it as it is)."""
+        if os.environ.get("CTOP_MALLOC") != "off":
+            malloc.tune()
         gc.collect()
         gc.freeze()
         return super().run(*args, **kwargs)
