@@ -24,13 +24,15 @@ hard limit once) and placed above FD_SETSIZE when the limit allows (select(2), w
 terminal driver uses, takes no fd above 1023); past the budget, or on EMFILE, files are
 opened, read and closed as before: `full` says so, and the hot loops (cgroupfs's many(),
 collect's _read_files) then read a path not in `entries` with the plain open/read/close inline,
-as before the fds were kept (a call through `read` per file cost ~1.2x the floor at 5,000).
+as before the fds were kept (through `read`, the tick at 5,000 was 1.18x its floor, now 1.13x).
 
 What a kept file costs the kernel: a cgroup or proc seq_file once read holds its buffer page,
 4.4 KiB of kernel memory per kept file (0.3 KiB only opened), charged to the app's memory
-cgroup (memory.kmem.usage_in_bytes), not to its RSS. The budget is at most
-CTOP_KEEP_FILES (default 2,048: ~9 MiB, every file a tick reads for ~180 containers on v1;
-0 keeps none); bad values are one line on stderr and exit 2 when the CLI starts.
+cgroup (memory.kmem.usage_in_bytes), not to its RSS: ~11 files a container on v1, so ~5 MiB
+at 100 containers, at most ~35 MiB (the 8,192 budget, reached at ~740 containers).
+CTOP_KEEP_FILES lowers it (0 keeps none); bad values are one line on stderr and exit 2 when
+the CLI starts. Why 8,192 by default: the list at 500 fake containers took 4.7-5.0 % of a core
+with it, 5.1-5.5 % with 2,048 and 5.2-5.3 % with 4,096 (alternating runs), the goal being 5 %.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ _WANTED_LIMIT = 16384  # the soft open-files limit asked for (never above the ha
 _MAX_BUDGET = 8192
 _MARGIN = 256  # fds left for everything else the process opens
 KEEP_FILES_ENV = "CTOP_KEEP_FILES"
-DEFAULT_KEEP_FILES = 2048  # ~9 MiB of kernel memory at 4.4 KiB a kept seq_file
+DEFAULT_KEEP_FILES = _MAX_BUDGET  # at most ~35 MiB of kernel memory (4.4 KiB a seq_file)
 
 
 class KeepFilesError(CtopError):
