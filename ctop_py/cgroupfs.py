@@ -406,7 +406,8 @@ class _Files:
         append = result.append
         o_open, o_read, o_close = os.open, os.read, os.close
         prefetched, reads = self.prefetched, self.reads
-        kept_read = None if self.kept is None else self.kept.read
+        kept = self.kept
+        kept_entries = {} if kept is None else kept.entries
         for name in names:
             if name is None:
                 append(None)
@@ -419,8 +420,9 @@ class _Files:
                     self.any_read = True
                 continue
             try:
-                if kept_read is not None:
-                    data = kept_read(path)
+                # Past the budget (kept.full), a file not kept is read inline as before.
+                if kept is not None and (path in kept_entries or not kept.full):
+                    data = kept.read(path)
                 else:
                     fd = o_open(path, _O_FLAGS)
                     try:

@@ -20,6 +20,7 @@ from ctop_py.errors import CtopError
 from ctop_py.export.json import core_to_json, dumps_data, snapshot_to_dict
 from ctop_py.host import HostRoot
 from ctop_py.model import ContainerView, Snapshot
+from ctop_py.openfiles import keep_files_setting
 
 # Imported where they are used: `snapshot --json` and `ns` need none of them (the app's options
 # and the config file, the tables; see tests/test_cli_lazy.py).
@@ -471,6 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             gc.enable()
     try:
+        keep_files_setting()  # a bad CTOP_KEEP_FILES: one line now, not a traceback later
         status = func(args)
         if not isinstance(status, int):  # a Launch: the app, started here
             status = run_app(status.source, status.options)

@@ -21,6 +21,8 @@ from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
 from ctop_py.host import (
     GONE_ERRNOS,
+    READ_BUFFER,
+    READ_FLAGS,
     Gone,
     HostError,
     HostRoot,
@@ -28,6 +30,7 @@ from ctop_py.host import (
     NoAccess,
     error_from_oserror,
     read_bytes,
+    read_rest,
 )
 from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
@@ -199,12 +202,25 @@ def _read_files(
     usual way, which reports it)."""
     result: list[bytes | None] = []
     append = result.append
-    read = kept.read
+    read, entries = kept.read, kept.entries
+    o_open, o_read, o_close = os.open, os.read, os.close
+    flags, size = READ_FLAGS, READ_BUFFER
     anchor = records[0] if records else None
     try:
         for path in records:
             try:
-                append(read(path))
+                if path in entries or not kept.full:
+                    append(read(path))
+                    continue
+                # Past the budget and not kept: open/read/close inline, as before.
+                fd = o_open(path, flags)
+                try:
+                    data = o_read(fd, size)
+                    if len(data) == size:
+                        data = read_rest(fd, [data])
+                finally:
+                    o_close(fd)
+                append(data)
             except OSError as exc:
                 if exc.errno not in GONE_ERRNOS:
                     raise

@@ -20,7 +20,13 @@ import pytest
 
 from ctop_py.collect import Collector
 from ctop_py.model import ContainerRaw
-from ctop_py.openfiles import KeptFiles
+from ctop_py.openfiles import (
+    DEFAULT_KEEP_FILES,
+    KEEP_FILES_ENV,
+    KeepFilesError,
+    KeptFiles,
+    keep_files_setting,
+)
 from tests.conftest import require, wait_for
 from tests.fakeroot import FakeHost, net_dev, v1_files, v2_files, write_v1
 from tests.filereads import fd_targets
@@ -141,6 +147,61 @@ def test_values_through_a_tiny_budget_are_the_files(tmp_path: Path) -> None:
             truth = fresh(host)
             assert c.cgroup == truth.cgroup and c.net == truth.net
             assert 0 < len(collector.kept) <= 3
+            assert collector.kept.full  # the files past it go the plain open/read/close way
+    finally:
+        collector.close()
+
+
+SETTINGS = [(None, DEFAULT_KEEP_FILES), ("", DEFAULT_KEEP_FILES), ("0", 0), (" 300 ", 300),
+            ("0012", 12)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "budget"), SETTINGS)
+def test_the_keep_files_setting(value: str | None, budget: int) -> None:
+    env = {} if value is None else {KEEP_FILES_ENV: value}
+    assert keep_files_setting(env) == budget
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "1.5", "1e3", "\u0663", "2k", "1 000"])
+def test_a_bad_keep_files_setting_is_one_line(value: str) -> None:
+    with pytest.raises(KeepFilesError) as caught:
+        keep_files_setting({KEEP_FILES_ENV: value})
+    message = str(caught.value)
+    assert "\n" not in message and KEEP_FILES_ENV in message and repr(value) in message
+
+
+def test_a_bad_keep_files_setting_stops_the_cli_with_exit_2() -> None:
+    env = {**os.environ, KEEP_FILES_ENV: "lots"}
+    out = subprocess.run([sys.executable, "-m", "ctop_py", "ns"], capture_output=True,
+                         text=True, timeout=60, env=env,
+                         cwd=Path(__file__).parent.parent)  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.splitlines() == [
+        f"ctop-py: {KEEP_FILES_ENV} must be a whole number of files (0: keep none), not 'lots'"
+    ]
+
+
+@pytest.mark.parametrize("setting", ["0", "5"])
+def test_the_setting_bounds_the_kept_files_and_values_stay_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    """CTOP_KEEP_FILES=0 keeps no fd (no kernel memory held), 5 at most 5; every value is
+    still the files' (a new collector's reading)."""
+    monkeypatch.setenv(KEEP_FILES_ENV, setting)
+    before = set(fd_targets())
+    host = make_host(tmp_path)
+    collector = settled(host)
+    try:
+        assert collector.kept.budget == int(setting) and collector.kept.full
+        for usage in (2_000_000, 3_000_000):
+            host.write_cgroup(PATH, {"cpu.stat": v2_files(usage_usec=usage)["cpu.stat"]})
+            (host.base / "proc/100/net/dev").write_text(net_dev(usage, usage // 2))
+            c = ours(collector)
+            assert c.cgroup is not None and c.cgroup.cpu.usage_ns == usage * 1000
+            truth = fresh(host)
+            assert c.cgroup == truth.cgroup and c.net == truth.net
+            left = {fd: t for fd, t in fd_targets().items() if fd not in before}
+            assert len(collector.kept) == len(left) <= int(setting), left
     finally:
         collector.close()
 
