@@ -95,19 +95,24 @@ def default_budget(soft_limit: int) -> tuple[int, int]:
     return max(0, min(_MAX_BUDGET, soft_limit // 2 - _MARGIN)), 0
 
 
+def _read_opened(fd: int, to_eof: bool) -> bytes:
+    """A file just opened: one read when shorter than the buffer, else (or `to_eof`) to its end."""
+    data = os.read(fd, READ_BUFFER)
+    if to_eof:
+        while chunk := os.read(fd, READ_BUFFER):
+            data += chunk
+    elif len(data) == READ_BUFFER:
+        data = _pread_rest(fd, data, False)
+    return data
+
+
 def _plain_read(path: str, to_eof: bool) -> bytes:
     """open/read/close, as a file past the budget is read."""
     fd = os.open(path, READ_FLAGS)
     try:
-        data = os.read(fd, READ_BUFFER)
-        if to_eof:
-            while chunk := os.read(fd, READ_BUFFER):
-                data += chunk
-        elif len(data) == READ_BUFFER:
-            data = _pread_rest(fd, data, False)
+        return _read_opened(fd, to_eof)
     finally:
         os.close(fd)
-    return data
 
 
 class _Kept:
@@ -206,12 +211,7 @@ class KeptFiles:
             self.full = self.budget <= 0
             fd = os.open(path, READ_FLAGS)
         try:
-            data = os.read(fd, READ_BUFFER)
-            if to_eof:
-                while chunk := os.read(fd, READ_BUFFER):
-                    data += chunk
-            elif len(data) == READ_BUFFER:
-                data = _pread_rest(fd, data, False)
+            data = _read_opened(fd, to_eof)
         except BaseException:
             os.close(fd)
             raise

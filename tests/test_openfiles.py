@@ -135,17 +135,22 @@ def test_a_hard_linked_file_replaced_reads_the_new_one(tmp_path: Path) -> None:
         collector.close()
 
 
+def ticks_to_the_files(host: FakeHost, collector: Collector, usage: int) -> None:
+    """Move the counters to `usage`, tick, and check the container equals a fresh collector's."""
+    host.write_cgroup(PATH, {"cpu.stat": v2_files(usage_usec=usage)["cpu.stat"]})
+    (host.base / "proc/100/net/dev").write_text(net_dev(usage, usage // 2))
+    c = ours(collector)
+    assert c.cgroup is not None and c.cgroup.cpu.usage_ns == usage * 1000
+    truth = fresh(host)
+    assert c.cgroup == truth.cgroup and c.net == truth.net
+
+
 def test_values_through_a_tiny_budget_are_the_files(tmp_path: Path) -> None:
     host = make_host(tmp_path)
     collector = settled(host, KeptFiles(budget=3, base=0))
     try:
         for usage in (2_000_000, 3_000_000, 4_000_000):
-            host.write_cgroup(PATH, {"cpu.stat": v2_files(usage_usec=usage)["cpu.stat"]})
-            (host.base / "proc/100/net/dev").write_text(net_dev(usage, usage // 2))
-            c = ours(collector)
-            assert c.cgroup is not None and c.cgroup.cpu.usage_ns == usage * 1000
-            truth = fresh(host)
-            assert c.cgroup == truth.cgroup and c.net == truth.net
+            ticks_to_the_files(host, collector, usage)
             assert 0 < len(collector.kept) <= 3
             assert collector.kept.full  # the files past it go the plain open/read/close way
     finally:
@@ -194,12 +199,7 @@ def test_the_setting_bounds_the_kept_files_and_values_stay_exact(
     try:
         assert collector.kept.budget == int(setting) and collector.kept.full
         for usage in (2_000_000, 3_000_000):
-            host.write_cgroup(PATH, {"cpu.stat": v2_files(usage_usec=usage)["cpu.stat"]})
-            (host.base / "proc/100/net/dev").write_text(net_dev(usage, usage // 2))
-            c = ours(collector)
-            assert c.cgroup is not None and c.cgroup.cpu.usage_ns == usage * 1000
-            truth = fresh(host)
-            assert c.cgroup == truth.cgroup and c.net == truth.net
+            ticks_to_the_files(host, collector, usage)
             left = {fd: t for fd, t in fd_targets().items() if fd not in before}
             assert len(collector.kept) == len(left) <= int(setting), left
     finally:
