@@ -16,6 +16,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -28,10 +29,16 @@ HISTORY_IMAGE = "ctop-test-history:1"  # a file deleted and a directory replaced
 # overwritten, deleted and replaced files and directories, many small files (Dockerfile.explore)
 EXPLORE_IMAGE = os.environ.get("CTOP_EXPLORE_IMAGE", "ctop-test-explore:1")
 TEST_LABEL = "ctop-py-test"
+# Every container a test starts is labelled TEST_LABEL=RUN_ID: this session's id, so that the
+# clean-up takes this run's containers and not those of another run on the same engine (two
+# agents, CI beside a developer's run), however young.
+RUN_ID = uuid.uuid4().hex[:12]
+RUN_LABELS = {TEST_LABEL: RUN_ID}
 # Containers are named PREFIX<random>; CTOP_TEST_NAME_PREFIX sets it (parallel runs on one engine).
 NAME_PREFIX = os.environ.get("CTOP_TEST_NAME_PREFIX", "ctop-test-")
-# Leftovers of a crashed run are removed, but only old ones: other runs may be live right now.
-LEFTOVER_AGE_S = 3600
+# Another run's container is a leftover (of a crashed run) only when older than any run lasts:
+# the whole suite takes ~6 min here, `make stress` and the v2 guest (4x slower) well under 1 h.
+STALE_AGE_S = 2 * 3600
 
 DockerClient = Any  # docker.DockerClient; kept loose so tests type-check without the engine
 
@@ -141,21 +148,42 @@ def docker_client() -> Iterator[DockerClient]:
         pytest.fail(f"building test images failed: {build.stderr.strip()}")
     _remove_leftovers(client)
     yield client
+    _remove_leftovers(client)  # what a test of this run failed to remove
     client.close()
 
 
-def _remove_leftovers(client: DockerClient) -> None:
+def created_age_s(created: str, now: float) -> float | None:
+    """Seconds since Docker's `Created` ("2026-11-30T13:25:41.123456789Z", UTC), or None when it
+    is not such a time."""
+    try:
+        stamp = datetime.fromisoformat(created[:19] + "+00:00").timestamp()
+    except ValueError:
+        return None
+    return now - stamp
+
+
+def is_leftover(labels: dict[str, str], created: str, now: float) -> bool:
+    """A test container to remove: this run's, or another run's older than STALE_AGE_S (one
+    whose age cannot be read is kept: it may be live)."""
+    if TEST_LABEL not in labels:
+        return False
+    if labels[TEST_LABEL] == RUN_ID:
+        return True
+    age = created_age_s(created, now)
+    return age is not None and age > STALE_AGE_S
+
+
+def _remove_leftovers(client: DockerClient) -> list[str]:
+    """Remove this run's containers and other runs' stale ones; their names."""
+    removed: list[str] = []
     now = time.time()
     for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
-        created = container.attrs.get("Created", "")
-        try:
-            from datetime import datetime
-
-            age = now - datetime.fromisoformat(created[:26].rstrip("Z")).timestamp()
-        except ValueError:
-            age = LEFTOVER_AGE_S + 1
-        if age > LEFTOVER_AGE_S:
-            container.remove(force=True)
+        labels = container.attrs.get("Config", {}).get("Labels") or {}
+        if is_leftover(labels, str(container.attrs.get("Created", "")), now):
+            with contextlib.suppress(Exception):  # removed meanwhile by its own test
+                container.remove(force=True)
+                removed.append(container.name)
+    return removed
 
 
 RunContainer = Callable[..., Any]
@@ -168,7 +196,7 @@ def run_container(docker_client: DockerClient) -> Iterator[RunContainer]:
 
     def run(image: str = BASE_IMAGE, command: Any = None, **kwargs: Any) -> Any:
         name = kwargs.pop("name", None) or f"{NAME_PREFIX}{uuid.uuid4().hex[:10]}"
-        labels = {TEST_LABEL: "1", **kwargs.pop("labels", {})}
+        labels = {**RUN_LABELS, **kwargs.pop("labels", {})}
         container = docker_client.containers.run(
             image, command, name=name, labels=labels, detach=True, **kwargs
         )

@@ -16,7 +16,7 @@ import pytest
 from ctop_py.collect import Collector
 from ctop_py.derive import derive
 from ctop_py.model import RawSample
-from tests.conftest import BASE_IMAGE, NAME_PREFIX, SLEEP, TEST_LABEL
+from tests.conftest import BASE_IMAGE, NAME_PREFIX, RUN_LABELS, SLEEP
 
 pytestmark = pytest.mark.docker
 
@@ -29,7 +29,7 @@ def test_churn(docker_client: Any, events: bool) -> None:
     """`events`: names and states kept by the engine's event stream (as the app, snapshot and
     record do), else listed every 5 s (ns, net, the exporter)."""
     run_id = uuid.uuid4().hex[:8]
-    label = {TEST_LABEL: "1", "ctop-churn": run_id}
+    label = {**RUN_LABELS, "ctop-churn": run_id}
     removed_at: dict[str, float] = {}  # after `docker rm -f` returned
     removing_at: dict[str, float] = {}  # before it was called (it kills the container first)
     started_at: dict[str, float] = {}  # after `docker run` returned: its cgroup exists

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests.conftest import LAYERED_IMAGE, SLEEP, TEST_LABEL, deadline_s, require
+from tests.conftest import LAYERED_IMAGE, RUN_LABELS, SLEEP, deadline_s, require
 
 pytestmark = pytest.mark.docker
 
@@ -204,7 +204,7 @@ def test_layers_and_containers_with_the_daemon_stopped(
         LAYERED_IMAGE,
         SLEEP,
         name=f"ctop-test-{uuid.uuid4().hex[:10]}",
-        labels={TEST_LABEL: "1"},
+        labels=RUN_LABELS,
         network_mode="none",
         nano_cpus=200_000_000,
         detach=True,
