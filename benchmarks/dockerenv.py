@@ -1,7 +1,7 @@
 """Idle busybox containers on this machine's engine, started and removed by the benchmark.
 
 Each run labels its containers `ctop-py-bench=<run id>` and names them
-`ctop-bench-<run id>-<n>`; leftovers of killed runs (older than 20 minutes) are removed first.
+`ctop-bench-<run id>-<n>`; leftovers of killed runs (older than 2 hours) are removed first.
 """
 
 from __future__ import annotations
@@ -20,7 +20,25 @@ IMAGE = "ctop-test-base:1"
 LABEL = "ctop-py-bench"
 # Names start with this (a shared engine: each user of it may be given a prefix of its own).
 PREFIX = os.environ.get("CTOP_BENCH_NAME_PREFIX", "ctop-bench-")
-LEFTOVER_AGE_S = 1200  # a whole run takes under 15 minutes
+# Another run's containers are left alone until older than any run lasts: a full `make bench`
+# (the 10-minute RSS run, the screens at three counts) or a profile may run beside this one.
+LEFTOVER_AGE_S = 2 * 3600
+
+
+def is_leftover(attrs: dict[str, Any], run_id: str, now: float) -> bool:
+    """A benchmark container (its `docker inspect`) to remove: this run's, or another run's
+    older than LEFTOVER_AGE_S; one whose age cannot be read is kept (it may be live)."""
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    if LABEL not in labels:
+        return False
+    if labels[LABEL] == run_id:
+        return True
+    created = str(attrs.get("Created", ""))
+    try:
+        age = now - datetime.fromisoformat(created[:19] + "+00:00").timestamp()
+    except ValueError:
+        return False
+    return age > LEFTOVER_AGE_S
 
 
 class Fleet:
@@ -39,18 +57,15 @@ class Fleet:
         return cls(client, run_id)
 
     def remove_leftovers(self) -> int:
+        """Remove this run's containers and other runs' older than LEFTOVER_AGE_S."""
         removed = 0
         now = time.time()
         for c in self.client.containers.list(all=True, filters={"label": LABEL}):
-            created = str(c.attrs.get("Created", ""))
-            try:
-                age = now - datetime.fromisoformat(created[:26].rstrip("Z") + "+00:00").timestamp()
-            except ValueError:
-                age = LEFTOVER_AGE_S + 1
-            if age > LEFTOVER_AGE_S:
-                with contextlib.suppress(Exception):
-                    c.remove(force=True)
-                    removed += 1
+            if not is_leftover(c.attrs, self.run_id, now):
+                continue
+            with contextlib.suppress(Exception):  # removed meanwhile by its own run
+                c.remove(force=True)
+                removed += 1
         return removed
 
     def _start_one(self, index: int) -> Any:

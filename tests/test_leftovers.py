@@ -67,3 +67,20 @@ def test_another_runs_young_container_is_kept_and_this_runs_is_removed(
     inspect = docker_client.api.inspect_container(theirs.id)  # still there, still running
     assert inspect["Config"]["Labels"][TEST_LABEL] == other_run
     assert inspect["State"]["Running"]
+
+
+@pytest.mark.docker
+def test_the_benchmarks_fleet_keeps_another_runs_young_containers(
+    docker_client: Any, run_container: RunContainer
+) -> None:
+    from benchmarks.dockerenv import LABEL, Fleet
+
+    fleet = Fleet(docker_client)  # not closed: the session's client
+    theirs = run_container(command=SLEEP, labels={LABEL: "another-run"}, network_mode="none")
+    ours = run_container(command=SLEEP, labels={LABEL: fleet.run_id}, network_mode="none")
+
+    assert fleet.remove_leftovers() >= 1
+
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.api.inspect_container(ours.id)
+    assert docker_client.api.inspect_container(theirs.id)["State"]["Running"]
