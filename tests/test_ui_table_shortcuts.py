@@ -5,24 +5,30 @@ It draws its one-line cells without Rich's render pipeline
 justified, each style the columns use, text longer than its column, wide characters, trailing
 spaces, empty) and for the cursor and hover states, what it draws equals, cell by cell and
 style by style, what DataTable's own `_render_cell` draws from a copy of the same value; and
-values it does not handle go to DataTable's path. It asks for the changed rows' repaint in
-one request: the regions asked for are the ones `refresh_row` asks for, row by row, scrolled
-or not."""
+values it does not handle go to DataTable's path. Where the Textual installed lacks an internal
+it reads, or draws a cell otherwise, or the drawing fails, DataTable's path draws every cell
+and the table shows what that path shows. It asks for the changed rows' repaint in one
+request: the regions asked for are the ones `refresh_row` asks for, row by row, scrolled or
+not."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import pytest
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from ctop_py.ui import fmt
+from ctop_py.ui.widgets import container_table
 from ctop_py.ui.widgets.container_table import ContainerTable
 
 VALUES = [
@@ -165,3 +171,102 @@ def test_the_unfiltered_list_is_the_filtered_one_with_every_container_matching()
                 v for v in snapshot.containers if (show_all or is_running(v)) and matches(v, needle)
             ]
             assert screen.shown_containers() == slow and slow
+
+
+# -- the fallback to DataTable's path -------------------------------------------------------------
+
+Screen = list[list[tuple[str, Style | None]]]
+
+
+def _screen(t: ContainerTable) -> Screen:
+    return [[(ch, seg.style) for seg in t.render_line(y) for ch in seg.text] for y in range(8)]
+
+
+def _datatable_screen(t: ContainerTable) -> Screen:
+    """The same table drawn by DataTable's path alone, from empty caches."""
+    kept = t._plain_cells
+    t._plain_cells = False
+    t._clear_caches()
+    try:
+        return _screen(t)
+    finally:
+        t._plain_cells = kept
+        t._clear_caches()
+
+
+def _fill(t: ContainerTable) -> None:
+    for n, (text, style, right) in enumerate(VALUES):
+        cells = [
+            Text(text, style=style, justify="right" if right else "left", no_wrap=True, end="")
+            for _ in t.columns
+        ]
+        t.add_row(*cells, key=f"r{n}")
+
+
+def _shows_datatables_drawing(plain: bool, hover: bool = False) -> None:
+    """The table filled, drawn by the app, and (after a hover if asked) compared with
+    DataTable's path; `plain`: whether the direct drawing is expected to be on."""
+
+    async def scenario(t: ContainerTable, pilot: Pilot[None]) -> None:
+        _fill(t)
+        await pilot.pause()
+        await pilot.pause()  # a fallback asks for a repaint: drawn by then
+        if hover:
+            assert t._plain_cells and t.cells_drawn_plain > 0  # the kinds seen so far agreed
+            t._set_hover_cursor(True)
+            t.hover_coordinate = Coordinate(2, 1)
+            await pilot.pause()
+            _screen(t)  # the hovered row drawn: its first hover cell drawn both ways
+            await pilot.pause()
+        shown = _screen(t)
+        drawn = t.cells_drawn_plain
+        assert shown == _datatable_screen(t)
+        assert t._plain_cells is plain
+        if not hover:
+            assert (drawn > 0) is plain
+        assert any(ch == "w" for line in shown for ch, _ in line)  # the rows are drawn
+
+    _run(scenario)
+
+
+def test_with_textuals_internals_as_expected_cells_are_drawn_directly() -> None:
+    """The control: the checks below pass here, so the triggers are what turns it off."""
+    _shows_datatables_drawing(plain=True)
+
+
+def test_a_missing_internal_falls_back_to_datatables_path(monkeypatch: Any) -> None:
+    """A Textual whose DataTable has no `_get_styles_to_render_cell` (its own drawing still
+    finds it, here on the subclass, as a renamed one would be found under its new name)."""
+    styles = DataTable._get_styles_to_render_cell
+    monkeypatch.delattr(DataTable, "_get_styles_to_render_cell")
+    monkeypatch.setattr(ContainerTable, "_get_styles_to_render_cell", styles, raising=False)
+    _shows_datatables_drawing(plain=False)
+
+
+@pytest.mark.parametrize("hover", [False, True], ids=["first-cell", "later-hover-cell"])
+def test_datatable_drawing_otherwise_falls_back_to_its_path(monkeypatch: Any, hover: bool) -> None:
+    """A Textual whose DataTable draws a cell otherwise than the copy of its arithmetic (here:
+    italic), found on the first cell drawn, or on the first hovered one after every other
+    kind agreed (the cells drawn directly before are drawn again)."""
+    render = DataTable._render_cell
+
+    def other_drawing(self: DataTable[Any], *args: Any, **kwargs: Any) -> Any:
+        lines = render(self, *args, **kwargs)
+        hovered = kwargs.get("hover") or (len(args) > 5 and args[5])
+        if hover and not (hovered and self._show_hover_cursor):
+            return lines
+        italic = Style(italic=True)
+        return [[Segment(s.text, (s.style or Style()) + italic) for s in line] for line in lines]
+
+    monkeypatch.setattr(DataTable, "_render_cell", other_drawing)
+    _shows_datatables_drawing(plain=False, hover=hover)
+
+
+def test_a_failing_direct_drawing_falls_back_to_datatables_path(monkeypatch: Any) -> None:
+    """A Rich whose `set_cell_size` takes other arguments (the direct drawing raises)."""
+
+    def changed(*_: object) -> str:
+        raise TypeError("set_cell_size() takes other arguments")
+
+    monkeypatch.setattr(container_table, "set_cell_size", changed)
+    _shows_datatables_drawing(plain=False)

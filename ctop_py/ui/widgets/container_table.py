@@ -26,6 +26,11 @@ RowLines = tuple[list[list[Segment]], list[list[Segment]]]
 CellLines = list[list[Segment]]
 
 
+def screen_cells(lines: CellLines) -> list[list[tuple[str, Style | None]]]:
+    """Each line as (character, style) pairs: what the terminal shows, however split."""
+    return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
+
+
 class KeyedText(Text):
     """A Text that knows its row: DataTable.sort() hands the sort key only the cell values."""
 
@@ -44,6 +49,26 @@ RENDERED_CELLS = 2000  # a 200x50 terminal shows at most ~50 rows of ~15 cells
 RENDERED_LINES = 300
 # Until the first resize gives the table's height; then sized from it (`_bound_caches`).
 STALE_MARGIN = 2  # rows beyond the view whose cells are kept current too
+# What `_render_plain_cell` reads of DataTable beyond its documented API (Textual 8.2): its
+# methods and reactives, and what its __init__ sets. The pyproject lets another Textual 8 be
+# installed: where one of these is missing, or the first cell of each kind drawn both ways
+# differs, DataTable's own path draws every cell.
+PLAIN_CELL_CLASS_INTERNALS = (
+    "_get_styles_to_render_cell",
+    "cell_padding",
+    "fixed_rows",
+    "fixed_columns",
+    "show_cursor",
+)
+PLAIN_CELL_INSTANCE_INTERNALS = (
+    "_row_locations",
+    "_column_locations",
+    "_show_hover_cursor",
+    "cursor_foreground_priority",
+    "cursor_background_priority",
+)
+# Raised by a Textual whose internals of those names take or give something else.
+INTERNALS_CHANGED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 
 class ContainerTable(RowRepaint, DataTable[Text]):
@@ -106,6 +131,13 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         )
         self.cells_rendered = 0  # cumulative count of body cells rendered (tests, measurements)
         self._cell_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
+        # The direct drawing: None until its internals are looked for; False: DataTable's
+        # path. Each kind of cell (justified left or right, under the cursor or not, under
+        # the hover or not, the hover shown or not) is drawn both ways the first time and
+        # compared (`_checked_plain_cell`).
+        self._plain_cells: bool | None = None
+        self._plain_kinds_checked: set[tuple[str, bool, bool, bool]] = set()
+        self.cells_drawn_plain = 0  # cumulative count of cells drawn directly (tests)
         self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
         self.rows_derived = 0  # cumulative count of rows whose cells were computed
         self.rows_unchanged = 0  # cumulative count of show() calls that changed no row
@@ -263,26 +295,118 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         if cached is not None and cached[0] is value:  # the same cell value, not a new one
             return cached[1]
         self.cells_rendered += 1
-        lines = self._render_plain_cell(
-            row_index, column_index, value, base_style, width, cursor, hover
-        )
+        lines = self._plain_cell(row_index, column_index, value, base_style, width, cursor, hover)
         if lines is None:
-            lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            # DataTable's own entry is keyed by its update counter: never hit again.
-            self._cell_render_cache.discard(
-                (
-                    row_key,
-                    column_key,
-                    base_style,
-                    cursor,
-                    hover,
-                    self._show_hover_cursor,
-                    self._update_count,
-                    self._pseudo_class_state,
-                )
+            lines = self._datatable_cell(
+                row_key, column_key, row_index, column_index, base_style, width, cursor, hover
             )
         self._cell_lines[key] = (value, lines)
         return lines
+
+    def _datatable_cell(
+        self,
+        row_key: RowKey,
+        column_key: ColumnKey,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> CellLines:
+        """DataTable's own drawing of a body cell, through Rich's render pipeline."""
+        # DataTable's own entry is keyed by its update counter (not by the width): never hit
+        # again, and one of another width must not be taken for this one.
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        self._cell_render_cache.discard(cache_key)
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._cell_render_cache.discard(cache_key)
+        return lines
+
+    def _plain_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        value: object,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> CellLines | None:
+        """The cell drawn directly where the Textual installed allows it, else None (the
+        caller draws it through DataTable's path)."""
+        if self._plain_cells is None:
+            self._plain_cells = all(
+                hasattr(DataTable, name) for name in PLAIN_CELL_CLASS_INTERNALS
+            ) and all(hasattr(self, name) for name in PLAIN_CELL_INSTANCE_INTERNALS)
+        if not self._plain_cells:
+            return None
+        if isinstance(value, Text):
+            kind = (str(value.justify), cursor, hover, self._show_hover_cursor)
+            if kind not in self._plain_kinds_checked:
+                return self._checked_plain_cell(
+                    kind, row_index, column_index, value, base_style, width, cursor, hover
+                )
+        lines = self._render_plain_cell(
+            row_index, column_index, value, base_style, width, cursor, hover
+        )
+        if lines is not None:
+            self.cells_drawn_plain += 1
+        return lines
+
+    def _checked_plain_cell(
+        self,
+        kind: tuple[str, bool, bool, bool],
+        row_index: int,
+        column_index: int,
+        value: Text,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> CellLines | None:
+        """The first cell of its kind drawn both ways: the direct drawing is kept only if it
+        draws what DataTable draws, character by character and style by style; if it does not
+        (or fails), DataTable's path draws every cell from now on."""
+        try:
+            lines = self._render_plain_cell(
+                row_index, column_index, value, base_style, width, cursor, hover
+            )
+        except INTERNALS_CHANGED:
+            self._stop_plain_cells()
+            return None
+        if lines is None:
+            return None
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        assert row_key is not None and column_key is not None  # a body cell (the caller's)
+        expected = self._datatable_cell(
+            row_key, column_key, row_index, column_index, base_style, width, cursor, hover
+        )
+        if screen_cells(lines) != screen_cells(expected):
+            self._stop_plain_cells()
+            return expected
+        self._plain_kinds_checked.add(kind)
+        self.cells_drawn_plain += 1
+        return lines
+
+    def _stop_plain_cells(self) -> None:
+        """DataTable's path for every cell from now on: the cells and rows drawn directly
+        so far are drawn again (a new epoch) on the next frame."""
+        self._plain_cells = False
+        self._cell_lines.clear()
+        self._row_lines.clear()
+        self._update_count += 1
+        self.call_later(self.refresh)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         """DataTable measures the columns on idle, after the cells changed, and without
