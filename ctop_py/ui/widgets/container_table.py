@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -13,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -29,6 +31,24 @@ CellLines = list[list[Segment]]
 def screen_cells(lines: CellLines) -> list[list[tuple[str, Style | None]]]:
     """Each line as (character, style) pairs: what the terminal shows, however split."""
     return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
+
+
+class _TitleLinesOnly:
+    """Widget's `border_title` descriptor, but while it sets the title a refresh of the whole
+    widget asks for the lines above the rows only (`ContainerTable.refresh`)."""
+
+    def __init__(self, textuals: Any) -> None:
+        self.textuals = textuals
+
+    def __get__(self, table: Any, owner: Any = None) -> Any:
+        return self.textuals.__get__(table, owner)
+
+    def __set__(self, table: ContainerTable, title: Any) -> None:
+        table._title_only = True
+        try:
+            self.textuals.__set__(table, title)
+        finally:
+            table._title_only = False
 
 
 class KeyedText(Text):
@@ -74,6 +94,13 @@ INTERNALS_CHANGED = (AttributeError, TypeError, ValueError, KeyError, IndexError
 class ContainerTable(RowRepaint, DataTable[Text]):
     """One row per container. `show()` diffs against what is on screen."""
 
+    _sizing = False  # in DataTable's `_update_dimensions` (a class default: see RowRepaint)
+    _title_only = False  # a new border title being set
+
+    # Textual's border title repaints the whole widget when set: a come or go (a new count in
+    # the title) drew every row again. Here only the lines above the rows (`refresh`).
+    border_title = _TitleLinesOnly(vars(Widget)["border_title"])
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", show=True),
         Binding("j", "cursor_down", "Down", show=False),
@@ -114,10 +141,13 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         # update_cell() bumps DataTable's update counter, which keys all of its render caches,
         # and the compositor renders every line of a widget any of whose lines is dirty: so
         # one changed cell rendered every cell of every visible row again. Rows are cached
-        # here by their own version instead: a cell update bumps its row's only; anything
-        # else that bumps the counter (rows added, removed or sorted, widths, labels, a
-        # resize) is a new `_epoch`, and every row is rendered again.
+        # here by their own version and place instead: a cell update bumps its row's
+        # version only, a row added, removed or sorted moves the rows after it only (their
+        # places are in the key); anything else that bumps the counter (widths, labels, a
+        # resize) is a new `_epoch`, and every row is rendered again. A version is never
+        # given twice: a container that goes and comes back is not drawn from its old lines.
         self._row_versions: dict[RowKey, int] = {}
+        self._versions = itertools.count(1)
         self._measured_widths: list[int] = []  # the columns' widths at the last measure
         self._own_bumps = 0
         # Only the visible rows' current versions are ever hit again: a few hundred lines of
@@ -196,7 +226,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         else:
             key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
             self._own_bumps += 1  # the counter moved for this row only
-            self._row_versions[key] = self._row_versions.get(key, 0) + 1
+            self._row_versions[key] = next(self._versions)
             self.refresh_row(self.get_row_index(row_key))
 
     def _get_row_region(self, row_index: int) -> Region:
@@ -242,17 +272,27 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         cursor_location: Coordinate,
         hover_location: Coordinate,
     ) -> RowLines:
+        index = self._row_locations.get(row_key)
+        if self.cursor_type == "row":
+            # A row line shows whether the cursor (the hover) is on its row, not where: a
+            # cursor that moves (or follows its container when a row comes above it)
+            # draws its old and new rows again, not every row.
+            place = -1 if index is None else index
+            cursor: object = cursor_location.row == place
+            hovered: object = hover_location.row == place
+        else:
+            cursor, hovered = cursor_location, hover_location
         key = (
             row_key,
             line_no,
             base_style,
-            cursor_location,
-            hover_location,
+            cursor,
+            hovered,
             self.cursor_type,
             self.show_cursor,
             self._show_hover_cursor,
             self._pseudo_class_state,
-            self._row_locations.get(row_key),
+            index,
             self._row_versions.get(row_key, 0),
             self._epoch,
         )
@@ -414,13 +454,39 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         is idle) stayed cached at the old widths. The header, whose version never moves, kept
         its narrow labels over widened rows (test_replay_screenshot_is_written_and_stable,
         once in ~10 runs under load). New widths are a new epoch."""
-        super()._update_dimensions(new_rows)
+        self._sizing = True
+        try:
+            super()._update_dimensions(new_rows)
+        finally:
+            self._sizing = False
         # Measured since the last call: here, and by _update_column_widths just before.
         widths = [c.content_width for c in self.columns.values()]
         if widths != self._measured_widths:
             self._measured_widths = widths
             self._update_count += 1
             self.refresh()
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if self._title_only and not (regions or layout or recompose):
+            # A new border title (the count of containers): the lines above the rows, not
+            # every line of the table drawn again.
+            x, y = self.content_offset
+            if not y:
+                return self  # no border above the rows: no title drawn
+            regions = (Region(-x, -y, self.outer_size.width, y),)
+        if self._sizing and layout and not regions:
+            # A new virtual size (a row came or went): a layout, for the scrollbars, not
+            # every line drawn again. The lines that changed are asked for by `show`; a new
+            # size repaints the whole table (ScrollView._size_updated), new widths are a new
+            # epoch (`_update_dimensions`).
+            repaint = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _render_plain_cell(
         self,
@@ -532,30 +598,51 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         """Make the table show exactly `rows`, sorted; keep the cursor on its container."""
         selected = self.selected_key
         changed = False  # a row came, went or has other inputs
-        for key in [k for k in self._cells if k not in rows]:
-            changed = True
-            self.remove_row(key)
-            del self._cells[key]
-            self._inputs.pop(key, None)
-            self._stale.pop(key, None)
-            self._row_versions.pop(RowKey(key), None)
-        for key, row in rows.items():
-            inputs = row.inputs()
-            if self._inputs.get(key) == inputs and key in self._cells:
-                continue  # the same inputs make the same cells
-            changed = True
-            self._inputs[key] = inputs
-            if key in self._cells:
-                self._stale[key] = row  # its cells are made when it is in view (below)
-                continue
-            self.rows_derived += 1
-            new = tuple(c.cell(row) for c in self.shown_columns)
-            self.add_row(*self._row_texts(key, new), key=key)
-            self._cells[key] = new
+        rows_before = self.row_count
+        moved_from: int | None = None  # rows from here on came, went or moved up
+        # A row added or removed moves DataTable's update counter (every row drawn again) and
+        # removing one asks for a layout and the whole table repainted: here only the rows
+        # after it are (their places are in their lines' keys). The table's height is set by
+        # its CSS, not its rows; the new virtual size asks for its own layout on idle.
+        counter = self._update_count
+        self._row_only = self._layout_held = True
+        try:
+            for key in [k for k in self._cells if k not in rows]:
+                changed = True
+                index = self.get_row_index(key)
+                moved_from = index if moved_from is None else min(moved_from, index)
+                self.remove_row(key)
+                del self._cells[key]
+                self._inputs.pop(key, None)
+                self._stale.pop(key, None)
+                self._row_versions.pop(RowKey(key), None)
+            for key, row in rows.items():
+                inputs = row.inputs()
+                if self._inputs.get(key) == inputs and key in self._cells:
+                    continue  # the same inputs make the same cells
+                changed = True
+                self._inputs[key] = inputs
+                if key in self._cells:
+                    self._stale[key] = row  # its cells are made when it is in view (below)
+                    continue
+                self.rows_derived += 1
+                new = tuple(c.cell(row) for c in self.shown_columns)
+                added = self.row_count
+                moved_from = added if moved_from is None else min(moved_from, added)
+                row_key = self.add_row(*self._row_texts(key, new), key=key)
+                self._row_versions[row_key] = next(self._versions)
+                self._cells[key] = new
+        finally:
+            self._row_only = self._layout_held = False
+            self._own_bumps += self._update_count - counter
         if not changed and self._sort_label == (column.key, reverse):
             self.rows_unchanged += 1
             return  # a sort reads only a row's inputs: the order is the one on screen
         self._sort(cols.order(rows, column, reverse), column, reverse)
+        if moved_from is not None:
+            # The sort repaints the rows it moved; these moved before it (up after a removal,
+            # a line left empty at the end, a row added at the end).
+            self._refresh_rows(list(range(moved_from, max(rows_before, self.row_count))))
         if selected is not None:
             self.select_key(selected)
         self._show_stale()
@@ -631,8 +718,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
                     self.cell_updates += 1
         finally:
             self._row_only = False
-        row_key = RowKey(key)
-        self._row_versions[row_key] = self._row_versions.get(row_key, 0) + 1
+        self._row_versions[RowKey(key)] = next(self._versions)
         if sized:
             self.refresh()  # every row: the column's width changed
         return not sized

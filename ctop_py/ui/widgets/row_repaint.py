@@ -27,6 +27,10 @@ class RowRepaint(_Base):
     whole widget is dropped; the caller repaints the rows it changed (refresh_row)."""
 
     _row_only = False  # a class default: Widget.__init__ may refresh before ours runs
+    # With `_row_only`, a whole-widget refresh that asks for a layout is dropped too: for a
+    # widget whose size its rows do not set (a height in fr); a new virtual size asks for its
+    # own layout when it is measured.
+    _layout_held = False
 
     @contextmanager
     def rows_only(self) -> Iterator[None]:
@@ -43,6 +47,6 @@ class RowRepaint(_Base):
         layout: bool = False,
         recompose: bool = False,
     ) -> Self:
-        if self._row_only and not (regions or layout or recompose):
+        if self._row_only and not (regions or recompose) and (self._layout_held or not layout):
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
