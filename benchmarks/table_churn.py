@@ -2,8 +2,9 @@
 
 `python -m benchmarks.table_churn [--rows 32,100] [--rounds 15]`: the app headless (200x50,
 no timer), fed ROWS demo containers of distinct CPU (sorted by CPU, the default), then in turn:
-a tick with nothing changed, a tick where one container comes (its CPU puts it in the middle
-of the list), a tick with nothing changed, a tick where it goes. Each tick is the snapshot
+a tick with nothing changed, a tick where one container comes (each round another one, its
+CPU between two of theirs, another place each round), a tick with nothing changed, a tick
+where it goes. Each tick is the snapshot
 applied and the frame drawn (`app.collect()` and two 50 ms pauses for Textual's screen
 update); the process's CPU time for it and the table's counters (row lines and cells drawn)
 are recorded. Printed: the median per kind of tick, and a come/go's cost above a still
@@ -30,28 +31,26 @@ from ctop_py.ui.widgets.container_table import ContainerTable
 KINDS = ("still", "come", "still", "go")
 
 
-def _views(rows: int) -> tuple[list[ContainerView], ContainerView]:
-    """ROWS running containers, CPU 1..ROWS %, and one more whose CPU is between two."""
+def _view(n: int, cpu: float) -> ContainerView:
     base = demo.snapshots(3)[-1]
     first = next(v for v in base.containers if v.raw.active)
-
-    def one(n: int, cpu: float) -> ContainerView:
-        return replace(
-            first,
-            raw=replace(first.raw, id=f"{first.id}{n:04d}", name=f"{first.name}-{n:04d}"),
-            usage=replace(first.usage, cpu_percent=cpu),
-        )
-
-    return [one(n, 1.0 + n) for n in range(rows)], one(rows, 1.5 + rows // 2)
+    return replace(
+        first,
+        raw=replace(first.raw, id=f"{first.id}{n:04d}", name=f"{first.name}-{n:04d}"),
+        usage=replace(first.usage, cpu_percent=cpu),
+    )
 
 
 def _snapshots(rows: int, rounds: int) -> list[Snapshot]:
+    """ROWS containers of CPU 1..ROWS %; each round another container comes and goes, its CPU
+    between two of theirs, a different place each round (the rows it moves were not drawn
+    at their new places the round before)."""
     base = demo.snapshots(3)[-1]
-    views, newcomer = _views(rows)
-    fewer, more = tuple(views), (*views, newcomer)
-    shapes = [fewer] * 14  # the sparklines full: constant from here on
-    for _ in range(rounds):
-        shapes += [fewer, more, more, fewer]
+    views = tuple(_view(n, 1.0 + n) for n in range(rows))
+    shapes = [views] * 14  # the sparklines full: constant from here on
+    for r in range(rounds):
+        more = (*views, _view(rows + 1 + r, 1.5 + (7 * r) % rows))
+        shapes += [views, more, more, views]
     return [
         replace(base, containers=shape, raw=replace(base.raw, monotonic_ns=i))
         for i, shape in enumerate(shapes)
