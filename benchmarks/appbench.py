@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +295,45 @@ class Ticker:
                         f.write(text)
 
 
+class NoFirstFrame(Exception):
+    """The app showed no frame in time; the message is app_runner's error, if it wrote one."""
+
+
+@contextlib.contextmanager
+def app_started(
+    workdir: Path,
+    count: int | None = None,
+    *,
+    tree: Path | None = None,
+    moving: bool = False,
+    timeout_s: float = 120.0,
+) -> Iterator[tuple[AppRun, dict[str, Any]]]:
+    """The app as the benchmarks run it (AppRun: benchmarks.app_runner in a 200x50 tmux, 1 s
+    refresh, the environment it needs passed on), up to its first frame: on a fake cgroup v2
+    tree of `count` containers built at `tree` (default WORKDIR/fake-app-COUNT; its counters
+    moving every second if `moving`: Ticker), or on this host when `count` is None. Yields the
+    run and app_runner's record at the first frame; at exit the counters stop, then the app,
+    then the tree is removed. Raises NoFirstFrame."""
+    from benchmarks.fakehost import FakeV2Host
+
+    host = None
+    if count is not None:
+        host = FakeV2Host(tree or workdir / f"fake-app-{count}", count).build()
+    run = AppRun(workdir, root=None if host is None else host.base)
+    ticker = Ticker(host.templates) if moving and host is not None else contextlib.nullcontext()
+    try:
+        with ticker:
+            run.start()
+            rec = run.wait_first_frame(timeout_s=timeout_s)
+            if "first_frame" not in rec:
+                raise NoFirstFrame(str(rec.get("error")))
+            yield run, rec
+    finally:
+        run.stop()
+        if host is not None:
+            host.remove()
+
+
 def app_on_fake_root(
     workdir: Path,
     count: int,
@@ -306,22 +346,15 @@ def app_on_fake_root(
     on its containers list, in tmux at a 1 s refresh: CPU over `seconds` after `settle_s`,
     VmHWM at the end, and VmRSS every `rss_every_s` (the memory over a long run). `moving`:
     the containers' counters move every second (Ticker), as on a host that works."""
-    from benchmarks.fakehost import FakeV2Host
     from benchmarks.util import loadavg
 
     reason = app_importable()
     if reason is not None:
         return {"pending": f"ctop_py.ui.app is not importable yet: {reason}"}
-    host = FakeV2Host(workdir / f"fake-app-{count}", count).build()
-    run = AppRun(workdir, root=host.base)
-    result: dict[str, Any] = {"mode": run.mode, "containers": count, "moving": moving}
-    ticker = Ticker(host.templates) if moving else contextlib.nullcontext()
+    result: dict[str, Any] = {"containers": count, "moving": moving}
     try:
-        with ticker:
-            run.start()
-            rec = run.wait_first_frame(timeout_s=120)
-            if "first_frame" not in rec:
-                return {"pending": "the app did not show a frame: " + str(rec.get("error"))[-600:]}
+        with app_started(workdir, count, moving=moving) as (run, rec):
+            result = {"mode": run.mode, **result}
             pid = int(rec["pid"])
             time.sleep(settle_s)
             load0 = loadavg()
@@ -350,9 +383,8 @@ def app_on_fake_root(
                     "loadavg": [load0, loadavg()],
                 }
             )
-    finally:
-        run.stop()
-        host.remove()
+    except NoFirstFrame as error:
+        return {"pending": "the app did not show a frame: " + str(error)[-600:]}
     log(
         f"  app on a fake v2 root, {count} containers: CPU {result.get('cpu_percent')} % of a "
         f"core, peak RSS {result.get('peak_rss_mib')} MiB, RSS {result.get('rss_mib')}"

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
+import shutil
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
-from benchmarks.appbench import AppRun, Ticker
+from benchmarks.appbench import NoFirstFrame, app_started
 from benchmarks.dockerenv import Fleet
-from benchmarks.fakehost import FakeV2Host
 
 BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -73,11 +72,10 @@ def buckets(raw: str) -> tuple[int, dict[str, float]]:
 
 def _live_fleet(count: int) -> Fleet:
     """COUNT containers on the engine: a throttled spinner and COUNT - 1 idle ones."""
-    from benchmarks.screens import _start_spinner
+    from benchmarks.screens import spinner_and_idle
 
     fleet = Fleet.connect()
-    fleet.containers.append(_start_spinner(fleet))
-    fleet.grow_to(count)
+    spinner_and_idle(fleet, count)
     return fleet
 
 
@@ -92,17 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(f"/tmp/ctop-bench-{uuid.uuid4().hex[:8]}")
     work.mkdir(parents=True)
     out = args.out or work / "raw.txt"
-    host = None if args.live else FakeV2Host(work / "fake", args.count).build()
     fleet = _live_fleet(args.count) if args.live else None
-    run = AppRun(work, root=None if host is None else host.base)
-    ticker = Ticker(host.templates) if args.moving and host else contextlib.nullcontext()
+    fake = None if args.live else args.count
     try:
-        with ticker:
-            run.start()
-            rec = run.wait_first_frame(timeout_s=120)
-            if "first_frame" not in rec:
-                print(f"the app did not show a frame: {rec.get('error')}", file=sys.stderr)
-                return 1
+        with app_started(work, fake, tree=work / "fake", moving=args.moving) as (_, rec):
             time.sleep(20)
             py_spy = Path(sys.executable).with_name("py-spy")
             record = [str(py_spy), "record", "--pid", str(rec["pid"]), "-d", str(args.seconds)]
@@ -113,14 +104,16 @@ def main(argv: list[str] | None = None) -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+        raw = out.read_text()
+    except NoFirstFrame as error:
+        print(f"the app did not show a frame: {error}", file=sys.stderr)
+        return 1
     finally:
-        run.stop()
-        if host is not None:
-            host.remove()
         if fleet is not None:
             fleet.remove_all()
             fleet.close()
-    total, shares = buckets(out.read_text())
+        shutil.rmtree(work, ignore_errors=True)  # the raw stacks too, unless --out elsewhere
+    total, shares = buckets(raw)
     kind = "live" if args.live else "moving" if args.moving else "still"
     print(f"{args.count} containers ({kind}): {total} samples")
     for name, share in shares.items():

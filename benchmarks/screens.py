@@ -106,6 +106,15 @@ def _start_spinner(fleet: Fleet) -> Any:
     )
 
 
+def spinner_and_idle(fleet: Fleet, count: int) -> None:
+    """`count` of the fleet's containers running: its throttled spinner (started once) and
+    `count` - 1 idle ones."""
+    spinner_name = f"{PREFIX}{fleet.run_id}-spinner"
+    if not any(c.name == spinner_name for c in fleet.containers):
+        fleet.containers.append(_start_spinner(fleet))
+    fleet.grow_to(count)
+
+
 def sched_cpu_s(pid: int) -> float | None:
     """Nanoseconds on CPU of a process's main thread (/proc/<pid>/schedstat), in seconds: the
     floor is one thread, and its ~0.1 % of a core is a tick or two of /proc/<pid>/stat in a
@@ -135,9 +144,7 @@ def screen_costs(
     if reason is not None:
         return {"pending": f"ctop_py.ui.app is not importable yet: {reason}"}
     spinner_name = f"{PREFIX}{fleet.run_id}-spinner"
-    if not any(c.name == spinner_name for c in fleet.containers):
-        fleet.containers.append(_start_spinner(fleet))
-    fleet.grow_to(count)  # the spinner and count - 1 idle ones
+    spinner_and_idle(fleet, count)
     ids = fleet.ids()[:count]
     list_file = workdir / f"floor-files-{count}.txt"
     list_file.write_text("\n".join(floor_files(ids)) + "\n")
