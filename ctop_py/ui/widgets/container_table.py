@@ -16,7 +16,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist, RowKey
 
 from ctop_py.ui import columns as cols
 from ctop_py.ui.columns import Cell, Column, RowInput
@@ -247,9 +247,10 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         return Region(0, y, width, 1)
 
     def _refresh_rows(self, indices: list[int]) -> None:
-        """`refresh_row` for each of these (valid) rows in one repaint request: the row width
-        summed once, the widget's refresh (its offsets, its dirty regions) asked once, not
-        once a changed row (most of a busy row's cost outside its cells)."""
+        """`refresh_row` for each of these rows in one repaint request: the row width summed
+        once, the widget's refresh (its offsets, its dirty regions) asked once, not once a
+        changed row (most of a busy row's cost outside its cells). An index past the last row
+        is the line a removed row left empty."""
         if not indices:
             return
         width = self._rows_width()
@@ -588,7 +589,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
     def select_key(self, key: str) -> bool:
         try:
             index = self.get_row_index(key)
-        except Exception:  # RowDoesNotExist
+        except RowDoesNotExist:
             return False
         if index != self.cursor_coordinate.row:
             self.move_cursor(row=index, animate=False)
