@@ -75,7 +75,8 @@ class Shown:
 
 
 def _shown(t: ContainerTable) -> Shown:
-    title = str(t.border_title or "")
+    # The top border as drawn (through the widget's line cache): it shows the title.
+    title = t.render_lines(Region(0, 0, t.outer_size.width, 1))[0].text
     return Shown(
         [r.key.value or "" for r in t.ordered_rows], t.selected_key, t.scroll_y, _lines(t), title
     )
@@ -183,7 +184,7 @@ def test_after_comings_and_goings_the_table_is_a_fresh_tables() -> None:
                 after = _shown(t)
                 assert after.order == cols.order(rows, SORT, False), what
                 assert after.cursor == before.cursor, what  # the cursor kept its container
-                assert after.title == f"{len(rows)} containers"
+                assert f" {len(rows)} containers " in after.title, (what, after.title)
                 changed = [
                     y
                     for y, (a, b) in enumerate(zip(before.lines, after.lines, strict=True))

@@ -33,6 +33,9 @@ def screen_cells(lines: CellLines) -> list[list[tuple[str, Style | None]]]:
     return [[(ch, seg.style) for seg in line for ch in seg.text] for line in lines]
 
 
+_TEXTUALS_TITLE = vars(Widget).get("border_title")
+
+
 class _TitleLinesOnly:
     """Widget's `border_title` descriptor, but while it sets the title a refresh of the whole
     widget asks for the lines above the rows only (`ContainerTable.refresh`)."""
@@ -98,8 +101,10 @@ class ContainerTable(RowRepaint, DataTable[Text]):
     _title_only = False  # a new border title being set
 
     # Textual's border title repaints the whole widget when set: a come or go (a new count in
-    # the title) drew every row again. Here only the lines above the rows (`refresh`).
-    border_title = _TitleLinesOnly(vars(Widget)["border_title"])
+    # the title) drew every row again. Here only the lines above the rows (`refresh`), where
+    # Textual's title is the descriptor this wraps (else Textual's, and its whole repaint).
+    if hasattr(_TEXTUALS_TITLE, "__set__"):
+        border_title = _TitleLinesOnly(_TEXTUALS_TITLE)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Open", show=True),
