@@ -60,7 +60,11 @@ class Fleet:
         """Remove this run's containers and other runs' older than LEFTOVER_AGE_S."""
         removed = 0
         now = time.time()
-        for c in self.client.containers.list(all=True, filters={"label": LABEL}):
+        # Another run may remove one of its containers between the listing and its inspection.
+        listed = self.client.containers.list(
+            all=True, filters={"label": LABEL}, ignore_removed=True
+        )
+        for c in listed:
             if not is_leftover(c.attrs, self.run_id, now):
                 continue
             with contextlib.suppress(Exception):  # removed meanwhile by its own run

@@ -177,7 +177,9 @@ def _remove_leftovers(client: DockerClient) -> list[str]:
     """Remove this run's containers and other runs' stale ones; their names."""
     removed: list[str] = []
     now = time.time()
-    for container in client.containers.list(all=True, filters={"label": TEST_LABEL}):
+    # Another run may remove one of its containers between the listing and its inspection.
+    listed = client.containers.list(all=True, filters={"label": TEST_LABEL}, ignore_removed=True)
+    for container in listed:
         labels = container.attrs.get("Config", {}).get("Labels") or {}
         if is_leftover(labels, str(container.attrs.get("Created", "")), now):
             with contextlib.suppress(Exception):  # removed meanwhile by its own test
