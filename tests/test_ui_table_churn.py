@@ -25,7 +25,7 @@ from textual.widget import Widget
 from ctop_py import demo
 from ctop_py.model import ContainerView
 from ctop_py.ui import columns as cols
-from ctop_py.ui.columns import RowInput
+from ctop_py.ui.columns import Column, RowInput
 from ctop_py.ui.history import History
 from ctop_py.ui.widgets.container_table import ContainerTable
 
@@ -82,12 +82,17 @@ def _shown(t: ContainerTable) -> Shown:
     )
 
 
-async def _fresh(rows: dict[str, RowInput], cursor: str | None, scroll_y: float) -> Shown:
+async def _fresh(
+    rows: dict[str, RowInput],
+    cursor: str | None,
+    scroll_y: float,
+    sort: tuple[Column, bool] = (SORT, False),
+) -> Shown:
     """A table made now, given only these rows, its cursor on `cursor`, scrolled as asked."""
     app = _Host()
     async with app.run_test(size=SIZE) as pilot:
         t = app.query_one(ContainerTable)
-        t.show(rows, SORT, False)
+        t.show(rows, *sort)
         t.border_title = f"{len(rows)} containers"
         await pilot.pause()
         if cursor is not None:
@@ -209,3 +214,31 @@ def test_after_comings_and_goings_the_table_is_a_fresh_tables() -> None:
         assert shown.scroll_y == fresh.scroll_y, what
         for y, (a, b) in enumerate(zip(shown.lines, fresh.lines, strict=True)):
             assert a == b, (what, y, "".join(c for c, _ in a), "".join(c for c, _ in b))
+
+
+def test_a_new_sort_draws_its_header_and_rows_as_a_fresh_table() -> None:
+    """Another column, then the other direction: the header's arrows (labels move no update
+    counter) and the rows, as a fresh table sorted so draws them."""
+    rows = _rows(START)
+    sorts = [(cols.BY_KEY["name"], False), (cols.BY_KEY["name"], True), (SORT, True)]
+    shown: list[Shown] = []
+
+    async def run() -> None:
+        app = _Host()
+        async with app.run_test(size=SIZE) as pilot:
+            t = app.query_one(ContainerTable)
+            t.show(rows, SORT, False)
+            t.border_title = f"{len(rows)} containers"
+            await pilot.pause()
+            for column, reverse in sorts:
+                t.show(rows, column, reverse)
+                await pilot.pause()
+                await pilot.pause()
+                shown.append(_shown(t))
+
+    asyncio.run(run())
+    for (column, reverse), table in zip(sorts, shown, strict=True):
+        fresh = asyncio.run(_fresh(rows, table.cursor, table.scroll_y, (column, reverse)))
+        assert table.order == fresh.order == cols.order(rows, column, reverse)
+        assert table.lines[0] == fresh.lines[0], "".join(c for c, _ in table.lines[0])
+        assert table.lines == fresh.lines, (column.key, reverse)

@@ -750,6 +750,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             arrow = "▼" if column.descending != reverse else "▲"
             if ColumnKey(column.key) in self.columns:  # it may sort by a hidden column
                 self.columns[ColumnKey(column.key)].label = self._label(column, arrow)
+            # New labels move no counter: the header's line is drawn again by a new version.
+            self._row_versions[self._header_row_key] = next(self._versions)
             self.refresh()
         before = [row.key.value for row in self.ordered_rows]
         if order == before:
