@@ -21,8 +21,6 @@ from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
 from ctop_py.host import (
     GONE_ERRNOS,
-    READ_BUFFER,
-    READ_FLAGS,
     Gone,
     HostError,
     HostRoot,
@@ -30,12 +28,12 @@ from ctop_py.host import (
     NoAccess,
     error_from_oserror,
     read_bytes,
-    read_rest,
 )
 from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
     HOST_NAMESPACE,
     CgroupEntry,
+    CgroupMode,
     CgroupStats,
     ContainerRaw,
     EngineStatus,
@@ -202,29 +200,10 @@ def _read_files(
     usual way, which reports it)."""
     result: list[bytes | None] = []
     append = result.append
-    read, entries = kept.read, kept.entries
-    o_open, o_read, o_close = os.open, os.read, os.close
-    flags, size = READ_FLAGS, READ_BUFFER
+    read = kept.read
     anchor = records[0] if records else None
     try:
-        for path in records:
-            try:
-                if path in entries or not kept.full:
-                    append(read(path))
-                    continue
-                # Past the budget and not kept: open/read/close inline, as before.
-                fd = o_open(path, flags)
-                try:
-                    data = o_read(fd, size)
-                    if len(data) == size:
-                        data = read_rest(fd, [data])
-                finally:
-                    o_close(fd)
-                append(data)
-            except OSError as exc:
-                if exc.errno not in GONE_ERRNOS:
-                    raise
-                append(None)
+        kept.read_each(records, result)
         for path in lists:
             try:
                 append(read(path, True, anchor))
@@ -435,8 +414,10 @@ class Collector:
             return self._groups_from_processes(everyone)
         groups = {}
         cache = self.parse_cache
+        # v2's cgroup.procs read through a kept fd (see read_procs: v1's are not).
+        kept = self.kept if self.layout.mode is CgroupMode.V2 else None
         for key, found in self.discovery.scan(now).items():
-            pids = read_procs(found.dirs, cache)
+            pids = read_procs(found.dirs, cache, kept)
             if pids:  # an empty cgroup is a container that stopped: the engine lists it
                 groups[key] = _Group(found.claim, pids)
         return groups
