@@ -621,8 +621,8 @@ class Collector:
                             # what the full read finds (the same limits and PSI reading, the
                             # same record), without making it again.
                             old_known.limits_at = now
-                            if brief and old_known.psi is not None:
-                                old_known.psi.confirmed_ns = now_ns
+                            if psi_kept and old_known.psi is not None:
+                                old_known.psi.confirmed_ns = now_ns  # as _read_again
                             plan.until = now + self.limits_s
                             self.parse_cache.carry(plan.entries)
                             return plan.record

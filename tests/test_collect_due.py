@@ -52,16 +52,20 @@ class Pair:
     """The same sampling by two collectors: `short` as shipped, `full` with the due files
     never read ahead (every due tick the full read, as before the shortcut)."""
 
-    def __init__(self, host: FakeHost, brief: bool) -> None:
-        self.host, self.brief = host, brief
+    def __init__(self, host: FakeHost, brief: bool, open_one: bool = False) -> None:
+        self.host, self.brief, self.open_one = host, brief, open_one
         self.short = Collector(host.root, engines=[], limits_s=LIMITS_S)
         self.full = Collector(host.root, engines=[], limits_s=LIMITS_S)
         self.full._due_files = lambda c, brief: None  # type: ignore[method-assign]
 
     def tick(self) -> tuple[ContainerRaw, ContainerRaw, RawSample]:
-        kwargs = {"detail": frozenset(), "brief": True} if self.brief else {"detail": ()}
-        s = self.short.sample(**kwargs)
-        f = self.full.sample(**kwargs)
+        if self.open_one:  # the app with this container open: full, its PSI kept too
+            s, f = (c.sample(detail=frozenset({ID}), brief=True) for c in (self.short, self.full))
+        elif self.brief:
+            s, f = (c.sample(detail=frozenset(), brief=True) for c in (self.short, self.full))
+        else:
+            s, f = (c.sample(detail=()) for c in (self.short, self.full))
+        self.last_full = f
         return only(s), only(f), s
 
     def close(self) -> None:
@@ -159,11 +163,13 @@ def test_a_limit_changed_between_ticks_shows_on_the_due_tick(
     same_values(back, new_collector_reads(pair.host, pair.brief))
 
 
-def test_brief_psi_changed_or_not_at_due_ticks_as_the_full_read(tmp_path: Path) -> None:
-    """A brief container's PSI: read with its limits; a due tick that finds the same values
-    confirms the reading (its `psi_since_ns` after a later change is that tick's), one that
-    finds new ones makes a new reading, as the full read does."""
-    pair = Pair(make_host(tmp_path, cpuset=True), brief=True)
+@pytest.mark.parametrize("open_one", [False, True], ids=["brief", "open"])
+def test_psi_changed_or_not_at_due_ticks_as_the_full_read(tmp_path: Path, open_one: bool) -> None:
+    """The app's PSI readings (a brief container's read with its limits, an open one's every
+    tick): a due tick that finds the same values confirms the reading (its `psi_since_ns`
+    after a later change is that tick's), one that finds new ones makes a new reading, as
+    the full read does."""
+    pair = Pair(make_host(tmp_path, cpuset=True), brief=True, open_one=open_one)
     try:
         for _ in range(3):
             pair.tick()
@@ -171,6 +177,7 @@ def test_brief_psi_changed_or_not_at_due_ticks_as_the_full_read(tmp_path: Path) 
         same_values(first, first_full)
         time.sleep(LIMITS_S + 0.05)
         confirmed, confirmed_full, confirm_sample = pair.tick()  # same PSI: confirmed
+        confirm_full_sample = pair.last_full
         assert confirmed is first
         same_values(confirmed, confirmed_full)
         assert confirmed.cgroup is not None and first.cgroup is not None
@@ -179,13 +186,17 @@ def test_brief_psi_changed_or_not_at_due_ticks_as_the_full_read(tmp_path: Path) 
         time.sleep(LIMITS_S + 0.05)
         changed, changed_full, _ = pair.tick()
         same_values(changed, changed_full)
-        same_values(changed, new_collector_reads(pair.host, brief=True))
+        if not open_one:
+            same_values(changed, new_collector_reads(pair.host, brief=True))
+        if open_one:  # an open container's record carries no reading: close it, and see
+            pair.open_one = False
+            changed, changed_full, _ = pair.tick()
         assert changed.cgroup is not None and changed_full.cgroup is not None
         memory_some = changed.cgroup.psi["memory"].some
         assert memory_some is not None and memory_some.avg10 == 7.0
         # The reading before this one was last found at the due tick that confirmed it.
         assert changed.cgroup.psi_since_ns == confirm_sample.monotonic_ns
-        assert changed_full.cgroup.psi_since_ns is not None
+        assert changed_full.cgroup.psi_since_ns == confirm_full_sample.monotonic_ns
         assert changed.cgroup.psi_read_ns is not None
         assert changed.cgroup.psi_read_ns > changed.cgroup.psi_since_ns
     finally:
