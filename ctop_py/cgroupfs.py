@@ -524,6 +524,11 @@ _V2_LIMIT_NAMES = (
 )
 
 
+_DUE_WITH_PSI = _V2_LIMIT_NAMES + _PSI_NAMES
+# due_files' cpuset.cpus.effective (an empty one has read_cgroup read cpuset.cpus too).
+DUE_CPUSET = _V2_LIMIT_NAMES.index("/cpuset.cpus.effective")
+
+
 def _text(data: bytes | None) -> str | None:
     return None if data is None else data.decode("ascii", "replace").strip() or None
 
@@ -926,16 +931,28 @@ def read_cgroup(
     return stats
 
 
+def due_files(layout: CgroupLayout, cgroup_path: str, psi: bool) -> tuple[str, ...] | None:
+    """The files a v2 cgroup's limits are read from (read_cgroup without `known_limits`),
+    then with `psi` its PSI files (read_psi): what a container reads when its limits are
+    due; None on v1 (its limits' files depend on which of them exist)."""
+    if layout.mode is not CgroupMode.V2 or layout.unified is None:
+        return None
+    d = _dir(layout.unified, cgroup_path)
+    return tuple(d + name for name in (_DUE_WITH_PSI if psi else _V2_LIMIT_NAMES))
+
+
 def read_psi(
     layout: CgroupLayout,
     cgroup_path: str,
     notes: set[str],
     unified_path: str | None = None,
     cache: ParseCache | None = None,
+    prefetched: Mapping[str, bytes | None] | None = None,
 ) -> dict[str, Psi]:
     """A cgroup's PSI alone (v2, or v1's unified hierarchy at `unified_path`): what a brief
-    read_cgroup leaves out, read every few seconds rather than every tick."""
-    files = _Files(notes, cache)
+    read_cgroup leaves out, read every few seconds rather than every tick. `prefetched` as
+    read_cgroup's."""
+    files = _Files(notes, cache, prefetched)
     if layout.mode is CgroupMode.V2 and layout.unified is not None:
         directory: str | None = _dir(layout.unified, cgroup_path)
     elif layout.unified is not None and unified_path is not None:

@@ -36,6 +36,7 @@ from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
     HOST_NAMESPACE,
     CgroupEntry,
+    CgroupMode,
     CgroupStats,
     ContainerRaw,
     EngineStatus,
@@ -118,6 +119,9 @@ class _Known:
     limits_at: float = float("-inf")
     init_stat: bytes = b""  # its /proc/PID/stat when last found the same process
     psi: _PsiReading | None = None  # its last PSI reading (the app's sampling only)
+    # The bytes of its due files (cgroupfs.due_files) at its last limits read, with the
+    # limits and the PSI reading they gave: the same bytes give the same again.
+    due: tuple[list[bytes | None], Limits | None, _PsiReading | None] | None = None
 
 
 class _PsiReading:
@@ -202,29 +206,10 @@ def _read_files(
     usual way, which reports it)."""
     result: list[bytes | None] = []
     append = result.append
-    read, entries = kept.read, kept.entries
-    o_open, o_read, o_close = os.open, os.read, os.close
-    flags, size = READ_FLAGS, READ_BUFFER
+    read = kept.read
     anchor = records[0] if records else None
     try:
-        for path in records:
-            try:
-                if path in entries or not kept.full:
-                    append(read(path))
-                    continue
-                # Past the budget and not kept: open/read/close inline, as before.
-                fd = o_open(path, flags)
-                try:
-                    data = o_read(fd, size)
-                    if len(data) == size:
-                        data = read_rest(fd, [data])
-                finally:
-                    o_close(fd)
-                append(data)
-            except OSError as exc:
-                if exc.errno not in GONE_ERRNOS:
-                    raise
-                append(None)
+        kept.read_each(records, result)
         for path in lists:
             try:
                 append(read(path, True, anchor))
@@ -235,6 +220,45 @@ def _read_files(
     except OSError:
         return None
     return result
+
+
+def _read_plain(paths: Sequence[str]) -> list[bytes | None] | None:
+    """Each file's bytes by open/read/close (None: gone); None when one cannot be read for
+    another reason."""
+    result: list[bytes | None] = []
+    for path in paths:
+        try:
+            fd = os.open(path, READ_FLAGS)
+        except OSError as exc:
+            if exc.errno not in GONE_ERRNOS:
+                return None
+            result.append(None)
+            continue
+        try:
+            data = os.read(fd, READ_BUFFER)
+            if len(data) == READ_BUFFER:
+                data = read_rest(fd, [data])
+        except OSError as exc:
+            if exc.errno not in GONE_ERRNOS:
+                return None
+            result.append(None)
+            continue
+        finally:
+            os.close(fd)
+        result.append(data)
+    return result
+
+
+def _same_due(known: _Known, datas: list[bytes | None], brief: bool) -> bool:
+    """The due files hold the bytes its limits (and a brief one's PSI reading) were read
+    from, and those are still its limits and reading."""
+    due = known.due
+    return (
+        due is not None
+        and due[0] == datas
+        and due[1] is known.limits
+        and (not brief or (due[2] is not None and due[2] is known.psi))
+    )
 
 
 def default_engines(root: HostRoot) -> list[EngineClient]:
@@ -435,8 +459,10 @@ class Collector:
             return self._groups_from_processes(everyone)
         groups = {}
         cache = self.parse_cache
+        # v2's cgroup.procs read through a kept fd (see read_procs: v1's are not).
+        kept = self.kept if self.layout.mode is CgroupMode.V2 else None
         for key, found in self.discovery.scan(now).items():
-            pids = read_procs(found.dirs, cache)
+            pids = read_procs(found.dirs, cache, kept)
             if pids:  # an empty cgroup is a container that stopped: the engine lists it
                 groups[key] = _Group(found.claim, pids)
         return groups
@@ -570,16 +596,16 @@ class Collector:
         if meta is None and c.runtime == "docker":
             meta = self.disk_meta.get(c.id)
         prefetched: dict[str, bytes | None] | None = None
+        due: tuple[tuple[str, ...], list[bytes | None]] | None = None
         plan = self._plans.get(key)
+        old_known = self._known.get(key)
         if plan is not None:
-            if (
-                plan.claim is c
-                and plan.brief is brief
-                and now < plan.until
-                and plan.known is self._known.get(key)
-            ):
+            if plan.claim is c and plan.brief is brief and plan.known is old_known:
                 datas = _read_files(self.kept, plan.records, plan.lists)
                 if datas is not None:
+                    limits_due = now >= plan.until
+                    if limits_due:
+                        due = self._due_files(c, brief)
                     if (
                         datas == plan.datas
                         and plan.pids is group.pids
@@ -587,19 +613,34 @@ class Collector:
                         and key in self._host_shared
                     ):
                         # Every file holds the bytes it held: the record it made.
-                        self.parse_cache.carry(plan.entries)
-                        return plan.record
+                        if not limits_due:
+                            self.parse_cache.carry(plan.entries)
+                            return plan.record
+                        if due is not None and _same_due(old_known, due[1], brief):
+                            # Its limits (and a brief one's PSI) read again, the same bytes:
+                            # what the full read finds (the same limits and PSI reading, the
+                            # same record), without making it again.
+                            old_known.limits_at = now
+                            if psi_kept and old_known.psi is not None:
+                                old_known.psi.confirmed_ns = now_ns  # as _read_again
+                            plan.until = now + self.limits_s
+                            self.parse_cache.carry(plan.entries)
+                            return plan.record
                     prefetched = dict(zip(plan.paths, datas, strict=True))
                     plan.datas = datas
             if prefetched is None:
                 del self._plans[key]
                 plan = None
-        old_known = self._known.get(key)
         known = self._known_for(key, group, process, notes, prefetched or _NOTHING)
         if known is None:
             self._plans.pop(key, None)
             return None  # every process exited while we looked
         fresh = known.limits is not None and now - known.limits_at < self.limits_s
+        if not fresh:
+            if due is None:
+                due = self._due_files(c, brief)
+            if due is not None:  # the limits and PSI read from these bytes
+                prefetched = {**(prefetched or {}), **dict(zip(*due, strict=True))}
         # The same init process: the counter files it reads are read in one loop next tick
         # (a plan, until its limits are due), and its record reused if none changed.
         planning = known is old_known
@@ -629,14 +670,19 @@ class Collector:
                 # every container found at once re-read its limits in the same tick.
                 read_at -= self.limits_s * (zlib.crc32(c.id.encode()) % 1024) / 1024
             known.limits, known.limits_at = stats.limits, read_at
+            known.due = None if due is None else (due[1], stats.limits, None)
         if psi_kept and stats is not None and not stats.gone:
             if not brief:
                 _read_again(known, stats.psi, now_ns)
             else:
                 reading = known.psi
                 if reading is None or not fresh:  # with the limits (and a first time)
-                    psi = cgroupfs.read_psi(self.layout, c.cgroup_path, notes, c.cgroup_path)
+                    psi = cgroupfs.read_psi(
+                        self.layout, c.cgroup_path, notes, c.cgroup_path, prefetched=prefetched
+                    )
                     reading = _read_again(known, psi, now_ns)
+                    if not fresh and known.due is not None:
+                        known.due = (known.due[0], known.due[1], reading)
                 stats = reading.carried_by(stats)
         net_read: list[tuple[str, bytes | None]] = []
         net = self._net(known.init_pid, known.namespaces, notes, prefetched, net_read)
@@ -647,7 +693,8 @@ class Collector:
         elif plan is not None and not reads and not net_read:
             # Every file came from the plan's read (now plan.datas): the same files.
             plan.pids, plan.meta, plan.entries, plan.record = group.pids, meta, entries, record
-        elif prefetched is None:
+            plan.until = known.limits_at + self.limits_s
+        elif plan is None:
             stat = (self._stat_path(known.init_pid), known.init_stat)
             self._plans[key] = _Plan(
                 c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
@@ -656,6 +703,23 @@ class Collector:
         else:  # it read files the plan did not: plan again next tick
             self._plans.pop(key, None)
         return record
+
+    def _due_files(
+        self, c: Claim, brief: bool
+    ) -> tuple[tuple[str, ...], list[bytes | None]] | None:
+        """The container's due files (cgroupfs.due_files: its limits', a brief one's PSI;
+        and cpuset.cpus when cpuset.cpus.effective is empty or absent, as the limits read
+        it) and their bytes (None: absent), read now; None on v1 or when one cannot be read
+        for another reason (the full read then reads and reports it)."""
+        paths = cgroupfs.due_files(self.layout, c.cgroup_path, psi=brief)
+        if paths is None:
+            return None
+        datas = _read_plain(paths)
+        if datas is not None and not (datas[cgroupfs.DUE_CPUSET] or b"").strip():
+            cpuset = paths[cgroupfs.DUE_CPUSET].removesuffix(".effective")
+            more = _read_plain((cpuset,))
+            paths, datas = (*paths, cpuset), None if more is None else datas + more
+        return None if datas is None else (paths, datas)
 
     def _record(
         self,

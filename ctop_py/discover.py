@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ctop_py.cgroupfs import CgroupLayout, ParseCache
 from ctop_py.host import read_rest
 from ctop_py.model import CgroupMode
+from ctop_py.openfiles import KeptFiles
 from ctop_py.runtimes import Claim, Runtime, claim
 
 # The hierarchy to walk on v1: every runtime puts its containers in all of them at one path.
@@ -143,13 +144,24 @@ class Discovery:
         self.found = found
 
 
-def read_procs(dirs: Sequence[str], cache: ParseCache | None = None) -> tuple[int, ...]:
+def read_procs(
+    dirs: Sequence[str], cache: ParseCache | None = None, kept: KeptFiles | None = None
+) -> tuple[int, ...]:
     """The pids in these cgroups (cgroup.procs may repeat a pid and is unordered; it is a
     list the kernel may return in several reads). With a `cache`, a cgroup.procs whose bytes
-    did not change since the previous tick is not parsed again."""
+    did not change since the previous tick is not parsed again. `kept`: a single cgroup's
+    list is read through these kept-open files (cgroup v2 only: v2 starts its task iterator
+    again at offset 0, while v1 hands a kept fd the pid list it built, for up to a second
+    after its last read: cgroup_pidlist_start)."""
     if len(dirs) == 1 and cache is not None:  # a container's usual single cgroup
         path = dirs[0] + "/cgroup.procs"
-        data = _read_list(path)
+        if kept is None:
+            data = _read_list(path)
+        else:
+            try:
+                data = kept.read(path, True)
+            except OSError:
+                data = None
         return () if data is None else cache.parse(path, data, _parse_procs)
     pids: set[int] = set()
     for directory in dirs:

@@ -351,3 +351,74 @@ def test_running_out_of_fds_reads_on() -> None:
     assert out.returncode == 0, out.stderr
     files, kept, budget = map(int, out.stdout.split())
     assert files > 10 and kept <= budget < files
+
+
+def test_read_each_gives_what_read_gives_and_the_files_hold(tmp_path: Path) -> None:
+    """`read_each` (the plan's loop, its one-pread case inline) beside `read` on another
+    KeptFiles over the same files, tick by tick: a file rewritten in place, one replaced by
+    rename, one removed, one longer than the read buffer, one past the budget; each equal to
+    the file opened and read here."""
+    files = {name: tmp_path / name for name in ("a", "b", "c", "d", "big", "over")}
+    for i, path in enumerate(files.values()):
+        path.write_text(f"{i} first\n")
+    files["big"].write_bytes(b"x" * 70_000 + b"\n")  # READ_BUFFER is 64 KiB
+    paths = [str(p) for p in files.values()]
+    inline, plain = KeptFiles(budget=5, base=0), KeptFiles(budget=5, base=0)
+    try:
+        for tick in range(5):
+            if tick == 2:
+                files["a"].write_text("a rewritten in place, longer than before\n")
+                _replace(files["b"], "b replaced\n")
+                files["c"].unlink()
+                files["big"].write_bytes(b"y" * 80_000 + b"\n")
+            if tick == 3:
+                files["c"].write_text("c made again\n")
+                files["over"].write_text("over rewritten\n")
+            out: list[bytes | None] = []
+            inline.read_each(paths, out)
+            expected: list[bytes | None] = []
+            for name in paths:
+                try:
+                    expected.append(plain.read(name))
+                except FileNotFoundError:
+                    expected.append(None)
+            truth = [Path(p).read_bytes() if Path(p).exists() else None for p in paths]
+            assert out == expected == truth, tick
+            assert inline.full and len(inline) == 5  # "over" is read past the budget
+            inline.end_tick()
+            plain.end_tick()
+    finally:
+        inline.close()
+        plain.close()
+
+
+def test_read_each_raises_what_is_not_gone(tmp_path: Path) -> None:
+    kept = KeptFiles(budget=4, base=0)
+    try:
+        directory = tmp_path / "a-directory"
+        directory.mkdir()
+        with pytest.raises(IsADirectoryError):
+            kept.read_each([str(directory)], [])
+    finally:
+        kept.close()
+
+
+@pytest.mark.parametrize("mode", ["v2", "hybrid"])
+def test_cgroup_procs_kept_on_v2_only_and_a_new_pid_shows(tmp_path: Path, mode: str) -> None:
+    """v2 restarts cgroup.procs's task iterator at offset 0, so its fd is kept; v1 hands a
+    kept fd the pid list it built for up to a second, so there it is opened each tick."""
+    host = make_host(tmp_path, mode)
+    collector = settled(host)
+    try:
+        controller = None if mode == "v2" else "memory"
+        procs = str(host.cgroup_dir(PATH, controller) / "cgroup.procs")
+        assert (procs in collector.kept.fds()) == (mode == "v2")
+        assert any(p.endswith("/cgroup.procs") for p in collector.kept.fds()) == (mode == "v2")
+        host.add_process(101, "sleep", ppid=100, cgroup_path=PATH, namespaces=CTR_NS,
+                         nspid=(101, 2))  # fmt: skip
+        after = ours(collector)
+        assert after.pids == (100, 101) == fresh(host).pids
+        expected = sorted({int(p) for p in Path(procs).read_text().split()})
+        assert list(after.pids) == expected
+    finally:
+        collector.close()
