@@ -18,10 +18,9 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from ctop_py.cgroupfs import CgroupLayout, parse_flat_keyed
-from ctop_py.model import CgroupStats, ContainerRaw, EngineEvent, Lifecycle
+from ctop_py.model import ContainerRaw, EngineEvent, Lifecycle
 from ctop_py.runtimes.engine_events import EngineInspector, Inspected
 
 # A container not seen for this long (no cgroup, not listed) is forgotten.
@@ -273,69 +272,22 @@ class LifecycleTracker:
         )
 
 
-def _same(value: object, before: object) -> bool:
-    return value is before or (type(value) is type(before) and value == before)
-
-
 def _settled(c: ContainerRaw, old: ContainerRaw) -> ContainerRaw:
-    """`c` with each part equal to the previous record's (same type, equal value) replaced
-    by that record's very object, and the previous record itself when every part is. The
-    collector makes a new record of new, equal objects now and then (the engine's list read
-    again, a limits read that found the same limits); settled, it is for all that comes after
-    (the ring's encoder, derive, the diagnosis, the list: each skips what is the same object
-    as a tick ago) the unchanged record it is. A record whose PSI changed keeps the rest of
-    its cgroup's parts."""
+    """The previous record `old` when `c` has its very counters (the collector carries them
+    while no file changed) and every other part equal to it (the same type, an equal value),
+    else `c`. The collector makes such a record when it reads the engine's list again (new
+    names, labels, state, all equal); settled, it is for all that comes after (the ring's
+    encoder, derive, the diagnosis, the list: each skips a record that is the same object as
+    a tick ago) the unchanged record it is. A busy container's counters are new objects
+    every tick: for it this costs two identity checks."""
+    if c.cgroup is not old.cgroup or c.net is not old.net:
+        return c
     now, was = c.__dict__, old.__dict__
-    parts: dict[str, object] = {}
-    differ = False
     for name, value in now.items():
         before = was[name]
-        if value is before:
-            continue
-        if name == "cgroup" and type(value) is CgroupStats and type(before) is CgroupStats:
-            cgroup = _settled_parts(value, before)
-            if cgroup is before:
-                parts[name] = before
-                continue
-            if cgroup is not value:
-                parts[name] = cgroup
-            differ = True
-        elif _same(value, before):
-            parts[name] = before
-        else:
-            differ = True
-    if not differ:
-        return old
-    return _with_parts(c, parts) if parts else c
-
-
-_Frozen = TypeVar("_Frozen")
-
-
-def _settled_parts(value: _Frozen, before: _Frozen) -> _Frozen:
-    """`value` with its equal parts those of `before` (or `before`, when all are)."""
-    now, was = value.__dict__, before.__dict__
-    parts: dict[str, object] = {}
-    differ = False
-    for name, part in now.items():
-        old = was[name]
-        if part is old:
-            continue
-        if _same(part, old):
-            parts[name] = old
-        else:
-            differ = True
-    if not differ:
-        return before
-    return _with_parts(value, parts) if parts else value
-
-
-def _with_parts(value: _Frozen, parts: Mapping[str, object]) -> _Frozen:
-    """A copy of a frozen dataclass with some fields replaced, without running __init__."""
-    new = object.__new__(type(value))
-    new.__dict__.update(value.__dict__)
-    new.__dict__.update(parts)
-    return new
+        if value is not before and (type(value) is not type(before) or value != before):
+            return c
+    return old
 
 
 def _with(c: ContainerRaw, state: str, lifecycle: Lifecycle) -> ContainerRaw:
