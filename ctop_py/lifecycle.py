@@ -54,6 +54,7 @@ class _Life:
     inputs: tuple[object, ...] = ()
     record_in: ContainerRaw | None = None
     record_out: ContainerRaw | None = None
+    raw_in: ContainerRaw | None = None  # the collector's record `record_in` was settled from
 
 
 class LifecycleTracker:
@@ -86,10 +87,18 @@ class LifecycleTracker:
         explained: dict[str, int] = defaultdict(int)  # parent -> kills seen in its children
         lives = self._lives
         lives_of = []  # each container's, in order
+        records = []  # the containers, each settled against its previous record
         for c in containers:
             key = (c.runtime, c.id)
             life = lives[key]
             lives_of.append(life)
+            if c is life.raw_in:  # the collector's record of the previous tick: as settled then
+                c = life.record_in or c
+            else:
+                life.raw_in = c
+                if life.record_in is not None:
+                    c = _settled(c, life.record_in)
+            records.append(c)
             life.last_seen = now
             if c is life.record_in and life.present:
                 # The very record of the previous tick (an idle container): the same counters
@@ -136,6 +145,7 @@ class LifecycleTracker:
                     life.peak = peak
         if self.layout.mode == "v2":
             self._parent_kills(changed, explained)
+        containers = records
         wanted: dict[str, list[str]] = defaultdict(list)
         for c in containers:
             inspector = self.inspectors.get(c.runtime)
@@ -260,6 +270,24 @@ class LifecycleTracker:
             if life.present or inspected is None
             else inspected.memory_max_bytes,
         )
+
+
+def _settled(c: ContainerRaw, old: ContainerRaw) -> ContainerRaw:
+    """The previous record `old` when `c` has its very counters (the collector carries them
+    while no file changed) and every other part equal to it (the same type, an equal value),
+    else `c`. The collector makes such a record when it reads the engine's list again (new
+    names, labels, state, all equal); settled, it is for all that comes after (the ring's
+    encoder, derive, the diagnosis, the list: each skips a record that is the same object as
+    a tick ago) the unchanged record it is. A busy container's counters are new objects
+    every tick: for it this costs two identity checks."""
+    if c.cgroup is not old.cgroup or c.net is not old.net:
+        return c
+    now, was = c.__dict__, old.__dict__
+    for name, value in now.items():
+        before = was[name]
+        if value is not before and (type(value) is not type(before) or value != before):
+            return c
+    return old
 
 
 def _with(c: ContainerRaw, state: str, lifecycle: Lifecycle) -> ContainerRaw:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from pathlib import Path
 
 from ctop_py.cgroupfs import CgroupLayout
@@ -9,7 +10,7 @@ from ctop_py.commands.events import parse_since
 from ctop_py.events import EventLog, from_engine, kernel_events
 from ctop_py.export.json import lifecycle_to_dict
 from ctop_py.lifecycle import LifecycleTracker
-from ctop_py.model import CgroupMode, Lifecycle
+from ctop_py.model import CgroupMode, CgroupStats, ContainerRaw, Lifecycle
 from ctop_py.thresholds import THRESHOLDS
 from tests.diagfixtures import CID, MiB, container, engine, sample, stats
 
@@ -247,3 +248,48 @@ def test_a_container_not_seen_for_long_is_forgotten_and_counted_anew() -> None:
     # Back after it: forgotten, its counter a baseline again.
     (c, _) = tracker.update([container(stats(events={"oom_kill": 2}), init_pid=3), other], [], 6e3)
     assert c.lifecycle and (c.lifecycle.kernel_oom_kills, c.lifecycle.recreations) == (0, 0)
+
+
+def test_a_new_record_equal_to_the_last_one_is_the_last_one() -> None:
+    """The collector carries a container's counters while no file changed, but makes a new
+    record of new, equal objects when it reads the engine's list again: the tracker hands
+    back the previous record itself, so what comes after (ring, derive, diagnosis, list)
+    sees an unchanged container. Either way each record's JSON is exactly that of the
+    record the collector made."""
+    import dataclasses
+
+    from ctop_py.record import sample_json
+
+    tracker = LifecycleTracker(v1())
+    quiet = stats(memory_max=64 * MiB, psi={"cpu": (5, 1), "memory": (0, 0)})
+    stalled = stats(memory_max=64 * MiB, psi={"cpu": (9, 1), "memory": (0, 0)})
+
+    def made(cgroup: CgroupStats) -> ContainerRaw:  # all but the counters new objects
+        c = container(cgroup)
+        return dataclasses.replace(
+            c, name="".join(["ap", "p"]), labels={"a": "1"}, namespaces={"pid": 4026531}
+        )
+
+    def json_of(c: ContainerRaw) -> bytes:
+        return sample_json(sample(0.0, c))
+
+    given = [made(quiet), made(quiet), made(stalled), made(stalled), made(stalled)]
+    out = []
+    for t, c in enumerate(given):
+        (o,) = tracker.update([c], [], float(t))
+        assert json_of(o) == json_of(dataclasses.replace(c, lifecycle=o.lifecycle))
+        out.append(o)
+    assert out[1] is out[0]  # equal: the same record
+    assert out[2] is not out[1] and out[2].cgroup is stalled  # PSI changed: a new record
+    assert out[3] is out[2] and out[4] is out[2]
+    # The collector's very record again: the record settled from it before.
+    (again,) = tracker.update([given[4]], [], 5.0)
+    assert again is out[2]
+    # A part of another type, however equal, is not taken for the previous one.
+    typed = dataclasses.replace(given[4], labels=types.MappingProxyType({"a": "1"}))
+    (o,) = tracker.update([typed], [], 6.0)
+    assert o is not out[2] and type(o.labels) is types.MappingProxyType
+    assert json_of(o) == json_of(dataclasses.replace(typed, lifecycle=o.lifecycle))
+    # A label changed: a new record.
+    (o,) = tracker.update([dataclasses.replace(typed, labels={"a": "2"})], [], 7.0)
+    assert o.labels == {"a": "2"}

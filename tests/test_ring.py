@@ -144,18 +144,22 @@ def _idle_host(count: int) -> list[ContainerRaw]:
     ]
 
 
-def _groups(ring: SampleRing) -> list[bytes]:
-    """The last record's container groups as stored (b"": the same as the previous sample's)."""
+def _stored(ring: SampleRing) -> tuple[int, list[bytes]]:
+    """The last record's containers as stored: the mask of those stored (bit i: the i-th
+    container's JSON is in a group; the others are the previous sample's) and the groups."""
     from ctop_py.ring import _unpacked
 
-    return _unpacked(ring._segments[-1].records[-1])[2:]
+    blobs = _unpacked(ring._segments[-1].records[-1])
+    return int.from_bytes(blobs[2], "little"), blobs[3:]
 
 
-def test_unchanged_groups_are_back_references_that_decode_to_the_same_samples() -> None:
-    """Idle containers (the very same records tick to tick) are neither encoded nor compressed
-    again: each group is stored as a reference to the previous sample's, and a change in one
-    container re-compresses its group only; every sample still decodes to sample_json."""
+def test_unchanged_containers_are_not_stored_and_decode_to_the_same_samples() -> None:
+    """Idle containers (the very same records tick to tick, or equal ones) are neither encoded
+    nor compressed again: a sample stores only the containers whose JSON changed, grouped and
+    each compressed against its own previous JSON; every sample still decodes to
+    sample_json, and saves as the recording of the same samples."""
     import dataclasses
+    import zlib
 
     containers = _idle_host(60)
     first = dataclasses.replace(SAMPLES[20], containers=tuple(containers))
@@ -165,26 +169,38 @@ def test_unchanged_groups_are_back_references_that_decode_to_the_same_samples() 
     idle = dataclasses.replace(first, time=first.time + 1, monotonic_ns=first.monotonic_ns + 1)
     given.append(idle)
     ring.append(idle)
-    # Where the groups are cut (by their bytes): at least three, and a last, partial one.
-    bounds = [(start, end) for start, end, _ in ring._chain._groups(range(len(containers)))]
-    count = len(bounds)
-    assert count >= 3 and bounds[-1][1] - bounds[-1][0] < bounds[0][1] - bounds[0][0]
-    assert _groups(ring) == [b""] * count  # all unchanged
-    # One container in the third group changes (a new record).
+    assert _stored(ring) == (0, [])  # nothing changed: nothing stored
+    # One container changes (a new record): it alone is stored, against its previous JSON.
     changed = list(containers)
-    at = bounds[2][0] + 1
+    at = 37
+    assert ring._chain.containers is not None
+    old_json = ring._chain.containers[at]  # the JSON handed to the compressor last time
     changed[at] = dataclasses.replace(changed[at], state="paused", pids=(4242,))
     moved = dataclasses.replace(idle, time=idle.time + 1, containers=tuple(changed))
     given.append(moved)
     ring.append(moved)
-    groups = _groups(ring)
-    assert [bool(g) for g in groups] == [g == 2 for g in range(count)]
-    # Equal JSON from new (equal, not identical) records is a reference too.
+    mask, groups = _stored(ring)
+    assert mask == 1 << at and len(groups) == 1
+    inflate = zlib.decompressobj(-15, old_json)
+    new_json = inflate.decompress(groups[0]) + inflate.flush()
+    assert b'"state":"paused"' in new_json and b'"pids":[4242]' in new_json
+    assert new_json.startswith(old_json[:80]) and new_json in sample_json(moved)
+    # Equal JSON from new (equal, not identical) records is not stored either.
     copies = tuple(dataclasses.replace(c) for c in changed)
     again = dataclasses.replace(moved, time=moved.time + 1, containers=copies)
     given.append(again)
     ring.append(again)
-    assert _groups(ring) == [b""] * count
+    assert _stored(ring) == (0, [])
+    # Every container changes: all stored, in as many groups as their bytes make.
+    busy = dataclasses.replace(
+        again,
+        time=again.time + 1,
+        containers=tuple(dataclasses.replace(c, pids=(*c.pids, 1)) for c in copies),
+    )
+    given.append(busy)
+    ring.append(busy)
+    mask, groups = _stored(ring)
+    assert mask == (1 << 60) - 1 and len(groups) >= 3
     assert [sample_json(s) for s in ring.samples()] == [sample_json(s) for s in given]
     assert [sample_json(s) for s in samples_in(ring.as_bytes())] == [sample_json(s) for s in given]
 
@@ -348,3 +364,39 @@ def test_a_closed_segment_is_its_records_end_to_end_and_copies_stay_whole(
     assert [sample_json(s) for s in samples_in(ring.as_bytes())] == [
         sample_json(s) for s in SAMPLES[:40]
     ]
+
+
+def test_the_saved_ring_is_byte_for_byte_the_recording_of_the_same_samples() -> None:
+    """What `W` writes from the ring (which stores only the containers that changed) is byte
+    for byte the recording file the same samples make without the ring: each sample's
+    `sample_json`, compressed against the previous one's, at the save level. On a host of
+    idle containers where a few change, come or go each tick, as on a live one."""
+    import dataclasses
+    import random
+
+    from ctop_py.record import MAGIC
+    from ctop_py.ring import SAVE_LEVEL
+
+    rng = random.Random(4)
+    pool = _idle_host(50)
+    present = list(pool[:40])
+    given = []
+    for i in range(150):
+        for _ in range(rng.randrange(4)):  # a few containers have a new record
+            at = rng.randrange(len(present))
+            present[at] = dataclasses.replace(present[at], pids=(i, *present[at].pids))
+        if i % 17 == 5:
+            present.pop(rng.randrange(len(present)))
+        if i % 23 == 7:
+            present.insert(rng.randrange(len(present) + 1), rng.choice(pool))
+        given.append(dataclasses.replace(SAMPLES[i], containers=tuple(present)))
+    ring = SampleRing(seconds=10**6, keyframe_every=40)
+    for sample in given:
+        ring.append(sample)
+    want = [MAGIC]
+    previous = b""
+    for sample in given:
+        data = sample_json(sample)
+        want.append(encode_record(data, previous, SAVE_LEVEL))
+        previous = data
+    assert ring.as_bytes() == b"".join(want)
