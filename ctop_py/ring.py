@@ -377,7 +377,10 @@ class _SpillFile:
             os.ftruncate(self.fd, 0)
         elif self.end > 2 * self.live:
             offset = 0
-            for segment in kept:  # lower offsets first: each lands at or below itself
+            # Each moves down by what is free before the first, at least `live`, so no more
+            # than a segment: a write never lands on a segment not moved yet, and one that
+            # fails halfway leaves the rest where they were, whole and in order.
+            for segment in kept:
                 data = self.read(segment.spilled_at, segment.nbytes)
                 _pwrite_all(self.fd, data, offset)
                 segment.spilled_at = offset

@@ -141,6 +141,37 @@ def test_a_failed_write_keeps_that_segment_in_memory(
     assert _jsons(ring.samples()) == _jsons(SAMPLES[:45])
 
 
+def test_a_failed_move_down_keeps_every_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's space given back (live segments moved to its start) fails halfway through
+    a segment's write: that one and the ones after stay where they were; nothing is lost."""
+    ring = SampleRing(seconds=40, keyframe_every=7, spill_dir=str(tmp_path))
+    pwrite = os.pwrite
+    moves = [0]
+
+    def fails_on_a_move(fd: int, data: bytes, offset: int) -> int:
+        spill = ring._spill
+        if spill is not None and offset < spill.end:  # below the end: a move down
+            moves[0] += 1
+            if moves[0] == 2:
+                pwrite(fd, bytes(data)[: len(data) // 2], offset)  # half, then the disk fails
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", fails_on_a_move)
+    for i, sample in enumerate(SAMPLES):
+        ring.append(sample)
+        if ring.spill_failures:  # right after the failed move: every sample still there
+            assert _jsons(ring.samples()) == _jsons(SAMPLES[i + 1 - len(ring) : i + 1])
+            break
+    assert moves[0] == 2 and ring.spill_failures == 1
+    assert ring.spilled_bytes == sum(s.nbytes for s in ring._segments if s.spilled_at >= 0)
+    for sample in SAMPLES[i + 1 :]:  # and it goes on
+        ring.append(sample)
+    assert _jsons(ring.samples()) == _jsons(SAMPLES[-len(ring) :])
+
+
 def test_the_file_is_unlinked_cloexec_and_closed_with_the_ring(tmp_path: Path) -> None:
     before = _fd_links()
     ring = _filled(SampleRing(seconds=10**6, keyframe_every=10, spill_dir=str(tmp_path)), SAMPLES)
