@@ -87,7 +87,7 @@ if TYPE_CHECKING:
     from ctop_py.ui.widgets.detail_pane import Loader
 
 DIAGNOSE_EVERY_S = 2.0  # live: the findings at most this old, unless an event or a container came
-TRIM_EVERY_S = 60.0  # malloc.trim: a walk over the free chunks, on the UI thread's timer
+TRIM_EVERY_S = 10.0  # malloc.trim (~0.5-0.9 ms, on the UI thread): pages freed go back soon
 
 
 def _action(binding: BindingType) -> str:
@@ -339,9 +339,10 @@ class CtopApp(ActingMixin, App[int]):
 
     def tick(self) -> None:
         """The timer: start a collection when the controller says one is due (not paused; a
-        replay's next sample due: a cheap check on this thread) and none is running. Once a
-        minute, the allocator's free pages go back to the kernel (`malloc.trim`: only once
-        `run()` tuned it)."""
+        replay's next sample due: a cheap check on this thread) and none is running. Every
+        TRIM_EVERY_S, the allocator's free pages go back to the kernel (`malloc.trim`: only
+        once `run()` tuned it): the ticks take them again within seconds, so once a minute
+        the peak was 3.3 MiB higher at 100 containers (same run, 4 min: 59.6 against 56.3)."""
         now = time.monotonic()
         if now - self._trimmed >= TRIM_EVERY_S:
             self._trimmed = now
