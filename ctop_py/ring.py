@@ -1,5 +1,6 @@
-"""The live app's flight recorder: the last minutes of raw samples, kept in memory
-compressed, bounded in time and in bytes; saved (`W`) as a recording (ctop_py.record).
+"""The live app's flight recorder: the last minutes of raw samples, kept compressed (the
+closed segments in an unlinked temporary file, `_SpillFile`, out of the app's memory),
+bounded in time and in bytes; saved (`W`) as a recording (ctop_py.record).
 
 A sample is the recorder's JSON (`record.sample_json`, byte for byte). In a recording each
 record is compressed against the previous sample's JSON, but zlib sees only its last 32 KiB:
