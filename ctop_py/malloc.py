@@ -1,6 +1,7 @@
 """glibc's allocator, set for a process that runs for hours (the app): one arena, and the
-free pages handed back once a minute. Only glibc has these calls (through ctypes, no build
-step); elsewhere (musl, macOS, no ctypes) every function here does nothing and says so.
+free pages handed back every few seconds (the app's timer, `ui.app.TRIM_EVERY_S`). Only
+glibc has these calls (through ctypes, no build step); elsewhere (musl, macOS, no ctypes)
+every function here does nothing and says so.
 
 Measured at 100 moving containers (benchmarks/rss_smaps.py): each thread that allocates
 gets an arena of its own (64 MiB reserved, what it touched kept), and the free chunks
@@ -64,8 +65,8 @@ def tune(arena_max: int = ARENA_MAX) -> dict[str, int] | None:
 def trim() -> bool | None:
     """Give the free pages of every arena back to the kernel (malloc_trim(0)): True if some
     were, None where the C library is not glibc or tune() was not called (a command that
-    ends soon, a test). Costs a walk over the free chunks: call it rarely (the sample ring
-    does, once a segment: a minute at 1 s)."""
+    ends soon, a test). Costs a walk over the free chunks (~0.5-0.9 ms at 100 containers):
+    the app calls it from its UI thread's timer every TRIM_EVERY_S."""
     libc = _glibc()
     if libc is None or not _tuned:
         return None

@@ -1,14 +1,16 @@
 """A container's network as netlink sees it: links, addresses, counters, and each veth's host peer.
 
-Everything here is on demand and blocking (a netlink socket in another net namespace costs a fork
-and a `setns()`, ~20 ms): the UI calls it from a worker, for the container on screen only.
+Everything here is on demand and blocking (a netlink socket in another net namespace costs a
+thread and a `setns()`): the UI calls it from a worker, for the container on screen only. The
+requests are `ctop_py.netlink`'s (a plain rtnetlink socket; pyroute2 added 13 MiB to the app).
 
-- The container's namespace is entered through `<proc>/<pid>/ns/net` with `flags=0`, so pyroute2
-  never creates a namespace as a side effect. The fd is opened once and checked against the
-  namespace inode the collector saw, so a recycled pid cannot swap in another namespace.
+- The container's namespace is entered through `<proc>/<pid>/ns/net` (setns of an open fd,
+  in a thread of its own), so no namespace is ever created as a side effect. The fd is opened
+  once and checked against the namespace inode the collector saw, so a recycled pid cannot
+  swap in another namespace.
 - The host side (veth peers, the bridge they are attached to) is asked in the host's namespace:
   that of pid 1 (else kthreadd) under the HostRoot's proc; when it is the caller's own namespace
-  no fork is needed.
+  no setns is needed.
 - Limitation of `--root`: netlink always talks to the kernel ctop-py runs on. With `--root /host`
   (the same host's proc mounted elsewhere) the namespaces are entered through that proc and all
   works given the privileges (CAP_SYS_ADMIN for setns); a tree that is not a live proc (a copied
@@ -22,8 +24,6 @@ and a `setns()`, ~20 ms): the UI calls it from a worker, for the container on sc
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import functools
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -41,6 +41,7 @@ from ctop_py.host import (
     read_bytes,
 )
 from ctop_py.model import ContainerRaw, SharedNamespace, Sharing
+from ctop_py.netlink import Rtnl
 from ctop_py.procfs import net_dev_lines
 
 # NETNSA_NSID_NOT_ASSIGNED (-1) arrives as an unsigned 32-bit value.
@@ -374,12 +375,6 @@ def joined_by(container: ContainerRaw) -> tuple[str, ...]:
 # Reading through netlink
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    # Handed to pyroute2 so its forked child does not look libc up (a subprocess) itself.
-    return ctypes.CDLL("libc.so.6", use_errno=True)
-
-
 def _open_ns(path: Path, expected_inode: int | None) -> int:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -392,7 +387,7 @@ def _open_ns(path: Path, expected_inode: int | None) -> int:
 
 
 def _error(path: str | os.PathLike[str], exc: BaseException) -> HostError:
-    """An OSError or a pyroute2 NetlinkError (its errno is `code`), mapped like every read."""
+    """An OSError (a netlink error answer is one, with its errno), mapped like every read."""
     code = getattr(exc, "errno", None) or getattr(exc, "code", None)
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     error = error_from_errno(path, code, reason, NetError)
@@ -405,12 +400,10 @@ def _error(path: str | os.PathLike[str], exc: BaseException) -> HostError:
 
 @contextlib.contextmanager
 def _iproute(ns_fd: int | None, path: Path) -> Iterator[Any]:
-    """An IPRoute socket in the namespace of `ns_fd` (None: the caller's own)."""
-    from pyroute2 import IPRoute
-
+    """An rtnetlink socket in the namespace of `ns_fd` (None: the caller's own)."""
     try:
-        ipr = IPRoute() if ns_fd is None else IPRoute(netns=ns_fd, flags=0, libc=_libc())
-    except Exception as exc:  # pyroute2 re-raises the child's errors by class name
+        ipr = Rtnl(ns_fd)
+    except OSError as exc:
         raise _error(path, exc) from None
     try:
         yield ipr

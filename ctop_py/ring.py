@@ -1,5 +1,6 @@
-"""The live app's flight recorder: the last minutes of raw samples, kept in memory
-compressed, bounded in time and in bytes; saved (`W`) as a recording (ctop_py.record).
+"""The live app's flight recorder: the last minutes of raw samples, kept compressed (the
+closed segments in an unlinked temporary file, `_SpillFile`, out of the app's memory),
+bounded in time and in bytes; saved (`W`) as a recording (ctop_py.record).
 
 A sample is the recorder's JSON (`record.sample_json`, byte for byte). In a recording each
 record is compressed against the previous sample's JSON, but zlib sees only its last 32 KiB:
@@ -19,10 +20,13 @@ recording file that `ctop-py replay FILE` opens (re-encoded then, in the recordi
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import math
 import os
 import struct
+import tempfile
+import weakref
 import zlib
 from array import array
 from collections import deque
@@ -32,7 +36,6 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
-from ctop_py import malloc
 from ctop_py.codec import _TEXT, _names, _plain, decode
 from ctop_py.model import CgroupStats, ContainerRaw, Process, RawSample
 from ctop_py.record import MAGIC, RecordingError, encode_record
@@ -354,20 +357,100 @@ class _Chain:
         return before + b",".join(containers) + after
 
 
+class _SpillFile:
+    """Closed segments' bytes, out of the process's memory: one unlinked temporary file
+    (O_TMPFILE, or a name removed as soon as made, so nothing is left on disk even after a
+    crash), written and read with pwrite/pread (not mmap'd: mapped file pages count in the
+    process's RSS, pages of a file only read and written do not). Segments are written one
+    after the other and dropped from the old end: when the file is over twice what it still
+    holds, what is live moves down to its start and the rest is cut off."""
+
+    def __init__(self, directory: str) -> None:
+        self.fd = _open_unlinked(directory)
+        self.end = 0
+        self.live = 0
+        # The fd goes with the ring (and at exit): never left open, never inherited (Python's
+        # fds are O_CLOEXEC).
+        self._closer = weakref.finalize(self, os.close, self.fd)
+
+    def write(self, data: bytes) -> int:
+        """Where `data` now is (OSError, e.g. ENOSPC: the caller keeps it in memory)."""
+        offset = self.end
+        _pwrite_all(self.fd, data, offset)
+        self.end += len(data)
+        self.live += len(data)
+        return offset
+
+    def read(self, offset: int, length: int) -> bytes:
+        data = os.pread(self.fd, length, offset)
+        if len(data) != length:
+            raise OSError(f"scroll-back file: {len(data)} of {length} bytes at {offset}")
+        return data
+
+    def drop(self, length: int, kept: Sequence[_Segment]) -> None:
+        """A segment of `length` bytes is gone; `kept`: the spilled ones left, oldest first."""
+        self.live -= length
+        if self.live <= 0:
+            self.end = self.live = 0
+            os.ftruncate(self.fd, 0)
+        elif self.end > 2 * self.live:
+            offset = 0
+            # Each moves down by what is free before the first, at least `live`, so no more
+            # than a segment: a write never lands on a segment not moved yet, and one that
+            # fails halfway leaves the rest where they were, whole and in order.
+            for segment in kept:
+                data = self.read(segment.spilled_at, segment.nbytes)
+                _pwrite_all(self.fd, data, offset)
+                segment.spilled_at = offset
+                offset += len(data)
+            self.end = offset
+            os.ftruncate(self.fd, offset)
+
+    def close(self) -> None:
+        self._closer()
+
+
+def _open_unlinked(directory: str) -> int:
+    flags = os.O_RDWR | os.O_CLOEXEC
+    tmpfile = getattr(os, "O_TMPFILE", 0)
+    if tmpfile:
+        try:
+            return os.open(directory, flags | tmpfile, 0o600)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise  # the directory itself is the trouble: mkstemp would fail as well
+    fd, name = tempfile.mkstemp(prefix=".ctop-py-ring-", dir=directory)
+    try:
+        os.unlink(name)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
 @dataclass
 class _Segment:
     """A keyframe and the samples chained to it. Closed, its records are one bytes object
-    end to end (`ends`: where each one ends): one allocation of ~200 KiB at 100 containers
-    kept for 15 minutes, instead of 60 of ~3.5 KiB scattered among each tick's short-lived
-    buffers, where they keep pages of the allocator's heap from going back (measured
-    together with ctop_py.malloc's settings, not apart)."""
+    end to end (`ends`: where each one ends), written to the ring's spill file
+    (`spilled_at`: where; `data` then empty) or, where that failed, kept in `data`: one
+    allocation of ~200 KiB at 100 containers kept for 15 minutes, instead of 60 of ~3.5 KiB
+    scattered among each tick's short-lived buffers, where they keep pages of the
+    allocator's heap from going back."""
 
     first_time: float
     pending: list[bytes] = field(default_factory=list)  # the records, while it fills
-    data: bytes = b""  # the records end to end, once closed
+    data: bytes = b""  # the records end to end, once closed (unless spilled)
     ends: array[int] = field(default_factory=lambda: array("I"))
     times: list[float] = field(default_factory=list)
     nbytes: int = 0
+    spilled_at: int = -1  # its offset in the spill file; -1: in memory
 
     def add(self, record: bytes, time: float) -> None:
         self.pending.append(record)
@@ -386,12 +469,18 @@ class _Segment:
     def __len__(self) -> int:
         return len(self.times)
 
-    @property
-    def records(self) -> list[bytes]:
+    def records_of(self, data: bytes) -> list[bytes]:
+        """The records, given the closed segment's bytes (`data`, or what was spilled)."""
         if self.pending or not self.ends:
             return list(self.pending)
-        data = self.data
         return [data[start:end] for start, end in zip((0, *self.ends), self.ends, strict=False)]
+
+    @property
+    def records(self) -> list[bytes]:
+        """The records of a segment in memory (a spilled one's: `SampleRing.records`)."""
+        if self.spilled_at >= 0:
+            raise ValueError("a spilled segment's records are in the ring's file")
+        return self.records_of(self.data)
 
 
 class SampleRing:
@@ -400,13 +489,19 @@ class SampleRing:
         seconds: float = WINDOW_S,
         max_bytes: int = MAX_BYTES,
         keyframe_every: int = KEYFRAME_EVERY,
+        spill_dir: str | None = None,
     ) -> None:
+        """`spill_dir`: where closed segments go (an unlinked file; default the temporary
+        directory, $TMPDIR or /tmp); "" keeps them in memory."""
         self.seconds = seconds
         self.max_bytes = max_bytes
         self.keyframe_every = keyframe_every
+        self.spill_dir = tempfile.gettempdir() if spill_dir is None else spill_dir
         self._segments: deque[_Segment] = deque()
         self._chain = _Chain()
         self._encoder = SampleEncoder()
+        self._spill: _SpillFile | None = None
+        self.spill_failures = 0  # closed segments kept in memory as the file could not be
         self.nbytes = 0
         self.count = 0
 
@@ -421,6 +516,10 @@ class SampleRing:
     def end(self) -> float | None:
         return self._segments[-1].times[-1] if self._segments else None
 
+    @property
+    def spilled_bytes(self) -> int:
+        return self._spill.live if self._spill is not None else 0
+
     def append(self, sample: RawSample) -> None:
         rest, containers = self._encoder.parts(sample)
         last = self._segments[-1] if self._segments else None
@@ -432,10 +531,7 @@ class SampleRing:
         ):
             if last is not None:
                 last.close()
-                # A minute's transient buffers (each sample's JSON, its deflate states, the
-                # segment's records) are free by now: their pages go back to the kernel
-                # (in the app only).
-                malloc.trim()
+                self._spill_out(last)
             last = _Segment(sample.time)
             self._segments.append(last)
             self._chain = _Chain()  # a keyframe: compressed against nothing
@@ -444,6 +540,27 @@ class SampleRing:
         self.nbytes += len(record)
         self.count += 1
         self._trim(sample.time)
+
+    def _spill_out(self, segment: _Segment) -> None:
+        """A closed segment to the spill file; kept in memory (and counted) if that fails:
+        the scroll-back works the same either way."""
+        if not self.spill_dir or not segment.data:
+            return
+        try:
+            if self._spill is None:
+                self._spill = _SpillFile(self.spill_dir)
+            segment.spilled_at = self._spill.write(segment.data)
+        except OSError:
+            self.spill_failures += 1
+            return
+        segment.data = b""
+
+    def records(self, segment: _Segment) -> list[bytes]:
+        """A segment's records, read back from the spill file if it is there."""
+        if segment.spilled_at < 0:
+            return segment.records
+        assert self._spill is not None
+        return segment.records_of(self._spill.read(segment.spilled_at, segment.nbytes))
 
     def _trim(self, now: float) -> None:
         while len(self._segments) > 1:
@@ -454,22 +571,37 @@ class SampleRing:
             dropped = self._segments.popleft()
             self.nbytes -= dropped.nbytes
             self.count -= len(dropped)
+            if dropped.spilled_at >= 0 and self._spill is not None:
+                spilled = [s for s in self._segments if s.spilled_at >= 0]
+                try:
+                    self._spill.drop(dropped.nbytes, spilled)
+                except OSError:  # the file's space stays taken; its data is still right
+                    self.spill_failures += 1
 
     def clear(self) -> None:
         self._segments.clear()
         self._encoder.clear()
         self._chain = _Chain()
         self.nbytes = self.count = 0
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     def copy(self) -> SampleRing:
-        """The ring as it is now, to decode outside a lock (the records are shared)."""
-        kept = SampleRing(self.seconds, self.max_bytes, self.keyframe_every)
+        """The ring as it is now, to decode outside a lock: all in memory (spilled segments
+        read back; records in memory shared), so trimming or clearing this ring later does
+        not touch it."""
+        kept = SampleRing(self.seconds, self.max_bytes, self.keyframe_every, spill_dir="")
         for segment in self._segments:
+            data = segment.data
+            if segment.spilled_at >= 0:
+                assert self._spill is not None
+                data = self._spill.read(segment.spilled_at, segment.nbytes)
             kept._segments.append(
                 _Segment(
                     segment.first_time,
                     list(segment.pending),
-                    segment.data,
+                    data,
                     segment.ends,  # a closed segment's: never changed again
                     list(segment.times),
                     segment.nbytes,
@@ -483,7 +615,7 @@ class SampleRing:
         out = []
         for segment in tuple(self._segments):
             chain = _Chain()
-            out += [chain.unpack(record) for record in tuple(segment.records)]
+            out += [chain.unpack(record) for record in self.records(segment)]
         return out
 
     def as_bytes(self) -> bytes:

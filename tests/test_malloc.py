@@ -109,14 +109,33 @@ def test_harmless_where_glibc_is_absent(monkeypatch: pytest.MonkeyPatch, how: st
     assert malloc._tuned is False
 
 
-def test_the_ring_trims_once_a_segment(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[int] = []
+def test_the_app_trims_from_its_timer_not_the_ring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """malloc_trim runs on the UI thread's timer, each time TRIM_EVERY_S has passed; the sample
+    ring (on the worker thread) leaves the allocator alone."""
+    import time
+
+    from ctop_py import demo
+    from ctop_py.launch import AppOptions
+    from ctop_py.ui import app as ui_app
+    from ctop_py.ui.source import StaticSource
+
+    calls: list[float] = []
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(malloc, "trim", lambda: calls.append(now[0]))
     ring = SampleRing(keyframe_every=10)
-    monkeypatch.setattr(malloc, "trim", lambda: calls.append(len(ring)))
     for sample in raw_samples(35):
         ring.append(sample)
-    # When the 2nd, 3rd and 4th segments start: after 10, 20 and 30 samples.
-    assert calls == [10, 20, 30]
+    assert calls == []
+    app = ui_app.make_app(StaticSource(demo.snapshots(2)), AppOptions(autostart=False))
+    app._collecting = True  # the timer's check alone, no collection started
+    every = ui_app.TRIM_EVERY_S
+    for at in (1.0, every, every + 1, 2 * every - 0.5, 2 * every + 0.5):
+        now[0] = 1000.0 + at
+        app.tick()
+    assert calls == [1000.0 + every, 1000.0 + 2 * every + 0.5]
 
 
 @pytest.mark.parametrize("setting", [None, "off"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -354,11 +355,14 @@ def test_a_closed_segment_is_its_records_end_to_end_and_copies_stay_whole(
         ring.append(sample)
     segments = list(ring._segments)
     assert [len(s) for s in segments] == [10, 10, 10, 10]
+    spill = ring._spill
+    assert spill is not None
     for i, segment in enumerate(segments[:-1]):
-        assert segment.pending == []
-        assert segment.data == b"".join(packed[10 * i : 10 * i + 10])
-        assert segment.records == packed[10 * i : 10 * i + 10]
-    assert [r for s in segments for r in s.records] == packed
+        assert segment.pending == [] and segment.data == b""  # in the spill file, end to end
+        written = os.pread(spill.fd, segment.nbytes, segment.spilled_at)
+        assert written == b"".join(packed[10 * i : 10 * i + 10])
+        assert ring.records(segment) == packed[10 * i : 10 * i + 10]
+    assert [r for s in segments for r in ring.records(s)] == packed
     assert [sample_json(s) for s in early.samples()] == [sample_json(s) for s in SAMPLES[:25]]
     assert [sample_json(s) for s in ring.samples()] == [sample_json(s) for s in SAMPLES[:40]]
     assert [sample_json(s) for s in samples_in(ring.as_bytes())] == [

@@ -87,6 +87,7 @@ if TYPE_CHECKING:
     from ctop_py.ui.widgets.detail_pane import Loader
 
 DIAGNOSE_EVERY_S = 2.0  # live: the findings at most this old, unless an event or a container came
+TRIM_EVERY_S = 10.0  # malloc.trim (~0.5-0.9 ms, on the UI thread): pages freed go back soon
 
 
 def _action(binding: BindingType) -> str:
@@ -190,6 +191,7 @@ class CtopApp(ActingMixin, App[int]):
         self.replay_diagnoser = Diagnoser(t=limits)
         # The live findings last worked out: the sample's time, its container ids, findings.
         self._diagnosed: tuple[float, frozenset[str], dict[str, list[Finding]]] | None = None
+        self._trimmed = time.monotonic()  # the allocator's free pages last handed back
         self._state = UiState(
             interval_s=controller.tick_s,
             paused=controller.paused,
@@ -337,7 +339,14 @@ class CtopApp(ActingMixin, App[int]):
 
     def tick(self) -> None:
         """The timer: start a collection when the controller says one is due (not paused; a
-        replay's next sample due: a cheap check on this thread) and none is running."""
+        replay's next sample due: a cheap check on this thread) and none is running. Every
+        TRIM_EVERY_S, the allocator's free pages go back to the kernel (`malloc.trim`: only
+        once `run()` tuned it): the ticks take them again within seconds, so once a minute
+        the peak was 3.3 MiB higher at 100 containers (same run, 4 min: 59.6 against 56.3)."""
+        now = time.monotonic()
+        if now - self._trimmed >= TRIM_EVERY_S:
+            self._trimmed = now
+            malloc.trim()
         if not self._collecting and self.controller.due():
             self.collect()
 
