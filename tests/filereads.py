@@ -22,7 +22,10 @@ def files_read() -> Iterator[list[str]]:
 
     def traced_pread(fd: int, size: int, offset: int) -> bytes:
         if offset == 0:
-            paths.append(os.readlink(f"/proc/self/fd/{fd}"))
+            # A kept /proc/PID/net/... fd reads "… (deleted)" once anyone looks the path up
+            # again (procfs revalidates net entries on every lookup, unhashing the old
+            # dentry); the fd still reads its file: the name is what counts here.
+            paths.append(os.readlink(f"/proc/self/fd/{fd}").removesuffix(" (deleted)"))
         return original_pread(fd, size, offset)
 
     os.open, os.pread = traced_open, traced_pread
