@@ -242,8 +242,10 @@ class ContainerRaw:
 
     @property
     def active(self) -> bool:
-        """Shown in the default (running) view: it has processes, or it is crash-looping."""
-        return bool(self.pids) or self.state == "restarting"
+        """Shown in the default (running) view: it has processes, or it is crash-looping, or
+        its engine still says running (a container the kernel just killed has no processes
+        for the moment before the engine hears of it and says restarting)."""
+        return bool(self.pids) or self.state in ("restarting", "running")
 
 
 class CgroupMode(StrEnum):

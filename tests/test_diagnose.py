@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ctop_py.diagnose import KINDS, SEVERITIES, diagnose, summary
@@ -231,3 +233,17 @@ def test_pressure_of_a_row_not_open_from_its_psi_readings() -> None:
     assert f.sentence == "memory pressure 30 % over 5 s"
     # One reading in the window: no pressure known, no finding.
     assert diagnose(samples[:7])[CID] == []
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [("running", True), ("restarting", True), ("exited", False), ("created", False), (None, False)],
+)
+def test_the_default_view_keeps_a_container_the_kernel_just_emptied(
+    state: str | None, shown: bool
+) -> None:
+    """No processes (the kernel killed them; the engine has not said so yet): a container the
+    engine still calls running, or restarting, keeps its row; one it calls stopped does not."""
+    emptied = replace(container(None), state=state)
+    assert emptied.pids == ()
+    assert emptied.active is shown
