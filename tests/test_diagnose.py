@@ -237,10 +237,10 @@ def test_pressure_of_a_row_not_open_from_its_psi_readings() -> None:
 
 @pytest.mark.parametrize(
     ("state", "shown"),
-    [("running", True), ("restarting", True), ("exited", False), ("created", False), (None, False)],
+    [("running", True), ("restarting", True), ("exited", False), ("created", False), ("", False)],
 )
 def test_the_default_view_keeps_a_container_the_kernel_just_emptied(
-    state: str | None, shown: bool
+    state: str, shown: bool
 ) -> None:
     """No processes (the kernel killed them; the engine has not said so yet): a container the
     engine still calls running, or restarting, keeps its row; one it calls stopped does not."""
