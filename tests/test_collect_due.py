@@ -312,3 +312,35 @@ def test_v1_a_limit_changed_between_ticks_shows_on_the_due_tick(
     assert back.cgroup.limits == before.cgroup.limits
     same_values(back, back_full)
     same_values(back, new_collector_reads(pair.host, pair.brief))
+
+
+def test_v1_due_tick_with_the_same_bytes_makes_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortcut is taken on v1: a due tick whose files all hold the same bytes does not
+    read the cgroup again (before k5, v1 always did)."""
+    from ctop_py import cgroupfs
+
+    host = make_v1_host(tmp_path)
+    collector = Collector(host.root, engines=[], limits_s=LIMITS_S)
+    try:
+        for _ in range(4):
+            before = only(collector.sample(detail=frozenset(), brief=True))
+        calls: list[str] = []
+        read_cgroup = cgroupfs.read_cgroup
+
+        def counted(*args: object, **kwargs: object) -> object:
+            calls.append("read_cgroup")
+            return read_cgroup(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(cgroupfs, "read_cgroup", counted)
+        time.sleep(LIMITS_S + 0.05)
+        due = only(collector.sample(detail=frozenset(), brief=True))
+        assert calls == [] and due is before
+        host.write_cgroup(PATH, {"pids.max": "7\n"}, "pids")
+        time.sleep(LIMITS_S + 0.05)
+        changed = only(collector.sample(detail=frozenset(), brief=True))
+        assert calls == ["read_cgroup"]
+        assert changed.cgroup is not None and changed.cgroup.limits.pids_max == 7
+    finally:
+        collector.close()
