@@ -1,9 +1,9 @@
-"""A container's limits due (issue 16, c4): on v2 the collector reads the limit files (and a
-brief container's PSI files) and, when they hold the bytes its limits and PSI reading were
-read from and no counter moved, keeps its record instead of making it again. Every such tick
-must give what the full read gives: the shortcut (`Collector._due_files`) beside the same
-collector with it turned off, on the same files, tick by tick, including files that change
-between ticks, and against a new collector's read of those files."""
+"""A container's limits due (issue 16, c4; v1 too since k5): the collector reads the limit
+files (and a brief container's PSI files) and, when they hold the bytes its limits and PSI
+reading were read from and no counter moved, keeps its record instead of making it again.
+Every such tick must give what the full read gives: the shortcut (`Collector._due_files`)
+beside the same collector with it turned off, on the same files, tick by tick, including files
+that change between ticks, and against a new collector's read of those files."""
 
 from __future__ import annotations
 
