@@ -931,14 +931,51 @@ def read_cgroup(
     return stats
 
 
-def due_files(layout: CgroupLayout, cgroup_path: str, psi: bool) -> tuple[str, ...] | None:
-    """The files a v2 cgroup's limits are read from (read_cgroup without `known_limits`),
-    then with `psi` its PSI files (read_psi): what a container reads when its limits are
-    due; None on v1 (its limits' files depend on which of them exist)."""
-    if layout.mode is not CgroupMode.V2 or layout.unified is None:
-        return None
-    d = _dir(layout.unified, cgroup_path)
-    return tuple(d + name for name in (_DUE_WITH_PSI if psi else _V2_LIMIT_NAMES))
+def due_files(
+    layout: CgroupLayout, cgroup_path: str, psi: bool
+) -> tuple[tuple[str, ...], int | None]:
+    """The files a cgroup's limits are read from (read_cgroup without `known_limits`), then
+    with `psi` its PSI files (read_psi): what a container reads when its limits are due; and
+    the index of its effective cpuset file (an empty or absent one has the limits read the
+    plain cpuset file too, `plain_cpuset`; None: no cpuset controller)."""
+    if layout.mode is CgroupMode.V2 and layout.unified is not None:
+        d = _dir(layout.unified, cgroup_path)
+        names = _DUE_WITH_PSI if psi else _V2_LIMIT_NAMES
+        return tuple(d + name for name in names), DUE_CPUSET
+    # v1: _limits_v1's files, of the controllers mounted, in its order.
+    paths: list[str] = []
+    cpuset_at = None
+    for controller, names in _V1_LIMIT_NAMES:
+        directory = _v1_dir(layout, controller, cgroup_path)
+        if directory is None:
+            continue
+        if controller == "cpuset":
+            cpuset_at = len(paths)
+        paths += (directory + name for name in names)
+    if psi and layout.unified is not None:
+        psi_dir = _dir(layout.unified, cgroup_path)
+        paths += (psi_dir + name for name in _PSI_NAMES)
+    return tuple(paths), cpuset_at
+
+
+def plain_cpuset(effective: str) -> str:
+    """The cpuset.cpus beside a cpuset.cpus.effective (v2) or cpuset.effective_cpus (v1)."""
+    head, _, name = effective.rpartition("/")
+    return (
+        f"{head}/cpuset.cpus"
+        if name in ("cpuset.cpus.effective", "cpuset.effective_cpus")
+        else effective
+    )
+
+
+# The files _limits_v1 reads, by controller (cpuset.cpus only when cpuset.effective_cpus
+# is empty or absent: due_files' caller reads it then).
+_V1_LIMIT_NAMES = (
+    ("cpu", ("/cpu.cfs_quota_us", "/cpu.cfs_period_us", "/cpu.shares")),
+    ("memory", ("/memory.limit_in_bytes", "/memory.memsw.limit_in_bytes")),
+    ("cpuset", ("/cpuset.effective_cpus", "/cpuset.mems")),
+    ("pids", ("/pids.max",)),
+)
 
 
 def read_psi(

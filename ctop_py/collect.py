@@ -708,15 +708,13 @@ class Collector:
         self, c: Claim, brief: bool
     ) -> tuple[tuple[str, ...], list[bytes | None]] | None:
         """The container's due files (cgroupfs.due_files: its limits', a brief one's PSI;
-        and cpuset.cpus when cpuset.cpus.effective is empty or absent, as the limits read
-        it) and their bytes (None: absent), read now; None on v1 or when one cannot be read
+        and cpuset.cpus when the effective cpuset is empty or absent, as the limits read
+        it) and their bytes (None: absent), read now; None when one cannot be read
         for another reason (the full read then reads and reports it)."""
-        paths = cgroupfs.due_files(self.layout, c.cgroup_path, psi=brief)
-        if paths is None:
-            return None
+        paths, cpuset_at = cgroupfs.due_files(self.layout, c.cgroup_path, psi=brief)
         datas = _read_plain(paths)
-        if datas is not None and not (datas[cgroupfs.DUE_CPUSET] or b"").strip():
-            cpuset = paths[cgroupfs.DUE_CPUSET].removesuffix(".effective")
+        if datas is not None and cpuset_at is not None and not (datas[cpuset_at] or b"").strip():
+            cpuset = cgroupfs.plain_cpuset(paths[cpuset_at])
             more = _read_plain((cpuset,))
             paths, datas = (*paths, cpuset), None if more is None else datas + more
         return None if datas is None else (paths, datas)

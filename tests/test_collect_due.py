@@ -1,9 +1,9 @@
-"""A container's limits due (issue 16, c4): on v2 the collector reads the limit files (and a
-brief container's PSI files) and, when they hold the bytes its limits and PSI reading were
-read from and no counter moved, keeps its record instead of making it again. Every such tick
-must give what the full read gives: the shortcut (`Collector._due_files`) beside the same
-collector with it turned off, on the same files, tick by tick, including files that change
-between ticks, and against a new collector's read of those files."""
+"""A container's limits due (issue 16, c4; v1 too since k5): the collector reads the limit
+files (and a brief container's PSI files) and, when they hold the bytes its limits and PSI
+reading were read from and no counter moved, keeps its record instead of making it again.
+Every such tick must give what the full read gives: the shortcut (`Collector._due_files`)
+beside the same collector with it turned off, on the same files, tick by tick, including files
+that change between ticks, and against a new collector's read of those files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 
 from ctop_py.collect import Collector
 from ctop_py.model import ContainerRaw, RawSample
-from tests.fakeroot import FakeHost, net_dev, v2_files
+from tests.fakeroot import FakeHost, net_dev, v1_files, v2_files, write_v1
 from tests.filereads import files_read
 
 ID = "5a1f0e2b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7081"
@@ -223,3 +223,124 @@ def test_no_effective_cpuset_reads_cpuset_cpus_with_the_limits(tmp_path: Path) -
         same_values(again, new_collector_reads(pair.host, brief=True))
     finally:
         pair.close()
+
+
+# v1 (hybrid, as this host: PSI in the unified hierarchy): its limits' files, one directory
+# per controller (k5: the shortcut extended from v2).
+def make_v1_host(tmp_path: Path) -> FakeHost:
+    host = FakeHost(tmp_path, "hybrid")
+    write_v1(host, PATH, v1_files(limit=64 << 20))
+    host.write_cgroup(PATH, {f"{r}.pressure": psi("1.00", 100) for r in ("cpu", "memory", "io")},
+                      "unified")  # fmt: skip
+    host.add_process(100, "sh", cgroup_path=PATH, namespaces=CTR_NS, nspid=(100, 1),
+                     net=net_dev(1000, 500), cpu_ticks=10)  # fmt: skip
+    return host
+
+
+@pytest.fixture
+def v1_pair(tmp_path: Path, brief: bool) -> Iterator[Pair]:
+    p = Pair(make_v1_host(tmp_path), brief)
+    yield p
+    p.close()
+
+
+def test_v1_limits_due_unchanged_keep_the_record_and_read_each_due_file_once(
+    v1_pair: Pair,
+) -> None:
+    pair = v1_pair
+    for _ in range(3):
+        pair.tick()
+    before, _, _ = pair.tick()
+    time.sleep(LIMITS_S + 0.05)
+    limit_file = str(pair.host.cgroup_dir(PATH, "memory") / "memory.limit_in_bytes")
+    psi_file = str(pair.host.cgroup_dir(PATH, "unified") / "cpu.pressure")
+    with files_read() as paths:
+        due, due_full, _ = pair.tick()
+    assert paths.count(limit_file) == 2  # once by each collector
+    assert paths.count(psi_file) == 2
+    with files_read() as paths:
+        after, _, _ = pair.tick()
+    assert limit_file not in paths
+    assert due is before and after is due
+    same_values(due, due_full)
+    same_values(due, new_collector_reads(pair.host, pair.brief))
+
+
+@pytest.mark.parametrize(
+    "controller,change",
+    [
+        ("memory", {"memory.limit_in_bytes": "1048576\n"}),
+        ("memory", {"memory.memsw.limit_in_bytes": f"{65 << 20}\n"}),  # swap 1 MiB
+        ("cpu", {"cpu.cfs_quota_us": "20000\n"}),
+        ("cpu", {"cpu.shares": "512\n"}),
+        ("pids", {"pids.max": "50\n"}),
+        ("cpuset", {"cpuset.cpus": "1\n"}),  # no cpuset.effective_cpus: the plain one
+        ("cpuset", {"cpuset.effective_cpus": "0\n"}),  # absent, then present
+        ("cpuset", {"cpuset.mems": "1\n"}),
+        ("unified", {"memory.pressure": psi("7.00", 5000)}),
+    ],
+    ids=lambda c: c if isinstance(c, str) else "+".join(c),
+)
+def test_v1_a_limit_changed_between_ticks_shows_on_the_due_tick(
+    v1_pair: Pair, controller: str, change: dict[str, str]
+) -> None:
+    pair = v1_pair
+    for _ in range(3):
+        pair.tick()
+    before, _, _ = pair.tick()
+    pair.host.write_cgroup(PATH, change, controller)
+    time.sleep(LIMITS_S + 0.05)
+    due, due_full, _ = pair.tick()
+    assert due.cgroup is not None and before.cgroup is not None
+    if controller == "unified":
+        assert due.cgroup.psi != before.cgroup.psi or not pair.brief
+    else:
+        assert due.cgroup.limits != before.cgroup.limits
+    same_values(due, due_full)
+    same_values(due, new_collector_reads(pair.host, pair.brief))
+    original = v1_files(limit=64 << 20).get(controller, {})
+    for name in change:  # as it was: written back, or removed when it was absent
+        if name in original:
+            pair.host.write_cgroup(PATH, {name: original[name]}, controller)
+        elif controller == "unified":
+            pair.host.write_cgroup(PATH, {name: psi("1.00", 100)}, controller)
+        else:
+            (pair.host.cgroup_dir(PATH, controller) / name).unlink()
+    time.sleep(LIMITS_S + 0.05)
+    back, back_full, _ = pair.tick()
+    assert back.cgroup is not None
+    assert back.cgroup.limits == before.cgroup.limits
+    same_values(back, back_full)
+    same_values(back, new_collector_reads(pair.host, pair.brief))
+
+
+def test_v1_due_tick_with_the_same_bytes_makes_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortcut is taken on v1: a due tick whose files all hold the same bytes does not
+    read the cgroup again (before k5, v1 always did)."""
+    from ctop_py import cgroupfs
+
+    host = make_v1_host(tmp_path)
+    collector = Collector(host.root, engines=[], limits_s=LIMITS_S)
+    try:
+        for _ in range(4):
+            before = only(collector.sample(detail=frozenset(), brief=True))
+        calls: list[str] = []
+        read_cgroup = cgroupfs.read_cgroup
+
+        def counted(*args: object, **kwargs: object) -> object:
+            calls.append("read_cgroup")
+            return read_cgroup(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(cgroupfs, "read_cgroup", counted)
+        time.sleep(LIMITS_S + 0.05)
+        due = only(collector.sample(detail=frozenset(), brief=True))
+        assert calls == [] and due is before
+        host.write_cgroup(PATH, {"pids.max": "7\n"}, "pids")
+        time.sleep(LIMITS_S + 0.05)
+        changed = only(collector.sample(detail=frozenset(), brief=True))
+        assert calls == ["read_cgroup"]
+        assert changed.cgroup is not None and changed.cgroup.limits.pids_max == 7
+    finally:
+        collector.close()
