@@ -15,7 +15,7 @@ from ctop_py.codec import Encode, Override, encode, fields_of
 from ctop_py.export.indented import dumps_indented
 from ctop_py.model import ContainerView, Lifecycle, Limits, ProcessUsage, PsiRates, Snapshot
 
-if TYPE_CHECKING:  # imported on first use: `snapshot` does not load pyroute2's side of things
+if TYPE_CHECKING:  # imported on first use: `snapshot` does not load the network side of things
     from ctop_py.net import ContainerNet, Link, LinkRates
 
 
