@@ -30,7 +30,7 @@ import weakref
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -410,6 +410,17 @@ class _SpillFile:
         self._closer()
 
 
+def spill_home(environ: Mapping[str, str] = os.environ, var_tmp: str = "/var/tmp") -> str:
+    """$TMPDIR if set, else /var/tmp where it is a writable directory (on disk by convention:
+    a tmpfs /tmp would hold the spilled scroll-back in memory after all), else the temporary
+    directory Python finds."""
+    if environ.get("TMPDIR"):
+        return tempfile.gettempdir()
+    if os.path.isdir(var_tmp) and os.access(var_tmp, os.W_OK | os.X_OK):
+        return var_tmp
+    return tempfile.gettempdir()
+
+
 def _open_unlinked(directory: str) -> int:
     flags = os.O_RDWR | os.O_CLOEXEC
     tmpfile = getattr(os, "O_TMPFILE", 0)
@@ -491,12 +502,12 @@ class SampleRing:
         keyframe_every: int = KEYFRAME_EVERY,
         spill_dir: str | None = None,
     ) -> None:
-        """`spill_dir`: where closed segments go (an unlinked file; default the temporary
-        directory, $TMPDIR or /tmp); "" keeps them in memory."""
+        """`spill_dir`: where closed segments go (an unlinked file; default `spill_home()`);
+        "" keeps them in memory."""
         self.seconds = seconds
         self.max_bytes = max_bytes
         self.keyframe_every = keyframe_every
-        self.spill_dir = tempfile.gettempdir() if spill_dir is None else spill_dir
+        self.spill_dir = spill_home() if spill_dir is None else spill_dir
         self._segments: deque[_Segment] = deque()
         self._chain = _Chain()
         self._encoder = SampleEncoder()

@@ -12,6 +12,7 @@ import fcntl
 import gc
 import itertools
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ import pytest
 from ctop_py.demo import raw_samples
 from ctop_py.model import RawSample
 from ctop_py.record import sample_json, samples_in
-from ctop_py.ring import SampleRing, _unpacked
+from ctop_py.ring import SampleRing, _unpacked, spill_home
 from tests.test_ring import _idle_host
 
 SAMPLES = raw_samples(200)
@@ -195,3 +196,17 @@ def test_the_file_is_unlinked_cloexec_and_closed_with_the_ring(tmp_path: Path) -
     assert link not in _fd_links().values()
     assert set(_fd_links().values()) <= set(before.values()) | {"/proc/self/fd"}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_spill_file_goes_to_disk_unless_tmpdir_says_otherwise(tmp_path: Path) -> None:
+    """$TMPDIR where set; else /var/tmp (on disk by convention), where it can be written;
+    else Python's temporary directory."""
+    var_tmp = tmp_path / "var-tmp"
+    var_tmp.mkdir()
+    assert spill_home({}, str(var_tmp)) == str(var_tmp)
+    assert spill_home({"TMPDIR": "/somewhere"}, str(var_tmp)) == tempfile.gettempdir()
+    assert spill_home({}, str(tmp_path / "none")) == tempfile.gettempdir()
+    (tmp_path / "a-file").write_text("not a directory")
+    assert spill_home({}, str(tmp_path / "a-file")) == tempfile.gettempdir()
+    ring = _filled(SampleRing(seconds=10**6, keyframe_every=10), SAMPLES)
+    assert ring.spill_dir == spill_home()
