@@ -31,7 +31,8 @@ from ctop_py.ui.widgets.container_table import ContainerTable
 KINDS = ("still", "come", "still", "go")
 
 
-def _view(n: int, cpu: float) -> ContainerView:
+def numbered_view(n: int, cpu: float) -> ContainerView:
+    """The demo's first running container as the n-th of a list, at `cpu` %."""
     base = demo.snapshots(3)[-1]
     first = next(v for v in base.containers if v.raw.active)
     return replace(
@@ -46,10 +47,10 @@ def _snapshots(rows: int, rounds: int) -> list[Snapshot]:
     between two of theirs, a different place each round (the rows it moves were not drawn
     at their new places the round before)."""
     base = demo.snapshots(3)[-1]
-    views = tuple(_view(n, 1.0 + n) for n in range(rows))
+    views = tuple(numbered_view(n, 1.0 + n) for n in range(rows))
     shapes = [views] * 14  # the sparklines full: constant from here on
     for r in range(rounds):
-        more = (*views, _view(rows + 1 + r, 1.5 + (7 * r) % rows))
+        more = (*views, numbered_view(rows + 1 + r, 1.5 + (7 * r) % rows))
         shapes += [views, more, more, views]
     return [
         replace(base, containers=shape, raw=replace(base.raw, monotonic_ns=i))

@@ -21,8 +21,6 @@ from ctop_py import cgroupfs, procfs
 from ctop_py.discover import Discovery, read_procs
 from ctop_py.host import (
     GONE_ERRNOS,
-    READ_BUFFER,
-    READ_FLAGS,
     Gone,
     HostError,
     HostRoot,
@@ -30,7 +28,6 @@ from ctop_py.host import (
     NoAccess,
     error_from_oserror,
     read_bytes,
-    read_rest,
 )
 from ctop_py.lifecycle import LifecycleTracker
 from ctop_py.model import (
@@ -49,7 +46,7 @@ from ctop_py.model import (
     SharedNamespace,
     Sharing,
 )
-from ctop_py.openfiles import KeptFiles
+from ctop_py.openfiles import KeptFiles, plain_read
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
 from ctop_py.runtimes.engine_events import EngineEventWatcher, EngineInspector
@@ -228,24 +225,11 @@ def _read_plain(paths: Sequence[str]) -> list[bytes | None] | None:
     result: list[bytes | None] = []
     for path in paths:
         try:
-            fd = os.open(path, READ_FLAGS)
+            result.append(plain_read(path, False))
         except OSError as exc:
             if exc.errno not in GONE_ERRNOS:
                 return None
             result.append(None)
-            continue
-        try:
-            data = os.read(fd, READ_BUFFER)
-            if len(data) == READ_BUFFER:
-                data = read_rest(fd, [data])
-        except OSError as exc:
-            if exc.errno not in GONE_ERRNOS:
-                return None
-            result.append(None)
-            continue
-        finally:
-            os.close(fd)
-        result.append(data)
     return result
 
 

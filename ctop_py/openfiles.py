@@ -107,7 +107,7 @@ def _read_opened(fd: int, to_eof: bool) -> bytes:
     return data
 
 
-def _plain_read(path: str, to_eof: bool) -> bytes:
+def plain_read(path: str, to_eof: bool) -> bytes:
     """open/read/close, as a file past the budget is read."""
     fd = os.open(path, READ_FLAGS)
     try:
@@ -170,7 +170,7 @@ class KeptFiles:
         entries = self.entries
         entry = entries.get(path)
         if entry is None and self.full:
-            return _plain_read(path, to_eof)
+            return plain_read(path, to_eof)
         if entry is not None and anchor is not None:
             held = entries.get(anchor)
             if held is None or held.stamp != self._tick or held.serial != entry.anchor_serial:
@@ -224,7 +224,7 @@ class KeptFiles:
                         pass  # read() tries again, drops the fd and says why
                     append(read(path))
                 elif full:
-                    append(_plain_read(path, False))
+                    append(plain_read(path, False))
                 else:
                     append(read(path))
                     full = self.full

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rich.style import Style
@@ -22,8 +22,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widget import Widget
 
-from ctop_py import demo
-from ctop_py.model import ContainerView
+from benchmarks.table_churn import numbered_view
 from ctop_py.ui import columns as cols
 from ctop_py.ui.columns import Column, RowInput
 from ctop_py.ui.history import History
@@ -41,21 +40,11 @@ class _Host(App[None]):
         yield ContainerTable(id="t")
 
 
-def _view(n: int, cpu: float) -> ContainerView:
-    base = demo.snapshots(3)[-1]
-    first = next(v for v in base.containers if v.raw.active)
-    return replace(
-        first,
-        raw=replace(first.raw, id=f"{first.id}{n:04d}", name=f"{first.name}-{n:04d}"),
-        usage=replace(first.usage, cpu_percent=cpu),
-    )
-
-
 def _rows(views: dict[int, float]) -> dict[str, RowInput]:
     histories: dict[int, History] = {}
     rows = {}
     for n, cpu in views.items():
-        view = _view(n, cpu)
+        view = numbered_view(n, cpu)
         rows[view.id] = RowInput(view, histories.setdefault(n, History()))
     return rows
 
@@ -176,7 +165,7 @@ def test_after_comings_and_goings_the_table_is_a_fresh_tables() -> None:
             await pilot.pause()
             for what, views, cursor_on in STEPS:
                 if cursor_on is not None:
-                    t.select_key(_view(cursor_on, 0).id)
+                    t.select_key(numbered_view(cursor_on, 0).id)
                     await pilot.pause()
                 before = _shown(t)
                 rows = _rows(views)
