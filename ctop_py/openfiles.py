@@ -124,6 +124,16 @@ def plain_read(path: str, to_eof: bool) -> bytes:
         os.close(fd)
 
 
+def plain_read_at(dir_fd: int, name: str) -> bytes:
+    """open/read/close of `name` in the directory open as `dir_fd` (one name looked up, not a
+    whole path); one read when shorter than the buffer, as plain_read."""
+    fd = os.open(name, READ_FLAGS, dir_fd=dir_fd)
+    try:
+        return _read_opened(fd, False)
+    finally:
+        os.close(fd)
+
+
 class _Kept:
     __slots__ = ("anchor_serial", "fd", "links", "serial", "stamp")
 
