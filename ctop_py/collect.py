@@ -46,7 +46,7 @@ from ctop_py.model import (
     SharedNamespace,
     Sharing,
 )
-from ctop_py.openfiles import KeptFiles, plain_read
+from ctop_py.openfiles import KeptFiles, plain_read, plain_read_at
 from ctop_py.runtimes import DEFAULT_RUNTIMES, Claim, Meta, Runtime, claim
 from ctop_py.runtimes.docker import DockerDiskMeta, EngineClient
 from ctop_py.runtimes.engine_events import EngineEventWatcher, EngineInspector
@@ -230,6 +230,43 @@ def _read_plain(paths: Sequence[str]) -> list[bytes | None] | None:
             if exc.errno not in GONE_ERRNOS:
                 return None
             result.append(None)
+    return result
+
+
+_DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _read_by_directory(paths: Sequence[str]) -> list[bytes | None] | None:
+    """What `_read_plain(paths)` gives, but the paths in one directory one after another (a
+    cgroup's due files) opened relative to it, opened once: each open looks up one name, not
+    the whole path (a fake v2 root's due files: 4.1 against 3.5 us a file, 1,200 files a
+    tick at 500 containers)."""
+    result: list[bytes | None] = []
+    append = result.append
+    dir_fd, opened = -1, None
+    try:
+        for at, path in enumerate(paths):
+            directory, _, name = path.rpartition("/")
+            if directory != opened:
+                if dir_fd >= 0:
+                    os.close(dir_fd)
+                    dir_fd = -1
+                opened = directory
+                following = at + 1 < len(paths) and paths[at + 1].startswith(directory + "/")
+                if following and directory:
+                    try:
+                        dir_fd = os.open(directory, _DIR_FLAGS)
+                    except OSError:
+                        dir_fd = -1  # each file by its path, as _read_plain: it says why
+            try:
+                append(plain_read_at(dir_fd, name) if dir_fd >= 0 else plain_read(path, False))
+            except OSError as exc:
+                if exc.errno not in GONE_ERRNOS:
+                    return None
+                append(None)
+    finally:
+        if dir_fd >= 0:
+            os.close(dir_fd)
     return result
 
 
@@ -696,7 +733,7 @@ class Collector:
         it) and their bytes (None: absent), read now; None when one cannot be read
         for another reason (the full read then reads and reports it)."""
         paths, cpuset_at = cgroupfs.due_files(self.layout, c.cgroup_path, psi=brief)
-        datas = _read_plain(paths)
+        datas = _read_by_directory(paths)
         if datas is not None and cpuset_at is not None and not (datas[cpuset_at] or b"").strip():
             cpuset = cgroupfs.plain_cpuset(paths[cpuset_at])
             more = _read_plain((cpuset,))

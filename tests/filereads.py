@@ -17,7 +17,14 @@ def files_read() -> Iterator[list[str]]:
     original_open, original_pread = os.open, os.pread
 
     def traced_open(path: Any, *args: Any, **kwargs: Any) -> int:
-        paths.append(os.fsdecode(path))
+        flags = args[0] if args else kwargs.get("flags", 0)
+        if flags & os.O_PATH:  # a directory opened to open its files by name: nothing read
+            return original_open(path, *args, **kwargs)
+        name = os.fsdecode(path)
+        dir_fd = kwargs.get("dir_fd")
+        if dir_fd is not None and not name.startswith("/"):  # opened relative to a directory
+            name = f"{os.readlink(f'/proc/self/fd/{dir_fd}')}/{name}"
+        paths.append(name)
         return original_open(path, *args, **kwargs)
 
     def traced_pread(fd: int, size: int, offset: int) -> bytes:
