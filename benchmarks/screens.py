@@ -15,12 +15,14 @@ app's VmHWM at the end of each window.
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import list_floor
 from benchmarks.appbench import AppRun, app_importable
 from benchmarks.dockerenv import IMAGE, LABEL, PREFIX, Fleet
 from benchmarks.util import loadavg, log, proc_cpu_s, proc_status_kib
@@ -80,6 +82,15 @@ V2_FILES = (
 )
 
 
+def _v1_controller_dir(sub: str, name: str) -> str:
+    """Where a v1 file lives: `sub` when mounted so (cpu,cpuacct together), else the
+    controller named by the file (cpu and cpuacct mounted apart, as on this host: the
+    combined path does not exist, and the floor's reads of it failed at the lookup)."""
+    if "," not in sub or Path(f"/sys/fs/cgroup/{sub}").is_dir():
+        return sub
+    return name.split(".", 1)[0]
+
+
 def floor_files(ids: list[str]) -> list[str]:
     """The 8 cgroup files per container a list needs (cgroup v1 or v2 docker paths)."""
     files: list[str] = []
@@ -87,7 +98,9 @@ def floor_files(ids: list[str]) -> list[str]:
         v1 = Path(f"/sys/fs/cgroup/memory/docker/{cid}")
         if v1.is_dir():
             for sub, names in V1_FILES:
-                files += [f"/sys/fs/cgroup/{sub}/docker/{cid}/{n}" for n in names]
+                files += [
+                    f"/sys/fs/cgroup/{_v1_controller_dir(sub, n)}/docker/{cid}/{n}" for n in names
+                ]
         else:
             base = f"/sys/fs/cgroup/system.slice/docker-{cid}.scope"
             files += [f"{base}/{n}" for n in V2_FILES]
@@ -162,6 +175,22 @@ def screen_costs(
         "floor": "python loop, 8 cgroup files per container, once a second",
         "screens": {},
     }
+    # The list's own floor (benchmarks/list_floor.py): the files the collector reads a tick
+    # here, traced, and a minimal Textual list of `count` rows, in one process.
+    reads = list_floor.app_reads()
+    reads_file = workdir / f"list-floor-reads-{count}.json"
+    reads_file.write_text(json.dumps(reads))
+    per = max(1, reads["containers"])
+    result["list_floor"] = (
+        "the files ctop-py's collector reads a tick here (traced), kept fds pread, + "
+        f"a Textual list (a Strip a row) of {count} rows x 13 columns, 5 cells a second"
+    )
+    result["list_floor_files_per_container"] = {
+        "every_tick": round((len(reads["kept"]) + len(reads["opened"])) / per, 2),
+        "due_per_tick": round(len(reads["due"]) / per / list_floor.DUE_EVERY, 2),
+        "containers_read": reads["containers"],
+    }
+    reference = list_floor.Session(count, reads_file) if run.tmux else None
     try:
         run.start()
         rec = run.wait_first_frame()
@@ -176,9 +205,12 @@ def screen_costs(
             must show `marker` and not `absent`."""
             screen = run.screen_text()
             load0 = loadavg()
+            ref_pid = None if reference is None else reference.pid
+            r0 = None if ref_pid is None else proc_cpu_s(ref_pid)
             f0, a0, t0 = sched_cpu_s(floor.pid), proc_cpu_s(pid), time.monotonic()
             time.sleep(seconds)
             f1, a1, t1 = sched_cpu_s(floor.pid), proc_cpu_s(pid), time.monotonic()
+            r1 = None if ref_pid is None else proc_cpu_s(ref_pid)
             if None in (f0, f1, a0, a1):
                 result["screens"][key] = {"error": "the app or the floor exited"}
                 return False
@@ -193,6 +225,10 @@ def screen_costs(
                 "app_age_s": round(t0 - first_frame, 1),  # the window's start after the frame
                 "app_cpu_percent": round(app_pct, 3),
                 "floor_cpu_percent": round(floor_pct, 3),
+                # The list's own floor (see result["list_floor"]), the same window.
+                "list_floor_cpu_percent": None
+                if r0 is None or r1 is None
+                else round(100 * (r1 - r0) / window, 3),
                 "ratio": round(app_pct / floor_pct, 2) if floor_pct > 0 else None,
                 "peak_rss_mib": None if hwm is None else round(hwm / 1024, 1),
                 "shown": marker.lower() in screen.lower() and absent not in screen,
@@ -202,7 +238,8 @@ def screen_costs(
             r = result["screens"][key]
             log(
                 f"  {count} containers, {label}: app {app_pct:.2f} % floor {floor_pct:.2f} % "
-                f"({r['ratio']}×) RSS {r['peak_rss_mib']} MiB"
+                f"({r['ratio']}×) list's floor {r['list_floor_cpu_percent']} % "
+                f"RSS {r['peak_rss_mib']} MiB"
                 + ("" if r["shown"] else f"  [screen does not show {marker!r}]")
             )
             return True
@@ -239,6 +276,8 @@ def screen_costs(
         result["floor_peak_rss_mib"] = None if floor_rss is None else round(floor_rss / 1024, 1)
     finally:
         run.stop()
+        if reference is not None:
+            reference.stop()
         floor.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             floor.wait(timeout=10)
@@ -248,7 +287,6 @@ def screen_costs(
 def main(argv: list[str] | None = None) -> int:
     """`python -m benchmarks.screens [N,...] [SECONDS]`: the table alone, printed (no write)."""
     import argparse
-    import json
     import shutil
     import uuid
 

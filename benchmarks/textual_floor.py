@@ -35,8 +35,9 @@ REPO = Path(__file__).resolve().parent.parent
 WIDTHS = (26, 16, 10, 6, 6, 5, 10, 11, 6, 11, 11, 11, 40)  # name … diagnosis, as on screen
 
 
-def serve(rows: int, changes: int, quiet: bool, lines: bool) -> None:
-    """The app itself (run inside tmux)."""
+def serve(rows: int, changes: int, quiet: bool, lines: bool, reads: str | None = None) -> None:
+    """The app itself (run inside tmux). `reads`: a JSON file of `benchmarks.list_floor`'s
+    reads, read each second before the table is updated (the list's own floor)."""
     from rich.segment import Segment
     from textual.app import App, ComposeResult
     from textual.geometry import Region
@@ -94,9 +95,18 @@ def serve(rows: int, changes: int, quiet: bool, lines: bool) -> None:
             for r in range(rows):
                 table.add_row(*(f"r{r}c{c}" for c in range(len(WIDTHS))), key=str(r))
             self.tick = 0
+            self.reader: Any = None
+            if reads is not None:
+                import json
+
+                from benchmarks.list_floor import Reader
+
+                self.reader = Reader(json.loads(Path(reads).read_text()))
             self.set_interval(1.0, self.step)
 
         def step(self) -> None:
+            if self.reader is not None:
+                self.reader.read()
             self.tick += 1
             t = self.tick
             header = self.query_one("#header", Static)
@@ -161,9 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--quiet-driver", action="store_true")
     p.add_argument("--lines", action="store_true", help="a Strip a row instead of a DataTable")
+    p.add_argument("--reads", help=argparse.SUPPRESS)  # benchmarks.list_floor's
     args = p.parse_args(argv)
     if args.serve is not None:
-        serve(args.serve, args.changes, args.quiet_driver, args.lines)
+        serve(args.serve, args.changes, args.quiet_driver, args.lines, args.reads)
         return 0
     if shutil.which("tmux") is None:
         print("textual_floor: tmux is required", file=sys.stderr)

@@ -194,6 +194,47 @@ def test_a_container_being_removed_is_listed_again_until_gone(sock_dir: Path) ->
         engine.close()
 
 
+def test_a_list_again_keeps_each_unchanged_entry_and_replaces_each_changed_one(
+    sock_dir: Path,
+) -> None:
+    """The collector keeps a container's record while its Meta is the same object: a list
+    read again hands back the entries the engine did not change (the same objects), and new
+    ones, with the engine's new values, for those it did; an event that changes nothing keeps
+    the entry too."""
+    a, b = "a" * 64, "b" * 64
+
+    def listing(b_state: str) -> bytes:
+        entries = [
+            {"Id": a, "Names": ["/web"], "Image": "img:1", "State": "running",
+             "Labels": {"k": "v"}},
+            {"Id": b, "Names": ["/db"], "Image": "img:2", "State": b_state, "Labels": {}},
+        ]  # fmt: skip
+        return json.dumps(entries).encode()
+
+    engine = ScriptedEngine(
+        sock_dir / "e.sock", [[_ok(listing("running")), _ok(listing("paused"))]]
+    )
+    client = EngineClient("docker", f"unix://{sock_dir / 'e.sock'}", ttl=3600, settle_s=0.0)
+    try:
+        first = dict(client.metadata((a, b)))
+        client.expire()  # list again
+        second = dict(client.metadata((a, b)))
+        assert client.lists == 2
+        assert second[a] is first[a]  # unchanged: the same object
+        assert second[b] is not first[b]
+        assert (second[b].state, first[b].state) == ("paused", "running")
+        assert (second[a].name, second[a].labels) == ("web", {"k": "v"})
+        now = time.time() + 1
+        client.apply([EngineEvent(now, "docker", b, "pause", {})])  # already paused
+        client.apply([EngineEvent(now, "docker", a, "rename", {"name": "/web"})])
+        assert client._meta[a] is second[a] and client._meta[b] is second[b]
+        client.apply([EngineEvent(now, "docker", b, "unpause", {})])
+        assert client._meta[b].state == "running"
+    finally:
+        client.close()
+        engine.close()
+
+
 def test_reasons_on_real_sockets(sock_dir: Path) -> None:
     missing = f"unix://{sock_dir}/none.sock"
     with pytest.raises(FileNotFoundError) as info:

@@ -138,9 +138,9 @@ class EngineClient:
                 self._relist = True  # a container the cache does not know: read its entry
             elif event.action == "rename":
                 name = event.attributes.get("name", "").lstrip("/")
-                if name:
+                if name and name != meta.name:
                     self._meta[cid] = replace(meta, name=name)
-            elif (state := _EVENT_STATES.get(event.action)) is not None:
+            elif (state := _EVENT_STATES.get(event.action)) is not None and state != meta.state:
                 self._meta[cid] = replace(meta, state=state)
 
     def _following(self) -> bool:
@@ -191,10 +191,11 @@ class EngineClient:
             self.status = f"unreachable ({_reason(exc, self.base_url)})"
             return
         meta = {}
+        was = self._meta
         for item in listed:
             cid = str(item.get("Id", ""))
             image = item.get("Image")
-            meta[cid] = Meta(
+            entry = Meta(
                 id=cid,
                 runtime=self.runtime,
                 name=_short_name(item.get("Names") or ()),
@@ -202,6 +203,10 @@ class EngineClient:
                 state=str(item.get("State", "unknown")),
                 labels=_labels(item.get("Labels")),
             )
+            # The same object for an unchanged entry: the collector keeps a container's
+            # record while its Meta `is` the last one (a new, equal one made a new record).
+            kept = was.get(cid)
+            meta[cid] = kept if kept == entry else entry
         self._meta = meta
         self._listed_at = now
         # The engine stamps an event after the change it tells: one stamped before the request

@@ -1,0 +1,172 @@
+"""The list's own floor: the least any app can spend to show the containers list as ctop-py
+does, on this host. Two parts in ONE process, once a second:
+
+- the reads: exactly the files ctop-py's collector reads a tick for a list with no container
+  open (all brief), found by tracing the collector itself on this host (`app_reads`: every
+  os.open and every pread at offset 0 of two ticks back to back, after a first one): the
+  files it keeps open are pread on fds kept open (one syscall each, less than the app's
+  fstat + pread), those it opens each tick (v1 `cgroup.procs`) opened, read and closed; and
+  every container's due files (`cgroupfs.due_files`: limits and PSI, read by the app every
+  5 s) a fifth of the containers a second;
+- a minimal Textual list: `benchmarks.textual_floor --lines`, one row per container in the
+  list's 13 columns (a Strip a row, the Line API: the least a Textual table can do) and its
+  two-line header, ctop-py's quiet terminal driver, CHANGES cells updated a second (nothing
+  parsed, no histories, no diagnosis, no ring). Not Textual's DataTable: at 100 rows its
+  update_cell path alone costs ~7.8 % of a core here (`python -m benchmarks.textual_floor
+  --rows 100 --changes 5 --quiet-driver`, 2 x 15 s: 7.73, 7.80 %; with --lines 0.47, 0.33 %),
+  several times the whole app, so no floor.
+
+`benchmarks.screens` runs it beside the app and the plain floor over the same windows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DUE_EVERY = 5  # the app's limits_s: each container's due files once in this many ticks
+
+
+def app_reads() -> dict[str, Any]:
+    """What the collector reads a tick with every container brief, traced on this host:
+    {"kept": [...], "opened": [...], "due": [...], "containers": N}."""
+    sys.path.insert(0, str(REPO))
+    from ctop_py import cgroupfs
+    from ctop_py.collect import Collector
+
+    collector = Collector()
+    try:
+        first = collector.sample(detail=(), brief=True)
+        ticks = [_traced_tick(collector) for _ in range(2)]
+        (a, opened_a), (b, opened_b) = ticks
+        every = sorted(p for p in a if p in b)  # read in both ticks: every tick
+        due: list[str] = []
+        for c in first.containers:
+            if c.cgroup_path is not None and c.cgroup is not None:
+                paths_due, _ = cgroupfs.due_files(collector.layout, c.cgroup_path, psi=True)
+                due += paths_due
+        due_set = set(due)
+        every = [p for p in every if p not in due_set]
+        return {
+            "kept": [p for p in every if p not in opened_a or p not in opened_b],
+            "opened": [p for p in every if p in opened_a and p in opened_b],
+            "due": due,
+            "containers": sum(1 for c in first.containers if c.cgroup is not None),
+        }
+    finally:
+        collector.close()
+
+
+def _traced_tick(collector: Any) -> tuple[Counter[str], set[str]]:
+    """One brief tick of `collector`: each file read, and those opened (not kept open)."""
+    from tests.filereads import files_read
+
+    opened: set[str] = set()
+    with files_read() as paths:
+        original_open = os.open  # files_read's: it records the path too
+
+        def traced_open(path: Any, *args: Any, **kwargs: Any) -> int:
+            opened.add(os.fsdecode(path))
+            return original_open(path, *args, **kwargs)
+
+        os.open = traced_open
+        try:
+            collector.sample(detail=(), brief=True)
+        finally:
+            os.open = original_open
+    return Counter(paths), opened
+
+
+class Reader:
+    """The reads of one tick, as cheap as Python does them."""
+
+    def __init__(self, reads: dict[str, Any]) -> None:
+        self.fds: list[int] = []
+        for path in reads["kept"]:
+            with contextlib.suppress(OSError):  # gone since
+                self.fds.append(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+        self.opened: list[str] = reads["opened"]
+        due: list[str] = reads["due"]
+        self.due = [due[i::DUE_EVERY] for i in range(DUE_EVERY)]
+        self.tick = 0
+
+    def read(self) -> None:
+        pread = os.pread
+        for fd in self.fds:
+            try:  # noqa: SIM105 (the hot loop: a try costs less than a context manager)
+                pread(fd, 65536, 0)
+            except OSError:
+                pass
+        for path in (*self.opened, *self.due[self.tick % DUE_EVERY]):
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+        self.tick += 1
+
+
+class Session:
+    """The list's floor running in a detached 200x50 tmux session (as the app runs)."""
+
+    def __init__(self, rows: int, reads_file: Path, changes: int = 5) -> None:
+        self.name = f"ctop-listfloor-{uuid.uuid4().hex[:8]}"
+        self.pidfile = Path(f"/tmp/{self.name}.pid")
+        cmd = [sys.executable, "-m", "benchmarks.textual_floor", "--serve", str(rows)]
+        cmd += ["--changes", str(changes), "--quiet-driver", "--lines", "--reads", str(reads_file)]
+        shell = f"cd {shlex.quote(str(REPO))} && echo $$ > {self.pidfile} && exec env "
+        shell += "TERM=xterm-256color " + " ".join(shlex.quote(c) for c in cmd)
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.name, "-x", "200", "-y", "50", shell],
+            check=True,
+            timeout=30,
+        )
+        self.pid: int | None = None
+        for _ in range(100):
+            if self.pidfile.exists() and self.pidfile.read_text().strip():
+                self.pid = int(self.pidfile.read_text())
+                break
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True, check=False)
+        self.pidfile.unlink(missing_ok=True)
+
+
+def main() -> int:
+    """`python -m benchmarks.list_floor`: what the collector reads a tick here, summarised."""
+    reads = app_reads()
+    n = max(1, reads["containers"])
+    print(
+        json.dumps(
+            {
+                "containers": reads["containers"],
+                "kept_per_container": round(len(reads["kept"]) / n, 2),
+                "opened_per_container": round(len(reads["opened"]) / n, 2),
+                "due_per_container_per_tick": round(len(reads["due"]) / n / DUE_EVERY, 2),
+                "kept_names": sorted(Counter(p.rsplit("/", 1)[-1] for p in reads["kept"])),
+                "opened_names": sorted(Counter(p.rsplit("/", 1)[-1] for p in reads["opened"])),
+            },
+            indent=1,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
