@@ -161,9 +161,11 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         # A changed row was rendered again cell by cell (DataTable keys each cell by the
         # update counter): ~0.08 ms a cell, 14 cells for the one that changed. Cells are
         # cached here by the value they show instead (a changed cell is a new Text object).
-        self._cell_lines: LRUCache[tuple[object, ...], tuple[object, CellLines]] = LRUCache(
-            RENDERED_CELLS
-        )
+        # One entry a cell (row and column), replaced when it is drawn otherwise (its place,
+        # width, style): keyed by all of that, the stale draws of rows that moved in a sort
+        # stayed until the LRU was full, a one-off ~2 MiB step at 100 rows, minutes in.
+        self._cell_lines: LRUCache[tuple[RowKey, ColumnKey], tuple[object, object, CellLines]]
+        self._cell_lines = LRUCache(RENDERED_CELLS)
         self.cells_rendered = 0  # cumulative count of body cells rendered (tests, measurements)
         self._cell_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
         # The direct drawing: None until its internals are looked for; False: DataTable's
@@ -326,9 +328,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         if row_key is None or column_key is None:  # the header row (its labels), row labels
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         value = self._data.get(row_key, {}).get(column_key)
-        key = (
-            row_key,
-            column_key,
+        drawn = (
             row_index,  # the lines carry it (mouse meta)
             base_style,
             width,
@@ -337,16 +337,17 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             self._show_hover_cursor,
             self._pseudo_class_state,
         )
-        cached = self._cell_lines.get(key)
-        if cached is not None and cached[0] is value:  # the same cell value, not a new one
-            return cached[1]
+        cached = self._cell_lines.get((row_key, column_key))
+        # the same cell value (not a new one), drawn the same way
+        if cached is not None and cached[0] is value and cached[1] == drawn:
+            return cached[2]
         self.cells_rendered += 1
         lines = self._plain_cell(row_index, column_index, value, base_style, width, cursor, hover)
         if lines is None:
             lines = self._datatable_cell(
                 row_key, column_key, row_index, column_index, base_style, width, cursor, hover
             )
-        self._cell_lines[key] = (value, lines)
+        self._cell_lines[(row_key, column_key)] = (value, drawn, lines)
         return lines
 
     def _datatable_cell(
@@ -618,6 +619,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
                 index = self.get_row_index(key)
                 moved_from = index if moved_from is None else min(moved_from, index)
                 self.remove_row(key)
+                for column in self.shown_columns:
+                    self._cell_lines.discard((RowKey(key), ColumnKey(column.key)))
                 del self._cells[key]
                 self._inputs.pop(key, None)
                 self._stale.pop(key, None)
