@@ -181,6 +181,8 @@ def test_the_cell_cache_keeps_one_draw_a_cell_when_rows_move_and_go() -> None:
         cells = [(r.key, c.key) for r in t.ordered_rows for c in t.ordered_columns]
         assert len(t._cell_lines) == len(cells)  # one draw a cell, not one a place it was at
         assert set(t._cell_lines.keys()) == set(cells)
+        for row, column in cells:  # each the draw of the cell's current value
+            assert t._cell_lines[row, column][0] is t._data[row][column]
 
         await step(app, pilot, 4)  # ten rows gone
         assert t.row_count == rows - 10

@@ -347,6 +347,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             lines = self._datatable_cell(
                 row_key, column_key, row_index, column_index, base_style, width, cursor, hover
             )
+        if cached is not None:
+            self._cell_lines.discard((row_key, column_key))  # LRUCache.set keeps a key's value
         self._cell_lines[(row_key, column_key)] = (value, drawn, lines)
         return lines
 
@@ -619,8 +621,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
                 index = self.get_row_index(key)
                 moved_from = index if moved_from is None else min(moved_from, index)
                 self.remove_row(key)
-                for column in self.shown_columns:
-                    self._cell_lines.discard((RowKey(key), ColumnKey(column.key)))
+                for shown in self.shown_columns:
+                    self._cell_lines.discard((RowKey(key), ColumnKey(shown.key)))
                 del self._cells[key]
                 self._inputs.pop(key, None)
                 self._stale.pop(key, None)
