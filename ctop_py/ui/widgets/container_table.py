@@ -167,7 +167,11 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         self._cell_lines: LRUCache[tuple[RowKey, ColumnKey], tuple[object, object, CellLines]]
         self._cell_lines = LRUCache(RENDERED_CELLS)
         self.cells_rendered = 0  # cumulative count of body cells rendered (tests, measurements)
-        self._cell_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
+        # A cell's styles by its place, its row's and cursor's styles and its text's: the
+        # place a container's row is drawn at changes with the sort (the cursor's with it),
+        # so the places it was at age out here (an LRU sized from the view, `_bound_caches`).
+        self._cell_styles: LRUCache[tuple[object, ...], tuple[Style, Style]]
+        self._cell_styles = LRUCache(2 * RENDERED_CELLS)
         # The direct drawing: None until its internals are looked for; False: DataTable's
         # path. Each kind of cell (justified left or right, under the cursor or not, under
         # the hover or not, the hover shown or not) is drawn both ways the first time and
@@ -553,8 +557,6 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             pre += component_style
             text_style = self.app.console.get_style(style) if isinstance(style, str) else style
             styles = (pre + post_style, pre + text_style + post_style)
-            if len(self._cell_styles) >= 2 * RENDERED_CELLS:
-                self._cell_styles.clear()
             self._cell_styles[key] = styles
         if value.justify == "right":
             plain = plain.rstrip()
@@ -689,7 +691,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         frame, so one screen's worth is enough (a 200x50 terminal: ~50 lines, ~750 cells,
         against the 2,000 cells and 300 lines above, which 100 busy rows fill). Rows are
         hit again tick to tick through `_row_lines` (by row version): two screens' worth
-        keeps every visible row's current lines while the stale ones age out. A resize moves
+        keeps every visible row's current lines while the stale ones age out; so do a cell's
+        styles by its place (`_cell_styles`), the places a moved row was at. A resize moves
         DataTable's counter, so nothing cached is of use after it: the caches are emptied
         (LRUCache keeps its size once full, whatever its new bound)."""
         lines = max(self.size.height, 1)
@@ -700,6 +703,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             (self._row_renderable_cache, min(lines, RENDERED_LINES)),
             (self._line_cache, min(lines, RENDERED_LINES)),
             (self._row_lines, min(2 * lines, RENDERED_LINES)),
+            (self._cell_styles, min(2 * cells, 2 * RENDERED_CELLS)),
         )
         for cache, bound in bounds:
             if cache.maxsize != bound:
