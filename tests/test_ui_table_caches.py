@@ -195,3 +195,25 @@ def test_the_cell_cache_keeps_one_draw_a_cell_when_rows_move_and_go() -> None:
         assert drawn == _lines(t)
 
     drive(app, scenario, size=(160, 50))
+
+
+def test_the_cell_styles_of_moved_rows_age_out() -> None:
+    """A cell's styles are cached by its place (its row and column go into its mouse meta),
+    its row's and the cursor's styles: rows that move in the sort, the cursor row with its
+    container, leave the places they were at behind. They age out of an LRU of two screens'
+    cells (a dict cleared at 4,000 kept them: 40 rows, 30 ticks, ~870 and growing)."""
+    app = make_app(_shuffled(30, 40, gone_from=30))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        t = table(app)
+        await step(app, pilot, 30)
+        cells = t.size.height * (len(t.columns) + 1)
+        assert t.size.height < t.row_count
+        assert len(t._cell_styles) <= 2 * cells
+        assert t._cell_styles.maxsize == 2 * cells
+        drawn = _lines(t)
+        t._row_lines.clear()
+        t._clear_caches()
+        assert drawn == _lines(t)
+
+    drive(app, scenario, size=(160, 24))
