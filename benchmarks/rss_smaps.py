@@ -12,6 +12,12 @@ address that moved shows as new).
 
     python -m benchmarks.rss_smaps --containers 100 --minutes 4 --every 10 \
         --variant base= --variant arena1=MALLOC_ARENA_MAX=1
+
+What holds the memory, from inside the app (app_runner's CTOP_BENCH_MEMLOG=FILE: a JSON line
+every 5 s of glibc's heap in use and free, Python's blocks and arenas, the collector's counts,
+the sizes of the caches of 100 entries or more, the kinds of objects whose count moved):
+
+    python -m benchmarks.rss_smaps --minutes 5 --variant base=CTOP_BENCH_MEMLOG=/tmp/mem.jsonl
 """
 
 from __future__ import annotations

@@ -138,3 +138,82 @@ def test_a_line_painted_before_the_widths_are_measured_is_drawn_again() -> None:
         assert shown == _lines(t)  # what a fresh render draws, the header too
 
     drive(app, scenario, size=(160, 24))
+
+
+def _shuffled(ticks: int, rows: int, gone_from: int) -> list[Snapshot]:
+    """`rows` running containers whose CPU % order changes every tick (sorted by CPU, the
+    rows move); from tick `gone_from` on, the last ten are gone."""
+    base = demo.snapshots(3)[-1]
+    (first, *_) = [v for v in base.containers if v.raw.active]
+    return [
+        replace(
+            base,
+            containers=tuple(
+                replace(
+                    first,
+                    raw=replace(first.raw, id=f"{first.id}{n:03d}", name=f"{first.name}-{n:03d}"),
+                    usage=replace(first.usage, cpu_percent=1.0 + (n * 7 + tick * 13) % rows),
+                )
+                for n in range(rows if tick < gone_from else rows - 10)
+            ),
+            raw=replace(base.raw, monotonic_ns=tick),
+        )
+        for tick in range(ticks)
+    ]
+
+
+def test_the_cell_cache_keeps_one_draw_a_cell_when_rows_move_and_go() -> None:
+    """Rows that move in the sort are drawn at new places: the cell cache replaces a cell's
+    draw instead of keeping the one of each place it was at (those filled its LRU up to
+    RENDERED_CELLS minutes into a run of 100 rows: a ~2 MiB step of RSS, issue 16), and a row
+    that goes takes its cells' draws with it. What is drawn is what a fresh render draws."""
+    rows = 40
+    app = make_app(_shuffled(24, rows, gone_from=14))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        t = table(app)
+        orders = set()
+        for _ in range(12):
+            await step(app, pilot)
+            orders.add(tuple(r.key.value for r in t.ordered_rows))
+        assert len(orders) >= 10  # the rows did move, tick after tick
+        assert t.row_count == rows and t.size.height > rows  # every row in view
+        cells = [(r.key, c.key) for r in t.ordered_rows for c in t.ordered_columns]
+        assert len(t._cell_lines) == len(cells)  # one draw a cell, not one a place it was at
+        assert set(t._cell_lines.keys()) == set(cells)
+        for row, column in cells:  # each the draw of the cell's current value
+            assert t._cell_lines[row, column][0] is t._data[row][column]
+
+        await step(app, pilot, 4)  # ten rows gone
+        assert t.row_count == rows - 10
+        shown = {r.key for r in t.ordered_rows}
+        cached = t._cell_lines.keys()  # an LRUCache: no iteration of its own
+        assert {row for row, _ in cached} <= shown
+        drawn = _lines(t)
+        t._row_lines.clear()
+        t._clear_caches()
+        assert drawn == _lines(t)
+
+    drive(app, scenario, size=(160, 50))
+
+
+def test_the_cell_styles_of_moved_rows_age_out() -> None:
+    """A cell's styles are cached by its place (its row and column go into its mouse meta),
+    its row's and the cursor's styles: rows that move in the sort, the cursor row with its
+    container, leave the places they were at behind. They age out of an LRU of two screens'
+    cells (a dict cleared at 4,000 kept them: 40 rows, 30 ticks, ~870 and growing)."""
+    app = make_app(_shuffled(30, 40, gone_from=30))
+
+    async def scenario(app: CtopApp, pilot: Pilot[int]) -> None:
+        t = table(app)
+        await step(app, pilot, 30)
+        cells = t.size.height * (len(t.columns) + 1)
+        assert t.size.height < t.row_count
+        assert len(t._cell_styles) <= 2 * cells
+        assert t._cell_styles.maxsize == 2 * cells
+        drawn = _lines(t)
+        t._row_lines.clear()
+        t._clear_caches()
+        assert drawn == _lines(t)
+
+    drive(app, scenario, size=(160, 24))

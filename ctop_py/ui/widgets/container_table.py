@@ -161,11 +161,17 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         # A changed row was rendered again cell by cell (DataTable keys each cell by the
         # update counter): ~0.08 ms a cell, 14 cells for the one that changed. Cells are
         # cached here by the value they show instead (a changed cell is a new Text object).
-        self._cell_lines: LRUCache[tuple[object, ...], tuple[object, CellLines]] = LRUCache(
-            RENDERED_CELLS
-        )
+        # One entry a cell (row and column), replaced when it is drawn otherwise (its place,
+        # width, style): keyed by all of that, the stale draws of rows that moved in a sort
+        # stayed until the LRU was full, a one-off ~2 MiB step at 100 rows, minutes in.
+        self._cell_lines: LRUCache[tuple[RowKey, ColumnKey], tuple[object, object, CellLines]]
+        self._cell_lines = LRUCache(RENDERED_CELLS)
         self.cells_rendered = 0  # cumulative count of body cells rendered (tests, measurements)
-        self._cell_styles: dict[tuple[object, ...], tuple[Style, Style]] = {}
+        # A cell's styles by its place, its row's and cursor's styles and its text's: the
+        # place a container's row is drawn at changes with the sort (the cursor's with it),
+        # so the places it was at age out here (an LRU sized from the view, `_bound_caches`).
+        self._cell_styles: LRUCache[tuple[object, ...], tuple[Style, Style]]
+        self._cell_styles = LRUCache(2 * RENDERED_CELLS)
         # The direct drawing: None until its internals are looked for; False: DataTable's
         # path. Each kind of cell (justified left or right, under the cursor or not, under
         # the hover or not, the hover shown or not) is drawn both ways the first time and
@@ -326,9 +332,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         if row_key is None or column_key is None:  # the header row (its labels), row labels
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         value = self._data.get(row_key, {}).get(column_key)
-        key = (
-            row_key,
-            column_key,
+        drawn = (
             row_index,  # the lines carry it (mouse meta)
             base_style,
             width,
@@ -337,16 +341,19 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             self._show_hover_cursor,
             self._pseudo_class_state,
         )
-        cached = self._cell_lines.get(key)
-        if cached is not None and cached[0] is value:  # the same cell value, not a new one
-            return cached[1]
+        cached = self._cell_lines.get((row_key, column_key))
+        # the same cell value (not a new one), drawn the same way
+        if cached is not None and cached[0] is value and cached[1] == drawn:
+            return cached[2]
         self.cells_rendered += 1
         lines = self._plain_cell(row_index, column_index, value, base_style, width, cursor, hover)
         if lines is None:
             lines = self._datatable_cell(
                 row_key, column_key, row_index, column_index, base_style, width, cursor, hover
             )
-        self._cell_lines[key] = (value, lines)
+        if cached is not None:
+            self._cell_lines.discard((row_key, column_key))  # LRUCache.set keeps a key's value
+        self._cell_lines[(row_key, column_key)] = (value, drawn, lines)
         return lines
 
     def _datatable_cell(
@@ -550,8 +557,6 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             pre += component_style
             text_style = self.app.console.get_style(style) if isinstance(style, str) else style
             styles = (pre + post_style, pre + text_style + post_style)
-            if len(self._cell_styles) >= 2 * RENDERED_CELLS:
-                self._cell_styles.clear()
             self._cell_styles[key] = styles
         if value.justify == "right":
             plain = plain.rstrip()
@@ -618,6 +623,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
                 index = self.get_row_index(key)
                 moved_from = index if moved_from is None else min(moved_from, index)
                 self.remove_row(key)
+                for shown in self.shown_columns:
+                    self._cell_lines.discard((RowKey(key), ColumnKey(shown.key)))
                 del self._cells[key]
                 self._inputs.pop(key, None)
                 self._stale.pop(key, None)
@@ -684,7 +691,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         frame, so one screen's worth is enough (a 200x50 terminal: ~50 lines, ~750 cells,
         against the 2,000 cells and 300 lines above, which 100 busy rows fill). Rows are
         hit again tick to tick through `_row_lines` (by row version): two screens' worth
-        keeps every visible row's current lines while the stale ones age out. A resize moves
+        keeps every visible row's current lines while the stale ones age out; so do a cell's
+        styles by its place (`_cell_styles`), the places a moved row was at. A resize moves
         DataTable's counter, so nothing cached is of use after it: the caches are emptied
         (LRUCache keeps its size once full, whatever its new bound)."""
         lines = max(self.size.height, 1)
@@ -695,6 +703,7 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             (self._row_renderable_cache, min(lines, RENDERED_LINES)),
             (self._line_cache, min(lines, RENDERED_LINES)),
             (self._row_lines, min(2 * lines, RENDERED_LINES)),
+            (self._cell_styles, min(2 * cells, 2 * RENDERED_CELLS)),
         )
         for cache, bound in bounds:
             if cache.maxsize != bound:
