@@ -683,11 +683,12 @@ def _fake_list_floor(run: dict[str, Any]) -> str:
     if ref is None:
         return ""
     files = run.get("list_floor_files_per_container") or {}
-    ratio = f", the app {run['cpu_percent'] / ref:.2f}× it" if ref > 0 else ""
+    app = run.get("app_cpu_percent_beside_floor")
+    ratio = f" ({app / ref:.2f}×)" if app is not None and ref > 0 else ""
     return (
-        f" (the list's own floor on its own copy of the tree, same window: {ref:.2f} %{ratio}; "
-        f"its reads {files.get('every_tick')} files a container every tick, "
-        f"{files.get('due_per_tick')} due)"
+        f"; the next window, the list's own floor beside it on its own copy of the tree: app "
+        f"{_f(app)} % / floor {ref:.2f} %{ratio} (its reads {files.get('every_tick')} files a "
+        f"container every tick, {files.get('due_per_tick')} due)"
     )
 
 
