@@ -16,14 +16,23 @@ does, on this host. Two parts in ONE process, once a second:
   --rows 100 --changes 5 --quiet-driver`, 2 x 15 s: 7.73, 7.80 %; with --lines 0.47, 0.33 %),
   several times the whole app, so no floor.
 
-`benchmarks.screens` runs it beside the app and the plain floor over the same windows.
+`benchmarks.screens` runs it beside the app and the plain floor over the same windows; the
+bench's fake-app step (`benchmarks.appbench.app_on_fake_root`, `list_floor=True`) beside the
+app on a fake v2 root (`--root`), the floor on its own copy of the tree, traced there with
+`app_reads(root)`. On such a tree the files are regular files, and the app's own read path
+(ctop_py/openfiles.py) checks each kept one's link count with fstat before its pread (a
+replaced file would read its old inode; cgroupfs and procfs files need no check): the floor
+does the same per read (`Reader`: fstat + pread for a file on no pseudo filesystem), so it
+pays what the app pays per file on that tree, and no more.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -37,14 +46,16 @@ REPO = Path(__file__).resolve().parent.parent
 DUE_EVERY = 5  # the app's limits_s: each container's due files once in this many ticks
 
 
-def app_reads() -> dict[str, Any]:
-    """What the collector reads a tick with every container brief, traced on this host:
+def app_reads(root: Path | None = None) -> dict[str, Any]:
+    """What the collector reads a tick with every container brief, traced on this host, or
+    on the fake host at `root` as the app sees it with `--root` (benchmarks.app_runner):
     {"kept": [...], "opened": [...], "due": [...], "containers": N}."""
     sys.path.insert(0, str(REPO))
     from ctop_py import cgroupfs
     from ctop_py.collect import Collector
+    from ctop_py.host import HostRoot
 
-    collector = Collector()
+    collector = Collector(None if root is None else HostRoot.at(root))
     try:
         first = collector.sample(detail=(), brief=True)
         ticks = [_traced_tick(collector) for _ in range(2)]
@@ -87,24 +98,59 @@ def _traced_tick(collector: Any) -> tuple[Counter[str], set[str]]:
     return Counter(paths), opened
 
 
+def _pseudo_devices() -> set[int]:
+    """The devices of this host's procfs and cgroup mounts (/proc/self/mountinfo)."""
+    found = set()
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, _, rest = line.partition(" - ")
+            if rest.split(" ", 1)[0] in ("proc", "cgroup", "cgroup2"):
+                major, _, minor = fields.split()[2].partition(":")
+                found.add(os.makedev(int(major), int(minor)))
+    return found
+
+
 class Reader:
-    """The reads of one tick, as cheap as Python does them."""
+    """The reads of one tick, as cheap as Python does them, with the per-read work the app
+    cannot skip: a kept regular file (a fake root's) is read only while its link count is
+    what it was when opened (ctop_py/openfiles.py's check: one fstat before the pread)."""
 
     def __init__(self, reads: dict[str, Any]) -> None:
-        self.fds: list[int] = []
+        with contextlib.suppress(ValueError, OSError):  # as the app: room for the kept fds
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            wanted = min(hard, 16384) if hard != resource.RLIM_INFINITY else 16384
+            if soft != resource.RLIM_INFINITY and soft < wanted:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        pseudo = _pseudo_devices()
+        self.fds: list[int] = []  # on procfs or cgroupfs: pread alone
+        self.checked: list[tuple[int, int]] = []  # regular files: (fd, its link count)
         for path in reads["kept"]:
-            with contextlib.suppress(OSError):  # gone since
-                self.fds.append(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:  # gone since
+                continue
+            fd = _above_select_limit(fd)
+            st = os.fstat(fd)
+            if st.st_dev in pseudo:
+                self.fds.append(fd)
+            else:
+                self.checked.append((fd, st.st_nlink))
         self.opened: list[str] = reads["opened"]
         due: list[str] = reads["due"]
         self.due = [due[i::DUE_EVERY] for i in range(DUE_EVERY)]
         self.tick = 0
 
     def read(self) -> None:
-        pread = os.pread
+        pread, fstat = os.pread, os.fstat
         for fd in self.fds:
             try:  # noqa: SIM105 (the hot loop: a try costs less than a context manager)
                 pread(fd, 65536, 0)
+            except OSError:
+                pass
+        for fd, links in self.checked:
+            try:
+                if fstat(fd).st_nlink == links:
+                    pread(fd, 65536, 0)
             except OSError:
                 pass
         for path in (*self.opened, *self.due[self.tick % DUE_EVERY]):
@@ -119,6 +165,17 @@ class Reader:
             finally:
                 os.close(fd)
         self.tick += 1
+
+
+def _above_select_limit(fd: int) -> int:
+    """`fd` moved to 1024 or above when it can be (as the app places its kept fds): the
+    terminal driver's select(2) takes no fd above 1023, so the kept ones leave those free."""
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 1024)
+    except OSError:
+        return fd
+    os.close(fd)
+    return high
 
 
 class Session:
@@ -149,8 +206,9 @@ class Session:
 
 
 def main() -> int:
-    """`python -m benchmarks.list_floor`: what the collector reads a tick here, summarised."""
-    reads = app_reads()
+    """`python -m benchmarks.list_floor [ROOT]`: what the collector reads a tick here (or on
+    the fake host at ROOT), summarised."""
+    reads = app_reads(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
     n = max(1, reads["containers"])
     print(
         json.dumps(

@@ -350,6 +350,7 @@ class Run:
                     n,
                     seconds=self.args.fake_app_seconds,
                     moving=False,
+                    list_floor=True,  # the list's own floor beside it, same window
                 ),
             )
         if self.args.rss:
