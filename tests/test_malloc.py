@@ -69,10 +69,58 @@ def test_tune_limits_the_arenas_the_threads_get() -> None:
     assert malloc.glibc_version() == version
     untuned = _arenas("untuned")[1]
     tuned_out, tuned = _arenas("tuned")
-    assert tuned_out == "{'M_ARENA_MAX': 1}"  # mallopt's 1: applied
+    assert tuned_out == "{'M_ARENA_MAX': 1, 'M_MMAP_THRESHOLD': 1}"  # mallopt's 1: applied
     # Without it glibc gives concurrent threads arenas of their own (up to 8 a core).
     assert untuned > 2, untuned
     assert tuned == 2  # the main heap and one for the eight threads
+
+
+# A 1 MiB block (mapped) freed, then a 200 KiB one: glibc's own threshold has risen to 1 MiB,
+# so the second comes from the heap; with tune()'s fixed threshold it gets a mapping of its
+# own. Prints mallinfo2's count of mapped blocks (hblks) before and while it is held.
+_MAPPED = textwrap.dedent(
+    """
+    import ctypes, sys
+    from ctop_py import malloc
+    if sys.argv[1] == "tuned":
+        malloc.tune()
+    class Mallinfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+            "uordblks", "fordblks", "keepcost")]
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = (ctypes.c_size_t,)
+    libc.free.argtypes = (ctypes.c_void_p,)
+    libc.mallinfo2.restype = Mallinfo2
+    libc.free(libc.malloc(1 << 20))
+    before = libc.mallinfo2().hblks
+    held = libc.malloc(200 * 1024)
+    print(before, libc.mallinfo2().hblks)
+    libc.free(held)
+    """
+)
+
+
+def _mapped_blocks(mode: str) -> tuple[int, int]:
+    proc = subprocess.run(
+        [sys.executable, "-c", _MAPPED, mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    before, held = proc.stdout.split()
+    return int(before), int(held)
+
+
+def test_tune_fixes_the_size_from_which_a_block_is_mapped() -> None:
+    require(_glibc_here() is not None, "the C library here is not glibc")
+    before, held = _mapped_blocks("untuned")
+    assert held == before  # glibc's threshold rose with the 1 MiB block: from the heap
+    before, held = _mapped_blocks("tuned")
+    assert held == before + 1  # a mapping of its own, given back whole when freed
 
 
 def test_trim_acts_only_once_tuned(monkeypatch: pytest.MonkeyPatch) -> None:
