@@ -381,17 +381,12 @@ def _list_floor_beside(
     reads = list_floor.app_reads(host.base)
     reads_file = workdir / f"list-floor-reads-fake-{count}.json"
     reads_file.write_text(json.dumps(reads))
-    per = max(1, reads["containers"])
     result["list_floor"] = (
         "the files ctop-py's collector reads a tick on its own copy of the fake tree "
         "(traced; kept fds fstat + pread, as the app's link-count check does there), + a "
         f"Textual list (a Strip a row) of {count} rows x 13 columns, 5 cells a second"
     )
-    result["list_floor_files_per_container"] = {
-        "every_tick": round((len(reads["kept"]) + len(reads["opened"])) / per, 2),
-        "due_per_tick": round(len(reads["due"]) / per / list_floor.DUE_EVERY, 2),
-        "containers_read": reads["containers"],
-    }
+    result["list_floor_files_per_container"] = list_floor.files_per_container(reads)
     session = list_floor.Session(count, reads_file)
     stack.callback(session.stop)
     return session

@@ -78,6 +78,16 @@ def app_reads(root: Path | None = None) -> dict[str, Any]:
         collector.close()
 
 
+def files_per_container(reads: dict[str, Any]) -> dict[str, float]:
+    """`app_reads()`'s files a container: every tick, due a tick (DUE_EVERY), containers read."""
+    per = max(1, reads["containers"])
+    return {
+        "every_tick": round((len(reads["kept"]) + len(reads["opened"])) / per, 2),
+        "due_per_tick": round(len(reads["due"]) / per / DUE_EVERY, 2),
+        "containers_read": reads["containers"],
+    }
+
+
 def _traced_tick(collector: Any) -> tuple[Counter[str], set[str]]:
     """One brief tick of `collector`: each file read, and those opened (not kept open)."""
     from tests.filereads import files_read

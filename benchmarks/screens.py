@@ -180,16 +180,11 @@ def screen_costs(
     reads = list_floor.app_reads()
     reads_file = workdir / f"list-floor-reads-{count}.json"
     reads_file.write_text(json.dumps(reads))
-    per = max(1, reads["containers"])
     result["list_floor"] = (
         "the files ctop-py's collector reads a tick here (traced), kept fds pread, + "
         f"a Textual list (a Strip a row) of {count} rows x 13 columns, 5 cells a second"
     )
-    result["list_floor_files_per_container"] = {
-        "every_tick": round((len(reads["kept"]) + len(reads["opened"])) / per, 2),
-        "due_per_tick": round(len(reads["due"]) / per / list_floor.DUE_EVERY, 2),
-        "containers_read": reads["containers"],
-    }
+    result["list_floor_files_per_container"] = list_floor.files_per_container(reads)
     reference = list_floor.Session(count, reads_file) if run.tmux else None
     try:
         run.start()

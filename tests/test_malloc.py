@@ -51,15 +51,21 @@ _THREADS = textwrap.dedent(
 )
 
 
-def _arenas(mode: str) -> tuple[str, int]:
+def _run(script: str, mode: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh interpreter, untouched by MALLOC_* settings in the environment."""
     proc = subprocess.run(
-        [sys.executable, "-c", _THREADS, mode],
+        [sys.executable, "-c", script, mode],
         capture_output=True,
         text=True,
         timeout=60,
         env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
     )
     assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _arenas(mode: str) -> tuple[str, int]:
+    proc = _run(_THREADS, mode)
     return proc.stdout.strip(), proc.stderr.count("Arena ")
 
 
@@ -103,15 +109,7 @@ _MAPPED = textwrap.dedent(
 
 
 def _mapped_blocks(mode: str) -> tuple[int, int]:
-    proc = subprocess.run(
-        [sys.executable, "-c", _MAPPED, mode],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
-    )
-    assert proc.returncode == 0, proc.stderr
-    before, held = proc.stdout.split()
+    before, held = _run(_MAPPED, mode).stdout.split()
     return int(before), int(held)
 
 

@@ -6,6 +6,7 @@ draws."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from rich.text import Text
@@ -21,8 +22,10 @@ from tests.test_ui import drive, make_app, step, table
 ROWS = 60
 
 
-def _busy(ticks: int) -> list[Snapshot]:
-    """ROWS running containers, every one's CPU % different every tick."""
+def _moving(
+    ticks: int, rows: Callable[[int], int], cpu: Callable[[int, int], float]
+) -> list[Snapshot]:
+    """`rows(tick)` running containers a tick, container n's CPU % `cpu(tick, n)`."""
     base = demo.snapshots(3)[-1]
     (first, *_) = [v for v in base.containers if v.raw.active]
     return [
@@ -32,14 +35,19 @@ def _busy(ticks: int) -> list[Snapshot]:
                 replace(
                     first,
                     raw=replace(first.raw, id=f"{first.id}{n:03d}", name=f"{first.name}-{n:03d}"),
-                    usage=replace(first.usage, cpu_percent=1.0 + tick + n / 100),
+                    usage=replace(first.usage, cpu_percent=cpu(tick, n)),
                 )
-                for n in range(ROWS)
+                for n in range(rows(tick))
             ),
             raw=replace(base.raw, monotonic_ns=tick),
         )
         for tick in range(ticks)
     ]
+
+
+def _busy(ticks: int) -> list[Snapshot]:
+    """ROWS running containers, every one's CPU % different every tick."""
+    return _moving(ticks, lambda tick: ROWS, lambda tick, n: 1.0 + tick + n / 100)
 
 
 def _lines(t: ContainerTable) -> list[str]:
@@ -143,23 +151,11 @@ def test_a_line_painted_before_the_widths_are_measured_is_drawn_again() -> None:
 def _shuffled(ticks: int, rows: int, gone_from: int) -> list[Snapshot]:
     """`rows` running containers whose CPU % order changes every tick (sorted by CPU, the
     rows move); from tick `gone_from` on, the last ten are gone."""
-    base = demo.snapshots(3)[-1]
-    (first, *_) = [v for v in base.containers if v.raw.active]
-    return [
-        replace(
-            base,
-            containers=tuple(
-                replace(
-                    first,
-                    raw=replace(first.raw, id=f"{first.id}{n:03d}", name=f"{first.name}-{n:03d}"),
-                    usage=replace(first.usage, cpu_percent=1.0 + (n * 7 + tick * 13) % rows),
-                )
-                for n in range(rows if tick < gone_from else rows - 10)
-            ),
-            raw=replace(base.raw, monotonic_ns=tick),
-        )
-        for tick in range(ticks)
-    ]
+    return _moving(
+        ticks,
+        lambda tick: rows if tick < gone_from else rows - 10,
+        lambda tick, n: 1.0 + (n * 7 + tick * 13) % rows,
+    )
 
 
 def test_the_cell_cache_keeps_one_draw_a_cell_when_rows_move_and_go() -> None:
