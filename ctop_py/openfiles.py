@@ -157,7 +157,7 @@ class KeptFiles:
     when done (a garbage-collected KeptFiles closes its fds too)."""
 
     __slots__ = ("__weakref__", "_devices", "_finalizer", "_serial", "_tick",
-                 "base", "budget", "entries", "full")  # fmt: skip
+                 "base", "budget", "entries", "full", "sharer")  # fmt: skip
 
     def __init__(self, budget: int | None = None, base: int | None = None) -> None:
         if budget is None:
@@ -173,9 +173,52 @@ class KeptFiles:
         self._serial = 0
         self._devices: dict[int, bool] = {}  # st_dev -> on procfs or cgroupfs
         self._finalizer = weakref.finalize(self, _close_all, self.entries)
+        # Another KeptFiles whose fds count against this one's budget (see `shared`).
+        self.sharer: KeptFiles | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def shared(self) -> KeptFiles:
+        """A KeptFiles for files read less often, within this one's budget: each counts
+        both's fds, so that together they keep at most `budget`; it keeps files until an
+        eighth of the budget is left (room for this one's), and `yield_to(self)` after each
+        tick closes its files when this one is full."""
+        other = KeptFiles(self.budget - max(1, self.budget // 8), self.base)
+        other.sharer, self.sharer = self, other
+        self.recount()
+        other.recount()
+        return other
+
+    def yield_to(self, first: KeptFiles) -> None:
+        """When `first` (whose budget this one shares) is full: close the files last kept
+        here until it has room again (an eighth of the budget)."""
+        first.recount()
+        if not first.full:
+            return
+        room = max(0, self.budget - len(first.entries))
+        entries = self.entries
+        while len(entries) > room:
+            path = next(reversed(entries))
+            self._drop(path, entries[path])
+        self.recount()
+        first.recount()
+
+    def forget(self, paths: Sequence[str]) -> None:
+        """Close these files if kept (a container gone: not read again)."""
+        entries = self.entries
+        for path in paths:
+            entry = entries.get(path)
+            if entry is not None:
+                self._drop(path, entry)
+
+    def recount(self) -> None:
+        """`full` again from the fds kept here and by the sharer."""
+        self.full = self._count() >= self.budget
+
+    def _count(self) -> int:
+        sharer = self.sharer
+        return len(self.entries) if sharer is None else len(self.entries) + len(sharer.entries)
 
     def fds(self) -> dict[str, int]:
         """The kept fds by path."""
@@ -274,7 +317,7 @@ class KeptFiles:
             if held is None or held.stamp != self._tick:
                 os.close(fd)  # its process was not read through a kept fd in this tick
                 return data
-        if len(self.entries) >= self.budget:
+        if self._count() >= self.budget:
             self.full = True
             os.close(fd)
             return data
@@ -282,7 +325,7 @@ class KeptFiles:
             self._keep(path, fd, held.serial if held is not None else 0)
         except OSError:
             os.close(fd)
-        self.full = len(self.entries) >= self.budget
+        self.full = self._count() >= self.budget
         return data
 
     def _keep(self, path: str, fd: int, anchor_serial: int) -> None:
@@ -306,7 +349,7 @@ class KeptFiles:
 
     def _drop(self, path: str, entry: _Kept) -> None:
         del self.entries[path]
-        self.full = len(self.entries) >= self.budget
+        self.full = self._count() >= self.budget
         try:  # noqa: SIM105
             os.close(entry.fd)
         except OSError:
