@@ -424,3 +424,28 @@ def test_cgroup_procs_kept_on_v2_only_and_a_new_pid_shows(tmp_path: Path, mode: 
         assert list(after.pids) == expected
     finally:
         collector.close()
+
+
+def test_a_shared_budget_bounds_both_and_gives_the_first_its_files(tmp_path: Path) -> None:
+    """Collector.kept_due: a KeptFiles sharing the every-tick files' budget. Together they
+    never hold more than the budget, and the every-tick files get the room back, tick after
+    tick, from the shared one's (its files still read, their bytes the files')."""
+    first = KeptFiles(budget=10, base=0)
+    later = first.shared()
+    try:
+        often = [tmp_path / f"often{i}" for i in range(5)]
+        rarely = [tmp_path / f"rarely{i}" for i in range(12)]
+        for i, p in enumerate(often + rarely):
+            p.write_bytes(f"{p.name} {i}\n".encode())
+        for _ in range(8):
+            out: list[bytes | None] = []
+            later.read_each([str(p) for p in rarely], out)
+            first.read_each([str(p) for p in often], out)
+            assert out == [p.read_bytes() for p in rarely + often]
+            assert len(first) + len(later) <= 10
+            first.end_tick()
+            later.yield_to(first)
+        assert len(first) == 5 and 0 < len(later) <= 10 - 5
+    finally:
+        first.close()
+        later.close()
