@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ctop_py.cgroupfs import CgroupLayout, ParseCache
-from ctop_py.host import read_rest
+from ctop_py.host import READ_BUFFER, read_rest
 from ctop_py.model import CgroupMode
-from ctop_py.openfiles import KeptFiles
+from ctop_py.openfiles import WHOLE_LIST, KeptFiles
 from ctop_py.runtimes import Claim, Runtime, claim
 
 # The hierarchy to walk on v1: every runtime puts its containers in all of them at one path.
@@ -177,7 +177,10 @@ def _read_list(path: str) -> bytes | None:
     except OSError:
         return None
     try:
-        return read_rest(fd)
+        # A first read well short of a page is the whole list (openfiles.WHOLE_LIST: v1's
+        # cgroup.procs is a seq_file too): no second read to see its end.
+        data = os.read(fd, READ_BUFFER)
+        return data if len(data) <= WHOLE_LIST else read_rest(fd, [data])
     except OSError:
         return None
     finally:
