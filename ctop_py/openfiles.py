@@ -30,7 +30,9 @@ What a kept file costs the kernel: a cgroup or proc seq_file once read holds its
 4.4 KiB of kernel memory per kept file (0.3 KiB only opened), charged to the app's memory
 cgroup (memory.kmem.usage_in_bytes), not to its RSS: ~11 files a container on v1 (~12 on v2,
 whose cgroup.procs is kept too), so ~5 MiB at 100 containers, at most ~35 MiB (the 8,192
-budget, reached at ~740 containers on v1, ~680 on v2).
+budget, reached at ~740 containers on v1, ~680 on v2). The collector keeps its due files
+(limits and PSI, read every 5 s: ~11 a container) in a second KeptFiles sharing that budget
+(`shared`): ~10 MiB in all at 100 containers, the every-tick files given the room first.
 CTOP_KEEP_FILES lowers it (0 keeps none); bad values are one line on stderr and exit 2 when
 the CLI starts. Why 8,192 by default: the list at 500 fake containers took 4.7-5.0 % of a core
 with it, 5.1-5.5 % with 2,048 and 5.2-5.3 % with 4,096 (alternating runs), the goal being 5 %.
