@@ -377,7 +377,9 @@ class Collector:
         self.kept_due = self.kept.shared() if limits_s <= _KEEP_DUE_UP_TO_S else KeptFiles(0)
         self._due_sweep_s = 2 * limits_s
         self._due_swept = float("-inf")
-        self._due_paths: dict[tuple[str, str], tuple[str, ...]] = {}  # each one's last read
+        # Each container's due files (cgroupfs.due_files, a function of these two): made
+        # once, not at each read; and closed when it is gone.
+        self._due_paths: dict[tuple[str, str], tuple[str, bool, tuple[str, ...], int | None]] = {}
         # No namespace is held by two containers, as of the last check (reset by a new entry
         # in _host_shared).
         self._none_shared = False
@@ -477,7 +479,10 @@ class Collector:
             self.disk_meta.retain({g.claim.id for g in groups.values()})
         for key in self._known.keys() - groups.keys():
             del self._known[key]
-            self.kept_due.forget(self._due_paths.pop(key, ()))
+            due_paths = self._due_paths.pop(key, None)
+            if due_paths is not None:  # with its PSI files, had it ever read them
+                paths = cgroupfs.due_files(self.layout, due_paths[0], psi=True)[0]
+                self.kept_due.forget(paths)
             self._records.pop(key, None)
             self._plans.pop(key, None)
         self.kept.end_tick()  # closes the files of containers gone, plans dropped
@@ -761,13 +766,14 @@ class Collector:
         and cpuset.cpus when the effective cpuset is empty or absent, as the limits read
         it) and their bytes (None: absent), read now; None when one cannot be read
         for another reason (the full read then reads and reports it)."""
-        paths, cpuset_at = cgroupfs.due_files(self.layout, c.cgroup_path, psi=brief)
+        key = (c.runtime, c.id)
+        made = self._due_paths.get(key)
+        if made is None or made[0] != c.cgroup_path or made[1] is not brief:
+            paths, cpuset_at = cgroupfs.due_files(self.layout, c.cgroup_path, psi=brief)
+            made = self._due_paths[key] = (c.cgroup_path, brief, paths, cpuset_at)
+        paths, cpuset_at = made[2], made[3]
         kept = self.kept_due
-        if kept.full:
-            datas = _read_by_directory(paths)
-        else:
-            datas = _read_kept(kept, paths)
-            self._due_paths[(c.runtime, c.id)] = paths
+        datas = _read_by_directory(paths) if kept.full else _read_kept(kept, paths)
         if datas is not None and cpuset_at is not None and not (datas[cpuset_at] or b"").strip():
             cpuset = cgroupfs.plain_cpuset(paths[cpuset_at])
             more = _read_plain((cpuset,))
