@@ -6,8 +6,8 @@ does, on this host. Two parts in ONE process, once a second:
   os.open and every pread at offset 0 of two ticks back to back, after a first one): the
   files it keeps open are pread on fds kept open (one syscall each, less than the app's
   fstat + pread), those it opens each tick (v1 `cgroup.procs`) opened, read and closed; and
-  every container's due files (`cgroupfs.due_files`: limits and PSI, read by the app every
-  5 s) a fifth of the containers a second;
+  every container's due files (`cgroupfs.due_files`: limits and PSI, kept open and read by
+  the app every 5 s) pread on kept fds, a fifth of the containers a second;
 - a minimal Textual list: `benchmarks.textual_floor --lines`, one row per container in the
   list's 13 columns (a Strip a row, the Line API: the least a Textual table can do) and its
   two-line header, ctop-py's quiet terminal driver, CHANGES cells updated a second (nothing
@@ -146,8 +146,16 @@ class Reader:
             else:
                 self.checked.append((fd, st.st_nlink))
         self.opened: list[str] = reads["opened"]
-        due: list[str] = reads["due"]
-        self.due = [due[i::DUE_EVERY] for i in range(DUE_EVERY)]
+        # The app keeps its due files open too (read by pread every DUE_EVERY ticks).
+        due_fds: list[tuple[int, int | None]] = []  # (fd, link count on a regular file)
+        for path in reads["due"]:
+            try:
+                fd = _above_select_limit(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+            except OSError:  # gone since, or no PSI here
+                continue
+            st = os.fstat(fd)
+            due_fds.append((fd, None if st.st_dev in pseudo else st.st_nlink))
+        self.due = [due_fds[i::DUE_EVERY] for i in range(DUE_EVERY)]
         self.tick = 0
 
     def read(self) -> None:
@@ -163,7 +171,13 @@ class Reader:
                     pread(fd, 65536, 0)
             except OSError:
                 pass
-        for path in (*self.opened, *self.due[self.tick % DUE_EVERY]):
+        for fd, due_links in self.due[self.tick % DUE_EVERY]:
+            try:
+                if due_links is None or fstat(fd).st_nlink == due_links:
+                    pread(fd, 65536, 0)
+            except OSError:
+                pass
+        for path in self.opened:
             try:
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
