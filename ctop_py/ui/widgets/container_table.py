@@ -248,6 +248,27 @@ class ContainerTable(RowRepaint, DataTable[Text]):
             return Region(0, 0, 0, 0)
         return self._row_region(row_index, self._rows_width())
 
+    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
+        """The row at line `y` and the line in it. DataTable's indexes a list of every line of
+        every row, built again after each cell update (it is keyed by the update counter):
+        O(rows) for the first line drawn each tick. Every row here is one line high."""
+        if self.show_header:
+            header_height = self.header_height
+            if y < header_height:
+                return self._header_row_key, y
+            y -= header_height
+        if y < 0:
+            return super()._get_offsets(y)  # never drawn; DataTable's answer (from the end)
+        row_key = self._row_locations.get_key(y)
+        if row_key is None:
+            raise LookupError(f"Y coord {y!r} is greater than total height")
+        return row_key, 0
+
+    @property
+    def _total_row_height(self) -> int:
+        """The height of the rows (DataTable's counts that list: measured after each update)."""
+        return self.row_count
+
     def _rows_width(self) -> int:
         """The width of a row's region (the same for every row)."""
         width = sum(c.get_render_width(self) for c in self.columns.values())
