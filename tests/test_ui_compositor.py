@@ -13,6 +13,7 @@ from textual.widgets import Static
 from ctop_py import demo
 from ctop_py.ui.app import CtopApp
 from ctop_py.ui.compositor import ChangedOnlyCompositor, compositor
+from ctop_py.ui.widgets.container_table import ContainerTable
 from tests.test_ui import drive, make_app, open_screen, step
 
 
@@ -83,3 +84,58 @@ def test_textuals_own_compositor_where_its_internals_differ(
     assert type(compositor()) is ChangedOnlyCompositor  # the Textual installed has them
     monkeypatch.delattr(Compositor, "visible_widgets")  # as a later Textual might
     assert type(compositor()) is Compositor
+
+
+def test_the_lists_frames_are_textuals_with_fewer_table_lines_rendered() -> None:
+    """The containers list: each tick changes the header and some rows. Textual's partial
+    update rendered every line of the table from its top (its title and column labels) to
+    the lowest changed row; ours renders the lines from the first changed one only, and
+    writes the same frame."""
+    app = make_app(demo.snapshots(40))
+    frames: list[tuple[str, str]] = []
+    lines_rendered = {"ours": 0, "textual": 0}
+    rendering = ["textual"]
+    ours = ChangedOnlyCompositor.render_partial_update
+
+    def both(self: ChangedOnlyCompositor) -> ChopsUpdate | None:
+        changed = set(self._dirty_regions)
+        rendering[0] = "textual"
+        textual = Compositor.render_partial_update(self)
+        self._dirty_regions = changed
+        rendering[0] = "ours"
+        mine = ours(self)
+        rendering[0] = "textual"
+        if textual is None or mine is None:
+            assert textual is mine
+        else:
+            frames.append((mine.render_segments(app.console), textual.render_segments(app.console)))
+        return mine
+
+    async def scenario(app: CtopApp, pilot: Any) -> None:
+        await step(app, pilot, 2)
+        screen = app.screen
+        assert isinstance(screen._compositor, ChangedOnlyCompositor)
+        table = screen.query_one(ContainerTable)
+        render_table = table.render_lines
+
+        def counted(crop: Any) -> Any:
+            lines_rendered[rendering[0]] += crop.height
+            return render_table(crop)
+
+        table.render_lines = counted  # type: ignore[method-assign]
+        ChangedOnlyCompositor.render_partial_update = both  # type: ignore[method-assign]
+        try:
+            await step(app, pilot, 8)
+            await pilot.press("N")  # another order: rows move
+            await step(app, pilot, 4)
+            await pilot.press("down", "down")  # the cursor's rows
+            await step(app, pilot, 4)
+        finally:
+            ChangedOnlyCompositor.render_partial_update = ours  # type: ignore[method-assign]
+        assert len(frames) >= 14
+        for mine, textual in frames:
+            assert mine == textual
+        # Each of Textual's frames rendered at least the table's title and column labels.
+        assert lines_rendered["textual"] >= lines_rendered["ours"] + 2 * len(frames)
+
+    drive(app, scenario, size=(170, 40))

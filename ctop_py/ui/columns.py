@@ -288,16 +288,27 @@ def cells(r: RowInput) -> tuple[Cell, ...]:
     return tuple(c.cell(r) for c in COLUMNS)
 
 
+# What a row is sorted by: its value in the sort column, then its name (lowercased).
+OrderKey = tuple[SortValue, str]
+
+
+def order_key(r: RowInput, column: Column) -> OrderKey:
+    assert column.sort is not None
+    return column.sort(r), r.view.name.lower()
+
+
 def order(rows: dict[str, RowInput], column: Column, reverse: bool) -> list[str]:
     """Row keys sorted by `column` (its natural direction, flipped by `reverse`); unknown values
     last in either direction; ties by name then key, so the order is stable."""
-    assert column.sort is not None
+    return order_of({key: order_key(r, column) for key, r in rows.items()}, column, reverse)
+
+
+def order_of(keys: dict[str, OrderKey], column: Column, reverse: bool) -> list[str]:
+    """`order`, from each row's `order_key`."""
     descending = column.descending != reverse
     known: list[tuple[float | str, str, str]] = []
     unknown: list[tuple[str, str]] = []
-    for key, r in rows.items():
-        value = column.sort(r)
-        tie = r.view.name.lower()
+    for key, (value, tie) in keys.items():
         if value is None:
             unknown.append((tie, key))
         else:
@@ -306,3 +317,24 @@ def order(rows: dict[str, RowInput], column: Column, reverse: bool) -> list[str]
     known.sort(key=lambda t: t[0], reverse=descending)
     unknown.sort()
     return [t[2] for t in known] + [t[1] for t in unknown]
+
+
+def in_order(
+    first: tuple[str, OrderKey], then: tuple[str, OrderKey], column: Column, reverse: bool
+) -> bool | None:
+    """Whether `order` puts row `first` (its key and order key) before row `then`; None where
+    a value is not a number or string that compares (NaN): only a full sort tells."""
+    (key_a, (a, tie_a)), (key_b, (b, tie_b)) = first, then
+    for value in (a, b):
+        if value is not None and (value != value or not isinstance(value, float | int | str)):
+            return None
+    if a is None or b is None:
+        if a is None and b is None:
+            return (tie_a, key_a) < (tie_b, key_b)
+        return b is None  # unknown values last
+    if a == b:
+        return (tie_a, key_a) < (tie_b, key_b)
+    if isinstance(a, str) != isinstance(b, str):
+        return None  # a str beside a number: the sort itself would fail
+    descending = column.descending != reverse
+    return bool(a > b) if descending else bool(a < b)  # type: ignore[operator]

@@ -15,6 +15,7 @@ from ctop_py.model import ContainerView
 from ctop_py.ui import columns as cols
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.columns import RowInput
+from ctop_py.ui.compositor import compositor
 from ctop_py.ui.history import container_key
 from ctop_py.ui.messages import ActOn, OpenContainer, SaveColumns, ShellIn
 from ctop_py.ui.state import UiState
@@ -108,6 +109,10 @@ class ContainersScreen(ActingScreen):
         columns: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(state, id="containers")
+        # A tick changes the header and a few rows: Textual's partial update rendered every
+        # widget under their bounding box (the table's every line between them, the footer's
+        # keys when a low row changed); this renders the widgets under what changed only.
+        self._compositor = compositor()
         self.show_all = show_all
         self.sort_key = sort if sort in cols.BY_KEY and cols.BY_KEY[sort].sort else DEFAULT_SORT
         self.reverse = reverse

@@ -182,6 +182,11 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         self.rows_rendered = 0  # cumulative count of row lines rendered (tests, measurements)
         self.rows_derived = 0  # cumulative count of rows whose cells were computed
         self.rows_unchanged = 0  # cumulative count of show() calls that changed no row
+        # Each row's order key (`cols.order_key`) under the sort `_order_label`, as last
+        # sorted or kept: a tick whose changed rows keep their places sorts nothing.
+        self._order_keys: dict[str, cols.OrderKey] = {}
+        self._order_label: tuple[str, bool] | None = None
+        self.orders_kept = 0  # cumulative count of show() calls whose order needed no sort
 
     @staticmethod
     def _resolve(keys: tuple[str, ...] | None) -> tuple[Column, ...]:
@@ -209,7 +214,8 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         self._inputs.clear()
         self._stale.clear()
         self._row_versions.clear()
-        self._sort_label = None
+        self._sort_label = self._order_label = None
+        self._order_keys = {}
         self._add_columns()
         self._bound_caches()
 
@@ -247,6 +253,27 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         if not self.is_valid_row_index(row_index):
             return Region(0, 0, 0, 0)
         return self._row_region(row_index, self._rows_width())
+
+    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
+        """The row at line `y` and the line in it. DataTable's indexes a list of every line of
+        every row, built again after each cell update (it is keyed by the update counter):
+        O(rows) for the first line drawn each tick. Every row here is one line high."""
+        if self.show_header:
+            header_height = self.header_height
+            if y < header_height:
+                return self._header_row_key, y
+            y -= header_height
+        if y < 0:
+            return super()._get_offsets(y)  # never drawn; DataTable's answer (from the end)
+        row_key = self._row_locations.get_key(y)
+        if row_key is None:
+            raise LookupError(f"Y coord {y!r} is greater than total height")
+        return row_key, 0
+
+    @property
+    def _total_row_height(self) -> int:
+        """The height of the rows (DataTable's counts that list: measured after each update)."""
+        return self.row_count
 
     def _rows_width(self) -> int:
         """The width of a row's region (the same for every row)."""
@@ -616,10 +643,12 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         # after it are (their places are in their lines' keys). The table's height is set by
         # its CSS, not its rows; the new virtual size asks for its own layout on idle.
         counter = self._update_count
+        came_or_went = False
+        changed_rows: list[str] = []  # rows on screen before whose inputs changed
         self._row_only = self._layout_held = True
         try:
             for key in [k for k in self._cells if k not in rows]:
-                changed = True
+                changed = came_or_went = True
                 index = self.get_row_index(key)
                 moved_from = index if moved_from is None else min(moved_from, index)
                 self.remove_row(key)
@@ -636,8 +665,10 @@ class ContainerTable(RowRepaint, DataTable[Text]):
                 changed = True
                 self._inputs[key] = inputs
                 if key in self._cells:
+                    changed_rows.append(key)
                     self._stale[key] = row  # its cells are made when it is in view (below)
                     continue
+                came_or_went = True
                 self.rows_derived += 1
                 new = tuple(c.cell(row) for c in self.shown_columns)
                 added = self.row_count
@@ -648,10 +679,23 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         finally:
             self._row_only = self._layout_held = False
             self._own_bumps += self._update_count - counter
-        if not changed and self._sort_label == (column.key, reverse):
+        label = (column.key, reverse)
+        if not changed and self._sort_label == label:
             self.rows_unchanged += 1
             return  # a sort reads only a row's inputs: the order is the one on screen
-        self._sort(cols.order(rows, column, reverse), column, reverse)
+        if (
+            not came_or_went
+            and self._sort_label == label
+            and self._order_kept(rows, changed_rows, column, reverse)
+        ):
+            # The rows whose inputs changed still sort between their neighbours: the order
+            # `cols.order` gives is the one on screen (no row moves, the cursor's row stays).
+            self.orders_kept += 1
+            self._show_stale()
+            return
+        keys = {key: cols.order_key(row, column) for key, row in rows.items()}
+        self._order_keys, self._order_label = keys, label
+        self._sort(cols.order_of(keys, column, reverse), column, reverse)
         if moved_from is not None:
             # The sort repaints the rows it moved; these moved before it (up after a removal,
             # a line left empty at the end, a row added at the end).
@@ -659,6 +703,42 @@ class ContainerTable(RowRepaint, DataTable[Text]):
         if selected is not None:
             self.select_key(selected)
         self._show_stale()
+
+    def _order_kept(
+        self, rows: dict[str, RowInput], changed: list[str], column: Column, reverse: bool
+    ) -> bool:
+        """Whether the order on screen is still the sorted one, the same rows shown and only
+        the `changed` rows' inputs new: a list is sorted when each row is in order with the
+        next, and only the pairs with a changed row can have changed. Their new order keys
+        are kept if so; if not, the caller sorts every row again."""
+        if self._order_label != (column.key, reverse):
+            return False
+        known = self._order_keys
+        new = {key: cols.order_key(rows[key], column) for key in changed}
+        if any(isinstance(value, float) and value != value for value, _ in new.values()):
+            return False  # NaN: where `sorted` puts it depends on the rows around it
+        if all(new[key] == known.get(key) for key in changed):
+            return True  # the same values: the same places
+        locations = self._row_locations
+        count = self.row_count
+
+        def at(index: int) -> tuple[str, cols.OrderKey]:
+            row_key = locations.get_key(index)
+            assert row_key is not None and row_key.value is not None  # 0 <= index < count
+            key = row_key.value
+            return key, new[key] if key in new else known[key]
+
+        for key in changed:
+            index = locations.get(RowKey(key))
+            if index is None:
+                return False
+            row = at(index)
+            if index > 0 and not cols.in_order(at(index - 1), row, column, reverse):
+                return False
+            if index + 1 < count and not cols.in_order(row, at(index + 1), column, reverse):
+                return False
+        known.update(new)
+        return True
 
     def _show_stale(self) -> None:
         """Make the cells of the changed rows in view (and a few beyond): a row out of view
