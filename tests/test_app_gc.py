@@ -1,6 +1,8 @@
 """The app's cyclic collector: its youngest generation's pass runs once GC_GEN0_THRESHOLD more
 container objects were made than freed, not Python's default 700, so the samples' records
-of a tick are not carried into the older generations two ticks in three. Told by the
+of a tick are not carried into the older generations two ticks in three; the middle one
+after GC_GEN1_THRESHOLD of those, so what is moved there is looked at again about as soon
+(in objects made) as by default. Told by the
 interpreter itself (gc.get_threshold, gc.callbacks), not by the app."""
 
 from __future__ import annotations
@@ -49,14 +51,15 @@ def test_the_app_raises_the_youngest_generations_threshold_only(
 ) -> None:
     gc.set_threshold(700, 10, 10)  # Python's defaults
     _run_without_textual(monkeypatch)
-    assert gc.get_threshold() == (ui_app.GC_GEN0_THRESHOLD, 10, 10)
+    assert gc.get_threshold() == (ui_app.GC_GEN0_THRESHOLD, ui_app.GC_GEN1_THRESHOLD, 10)
+    assert ui_app.GC_GEN0_THRESHOLD * ui_app.GC_GEN1_THRESHOLD <= 2 * 700 * 10
     assert gc.isenabled()  # cycles are still collected
     gc.set_threshold(50_000, 7, 3)  # one set higher already (PYTHONGC-like tuning) is kept
     _run_without_textual(monkeypatch)
     assert gc.get_threshold() == (50_000, 7, 3)
 
 
-def _passes(ticks: int, threshold: int) -> list[int]:
+def _passes(ticks: int, threshold: int, middle: int = 10) -> list[int]:
     """The collector's passes by generation while a minute of demo samples is made (the
     collector's part of a tick) and taken through the worker's pipeline (derive, ring,
     diagnosis), with the youngest generation at `threshold`."""
@@ -68,7 +71,7 @@ def _passes(ticks: int, threshold: int) -> list[int]:
 
     ring, diagnoser = SampleRing(), Diagnoser()
     gc.collect()
-    gc.set_threshold(threshold, 10, 10)
+    gc.set_threshold(threshold, middle, 10)
     gc.callbacks.append(count)
     try:
         samples = demo.raw_samples(ticks + 1)
@@ -83,7 +86,7 @@ def _passes(ticks: int, threshold: int) -> list[int]:
 
 def test_a_minute_of_samples_runs_far_fewer_passes(thresholds: None) -> None:
     default = _passes(60, 700)
-    ours = _passes(60, ui_app.GC_GEN0_THRESHOLD)
+    ours = _passes(60, ui_app.GC_GEN0_THRESHOLD, ui_app.GC_GEN1_THRESHOLD)
     assert default[0] >= 5, default  # the samples do make the youngest generation's passes
     assert ours[0] * 3 <= default[0], (ours, default)
     assert sum(ours[1:]) <= sum(default[1:]), (ours, default)
