@@ -502,6 +502,8 @@ class Diagnoser:
         self._index: deque[dict[str, ContainerRaw]] = deque()  # the samples' records by id
         self._memo: _Memo = {}
         self._memo_thresholds = t  # the thresholds the memo's findings were found with
+        # The last Diagnosis made, with the findings and the newest event it was made of.
+        self._made: tuple[Mapping[str, list[Finding]], Event | None, int, Diagnosis] | None = None
 
     def observe(self, sample: RawSample) -> dict[str, list[Finding]]:
         self.feed(sample)
@@ -541,9 +543,26 @@ class Diagnoser:
         self._samples.clear()
         self._index.clear()
         self._memo.clear()
+        self._made = None
 
     def diagnosis(self, findings: Mapping[str, list[Finding]]) -> Diagnosis:
-        return Diagnosis(
+        """The findings (not changed after this call) and the newest events. The live app
+        asks for one every tick, mostly with the findings of a tick ago and no new event:
+        then the Diagnosis made then is given back, the same object (not the log's newest
+        EVENTS_SHOWN walked and copied again, and the screens see nothing new)."""
+        events = self.log.events
+        newest = events[-1] if events else None
+        made = self._made
+        if (
+            made is not None
+            and made[0] is findings
+            and made[1] is newest
+            and made[2] == len(events)
+        ):
+            return made[3]
+        diagnosis = Diagnosis(
             {cid: tuple(found) for cid, found in findings.items() if found},
             tuple(self.log.recent(limit=EVENTS_SHOWN)),
         )
+        self._made = (findings, newest, len(events), diagnosis)
+        return diagnosis

@@ -108,3 +108,37 @@ def test_kept_findings_go_with_the_thresholds_they_were_found_with() -> None:
     d.thresholds = replace(d.thresholds, crash_loop_critical_restarts=3)
     (f,) = fed(d, window, sample(5, c))
     assert (f.kind, f.severity) == ("crash-loop", "critical")
+
+
+def test_the_diagnosis_of_the_same_findings_and_timeline_is_the_same_object() -> None:
+    """As the live app asks (findings worked out again every other tick): a Diagnosis equal to
+    one made afresh from the findings and the log's newest events; the same object as the
+    tick before while neither changed, a new one once an event came."""
+    from ctop_py import demo
+    from ctop_py.diagnose import EVENTS_SHOWN, Diagnosis
+
+    d = Diagnoser()
+    findings = d.current()
+    before: Diagnosis | None = None
+    kept = renewed_by_events = 0
+    for i, s in enumerate(demo.raw_samples(60)):
+        newest = d.log.events[-1] if d.log.events else None
+        d.feed(s)
+        came = (d.log.events[-1] if d.log.events else None) is not newest
+        worked_out = i % 2 == 0
+        if worked_out:
+            findings = d.current()
+        made = d.diagnosis(findings)
+        afresh = Diagnosis(
+            {cid: tuple(f) for cid, f in findings.items() if f},
+            tuple(d.log.recent(limit=EVENTS_SHOWN)),
+        )
+        assert made == afresh
+        if before is not None and not came and not worked_out:
+            assert made is before
+            kept += 1
+        elif came:
+            assert made is not before
+            renewed_by_events += int(not worked_out)
+        before = made
+    assert kept >= 10 and renewed_by_events >= 1, (kept, renewed_by_events)
