@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -96,9 +97,29 @@ def own_cgroup_procs() -> str:
     pytest.fail("no cgroup.procs for this process")
 
 
+@pytest.fixture
+def lone_netns_pid() -> Iterator[int]:
+    """A process in a network namespace of its own (`lo` alone): its net/dev is short
+    whatever the host holds (the host's own lists every container's veth)."""
+    child = subprocess.Popen(["unshare", "--net", "sleep", "120"])
+    try:
+        for _ in range(200):  # until the child has entered its namespace
+            if os.readlink(f"/proc/{child.pid}/ns/net") != os.readlink("/proc/self/ns/net"):
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("unshare --net did not give the child a namespace of its own")
+        yield child.pid
+    finally:
+        child.kill()
+        child.wait()
+
+
 @pytest.mark.parametrize("which", ["net/dev", "cgroup.procs"])
-def test_a_short_list_is_one_pread_and_the_kernels_bytes(which: str, preads: list[int]) -> None:
-    path = "/proc/self/net/dev" if which == "net/dev" else own_cgroup_procs()
+def test_a_short_list_is_one_pread_and_the_kernels_bytes(
+    which: str, preads: list[int], lone_netns_pid: int
+) -> None:
+    path = f"/proc/{lone_netns_pid}/net/dev" if which == "net/dev" else own_cgroup_procs()
     kept = KeptFiles(budget=4)
     kept.read(path, True)
     for _ in range(3):
