@@ -3,6 +3,7 @@ write to the terminal exactly what Textual's own partial update writes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,12 +18,15 @@ from ctop_py.ui.widgets.container_table import ContainerTable
 from tests.test_ui import drive, make_app, open_screen, step
 
 
-def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
-    app = make_app(demo.snapshots(40))
-    frames: list[tuple[str, str]] = []  # (ours, Textual's) terminal output of each frame
-    ours = ChangedOnlyCompositor.render_partial_update
-    title_renders = {"ours": 0, "textual": 0}
-    rendering = ["textual"]
+def _both_updates(
+    app: CtopApp,
+    ours: Callable[[ChangedOnlyCompositor], ChopsUpdate | None],
+    frames: list[tuple[str, str]],
+    rendering: list[str],
+) -> Callable[[ChangedOnlyCompositor], ChopsUpdate | None]:
+    """A partial update that makes Textual's frame and ours from the same changed regions,
+    keeps both (terminal output) in `frames`, and writes ours; `rendering[0]` names whose
+    update is rendering."""
 
     def both(self: ChangedOnlyCompositor) -> ChopsUpdate | None:
         changed = set(self._dirty_regions)
@@ -41,6 +45,18 @@ def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
             frames.append((mine.render_segments(console), textual.render_segments(console)))
         return mine
 
+    return both
+
+
+def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
+    app = make_app(demo.snapshots(40))
+    frames: list[tuple[str, str]] = []  # (ours, Textual's) terminal output of each frame
+    ours = ChangedOnlyCompositor.render_partial_update
+    title_renders = {"ours": 0, "textual": 0}
+    rendering = ["textual"]
+
+    both = _both_updates(app, ours, frames, rendering)
+
     async def scenario(app: CtopApp, pilot: Any) -> None:
         await step(app, pilot, 2)
         screen = await open_screen(app, pilot, "spinner")
@@ -53,7 +69,7 @@ def test_each_frame_is_textuals_frame_with_fewer_widgets_rendered() -> None:
             return render_title(crop)
 
         title.render_lines = counted  # type: ignore[method-assign]
-        ChangedOnlyCompositor.render_partial_update = both  # type: ignore[method-assign]
+        ChangedOnlyCompositor.render_partial_update = both  # type: ignore[method-assign,assignment]
         try:
             for tab in ("1", "2", "3", "8", "1"):
                 await pilot.press(tab)
@@ -97,19 +113,7 @@ def test_the_lists_frames_are_textuals_with_fewer_table_lines_rendered() -> None
     rendering = ["textual"]
     ours = ChangedOnlyCompositor.render_partial_update
 
-    def both(self: ChangedOnlyCompositor) -> ChopsUpdate | None:
-        changed = set(self._dirty_regions)
-        rendering[0] = "textual"
-        textual = Compositor.render_partial_update(self)
-        self._dirty_regions = changed
-        rendering[0] = "ours"
-        mine = ours(self)
-        rendering[0] = "textual"
-        if textual is None or mine is None:
-            assert textual is mine
-        else:
-            frames.append((mine.render_segments(app.console), textual.render_segments(app.console)))
-        return mine
+    both = _both_updates(app, ours, frames, rendering)
 
     async def scenario(app: CtopApp, pilot: Any) -> None:
         await step(app, pilot, 2)
@@ -123,7 +127,7 @@ def test_the_lists_frames_are_textuals_with_fewer_table_lines_rendered() -> None
             return render_table(crop)
 
         table.render_lines = counted  # type: ignore[method-assign]
-        ChangedOnlyCompositor.render_partial_update = both  # type: ignore[method-assign]
+        ChangedOnlyCompositor.render_partial_update = both  # type: ignore[method-assign,assignment]
         try:
             await step(app, pilot, 8)
             await pilot.press("N")  # another order: rows move
