@@ -219,16 +219,6 @@ def _read_files(
     return result
 
 
-def _read_kept(kept: KeptFiles, paths: Sequence[str]) -> list[bytes | None] | None:
-    """What `_read_plain(paths)` gives, through `kept` (a pread of each file kept open)."""
-    result: list[bytes | None] = []
-    try:
-        kept.read_each(paths, result)
-    except OSError:
-        return None
-    return result
-
-
 def _read_plain(paths: Sequence[str]) -> list[bytes | None] | None:
     """Each file's bytes by open/read/close (None: gone); None when one cannot be read for
     another reason."""
@@ -773,7 +763,7 @@ class Collector:
             made = self._due_paths[key] = (c.cgroup_path, brief, paths, cpuset_at)
         paths, cpuset_at = made[2], made[3]
         kept = self.kept_due
-        datas = _read_by_directory(paths) if kept.full else _read_kept(kept, paths)
+        datas = _read_by_directory(paths) if kept.full else _read_files(kept, paths, ())
         if datas is not None and cpuset_at is not None and not (datas[cpuset_at] or b"").strip():
             cpuset = cgroupfs.plain_cpuset(paths[cpuset_at])
             more = _read_plain((cpuset,))
