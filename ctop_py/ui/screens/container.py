@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ctop_py import present
 from ctop_py.layers.explore import ExploreSource
@@ -39,6 +39,7 @@ from ctop_py.ui.screens.containers import (
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.detail_pane import DetailPane, Loader
 from ctop_py.ui.widgets.events_table import EventsTable, engine_note, findings_text
+from ctop_py.ui.widgets.footer import Footer
 from ctop_py.ui.widgets.header import HostHeader
 from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 from ctop_py.ui.widgets.lines_view import LinesView

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ctop_py import present
 from ctop_py.model import ContainerView
@@ -20,6 +20,7 @@ from ctop_py.ui.history import container_key
 from ctop_py.ui.messages import ActOn, OpenContainer, SaveColumns, ShellIn
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.container_table import ContainerTable
+from ctop_py.ui.widgets.footer import Footer
 from ctop_py.ui.widgets.header import HostHeader
 
 DEFAULT_SORT = "cpu"

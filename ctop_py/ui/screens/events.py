@@ -7,13 +7,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ctop_py.diagnose import EVENTS_SHOWN
 from ctop_py.ui import fmt
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.state import UiState
 from ctop_py.ui.widgets.events_table import ROWS, EventsTable, engine_note
+from ctop_py.ui.widgets.footer import Footer
 from ctop_py.ui.widgets.header import HostHeader
 
 

@@ -9,10 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 
 from ctop_py import present
 from ctop_py.layers.explore import ExploreSource
+from ctop_py.ui.widgets.footer import Footer
 from ctop_py.ui.widgets.layer_explorer import LayerExplorer
 
 

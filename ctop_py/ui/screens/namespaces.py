@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 
 from ctop_py import present
 from ctop_py.model import NAMESPACE_TYPES, RawSample
@@ -26,6 +26,7 @@ from ctop_py.ui import fmt
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.source import NamespaceLister
 from ctop_py.ui.state import UiState
+from ctop_py.ui.widgets.footer import Footer
 from ctop_py.ui.widgets.header import HostHeader
 
 PROCESSES_SHOWN = 50  # per namespace; the rest are counted

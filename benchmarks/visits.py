@@ -1,0 +1,162 @@
+"""The app's memory over repeated visits to a container screen: what a visit leaves behind.
+
+A user debugging a host opens one container after another and goes back to the list each
+time. Here the app runs on this host's Docker engine (N sleeping containers of our own), in
+a 200x50 tmux of its own. Each visit opens the first container's screen from the list (the
+filter, Enter), shows each of its eight tabs for a second, goes back to the list (Escape
+twice) and waits `--settle` seconds there, longer than the app's TRIM_EVERY_S, so what it
+frees goes back. VmRSS is read then. What a visit keeps shows as growth from visit to visit.
+Variants run side by side in the same minutes, each from its own checkout (REPO=DIR, e.g. a
+`git worktree` of the commit before), on the same containers.
+
+    python -m benchmarks.visits --containers 10 --visits 20 \
+        --variant before=REPO=/tmp/before --variant after=
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.appbench import REPO
+from benchmarks.dockerenv import Fleet
+from benchmarks.util import loadavg, log, proc_status_kib
+
+TABS = "12345678"
+
+
+@dataclass
+class Variant:
+    name: str
+    repo: str
+    out: Path
+    socket: str = field(default_factory=lambda: f"ctop-visits-{uuid.uuid4().hex[:8]}")
+    pid: int = 0
+    rss_mib: list[float] = field(default_factory=list)  # on the list: at start, after each visit
+
+    def tmux(self, *args: str) -> None:
+        subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            capture_output=True, timeout=30, check=False,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "benchmarks.app_runner", str(self.out), "--interval", "1"]
+        shell = f"cd {shlex.quote(self.repo)} && exec env TERM=xterm-256color {shlex.join(cmd)}"
+        self.tmux("new-session", "-d", "-s", "app", "-x", "200", "-y", "50", shell)
+
+    def wait(self, timeout_s: float = 120.0) -> None:
+        import json
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                record = json.loads(self.out.read_text())
+            except (OSError, ValueError):
+                record = {}
+            if "error" in record:
+                raise SystemExit(f"{self.name}: the app failed: {record['error']}")
+            if "first_frame" in record:
+                self.pid = int(record["pid"])
+                return
+            time.sleep(0.1)
+        raise SystemExit(f"{self.name}: no first frame in {timeout_s:.0f} s")
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "app", *keys)
+
+    def rss(self) -> float:
+        kib = proc_status_kib(self.pid, "VmRSS")
+        if kib is None:
+            raise SystemExit(f"{self.name}: the app exited")
+        return round(kib / 1024, 1)
+
+    def visit(self, name: str, settle_s: float) -> None:
+        self.keys("/")
+        time.sleep(0.5)
+        self.keys(name, "Enter")
+        time.sleep(1.0)
+        self.keys("Enter")
+        time.sleep(1.0)
+        for tab in TABS:
+            self.keys(tab)
+            time.sleep(1.0)
+        self.keys("Escape")  # back to the list
+        time.sleep(1.0)
+        self.keys("Escape")  # the filter cleared
+        time.sleep(settle_s)
+        self.rss_mib.append(self.rss())
+
+    def stop(self) -> None:
+        self.tmux("kill-server")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--containers", type=int, default=10)
+    p.add_argument("--visits", type=int, default=20)
+    p.add_argument("--settle", type=float, default=12.0, help="seconds on the list after a visit")
+    p.add_argument(
+        "--variant", action="append", default=[],
+        help="NAME=[REPO=DIR]: an app from this checkout (default: this one); repeatable",
+    )  # fmt: skip
+    args = p.parse_args()
+    specs = args.variant or ["app="]
+    work = Path(tempfile.mkdtemp(prefix="ctop-visits-"))
+    variants = []
+    for spec in specs:
+        name, _, rest = spec.partition("=")
+        repo = rest.split("=", 1)[1] if rest.startswith("REPO=") else str(REPO)
+        variants.append(Variant(name, repo, work / f"{name}.json"))
+    fleet = Fleet.connect()
+    try:
+        fleet.remove_leftovers()
+        fleet.grow_to(args.containers)
+        first = fleet.containers[0].name
+        for v in variants:
+            v.start()
+        for v in variants:
+            v.wait()
+        time.sleep(args.settle)
+        for v in variants:
+            v.rss_mib.append(v.rss())
+        log(f"started {[(v.name, v.repo, v.pid) for v in variants]}; load {loadavg()}")
+        for n in range(args.visits):
+            threads = [
+                threading.Thread(target=v.visit, args=(first, args.settle)) for v in variants
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if any(len(v.rss_mib) != n + 2 for v in variants):
+                raise SystemExit(f"an app exited during visit {n + 1}")
+            log(f"  visit {n + 1}: " + ", ".join(f"{v.name} {v.rss_mib[-1]}" for v in variants))
+        for v in variants:
+            r = v.rss_mib
+            half = len(r) // 2
+            log(
+                f"{v.name}: VmRSS on the list {r[0]} MiB at start, {r[1]} after the first visit, "
+                f"{r[half]} after {half}, {r[-1]} after {len(r) - 1} "
+                f"(+{r[-1] - r[half]:.1f} MiB over the last {len(r) - 1 - half}); "
+                f"readings {r}"
+            )
+        log(f"load at the end {loadavg()}")
+    finally:
+        for v in variants:
+            v.stop()
+        fleet.remove_all()
+        fleet.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+"""Textual's caches that keep removed widgets alive, emptied now and then.
+
+Two of Textual's methods are memoised with `functools.lru_cache`, whose keys hold `self`:
+`StylesCache.get_inner_outer` (1,024 entries; textual#6665, open upstream) keeps each
+widget's StylesCache with the lines it rendered, and `DataTable._get_styles_to_render_cell`
+(32 entries) keeps whole tables with their rows. Neither lets go when the widget is removed,
+only when newer entries push it out. A visit to a container screen left about 165
+StylesCaches (3.2 MiB of Python objects, more of RSS) and its Processes and Events tables.
+Emptied, they go; the live widgets make their styles again when they next render (a few
+Style objects from colours and flags; Textual empties the second itself on a theme change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual._styles_cache import StylesCache
+from textual.widgets import DataTable
+
+_MEMOISED = (
+    (StylesCache, "get_inner_outer"),
+    (DataTable, "_get_styles_to_render_cell"),
+)
+
+
+def _clearers() -> tuple[Callable[[], None], ...]:
+    found = []
+    for owner, name in _MEMOISED:
+        clear = getattr(getattr(owner, name, None), "cache_clear", None)
+        if clear is not None:  # a Textual without it: nothing to do
+            found.append(clear)
+    return tuple(found)
+
+
+_CLEARERS = _clearers()
+
+
+def forget_removed_widgets() -> None:
+    """Empty the memo caches whose keys hold removed widgets."""
+    for clear in _CLEARERS:
+        clear()
