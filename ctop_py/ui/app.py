@@ -40,7 +40,6 @@ from ctop_py.diagnose import Diagnoser, Diagnosis, Finding
 from ctop_py.host import HostError
 from ctop_py.launch import AppOptions, Recorded
 from ctop_py.model import RawSample, Snapshot
-from ctop_py.ui import textual_caches
 from ctop_py.ui.acting import ActingMixin, ShellRunner
 from ctop_py.ui.base import LiveScreen
 from ctop_py.ui.commands import CtopCommands
@@ -363,7 +362,6 @@ class CtopApp(ActingMixin, App[int]):
         now = time.monotonic()
         if now - self._trimmed >= TRIM_EVERY_S:
             self._trimmed = now
-            textual_caches.forget_removed_widgets()  # their lines freed before the trim
             malloc.trim()
         if not self._collecting and self.controller.due():
             self.collect()

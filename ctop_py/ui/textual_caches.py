@@ -1,4 +1,4 @@
-"""Textual's caches that keep removed widgets alive, emptied now and then.
+"""Textual's caches that keep removed widgets alive, emptied when a screen is shown again.
 
 Two of Textual's methods are memoised with `functools.lru_cache`, whose keys hold `self`:
 `StylesCache.get_inner_outer` (1,024 entries; textual#6665, open upstream) keeps each
@@ -6,8 +6,11 @@ widget's StylesCache with the lines it rendered, and `DataTable._get_styles_to_r
 (32 entries) keeps whole tables with their rows. Neither lets go when the widget is removed,
 only when newer entries push it out. A visit to a container screen left about 165
 StylesCaches (3.2 MiB of Python objects, more of RSS) and its Processes and Events tables.
-Emptied, they go; the live widgets make their styles again when they next render (a few
-Style objects from colours and flags; Textual empties the second itself on a theme change).
+Emptied each time a live screen comes back on top (the one above it was just removed), they
+go; the live widgets make their styles again when they next render (a few Style objects from
+colours and flags; Textual empties the second itself on a theme change). Widgets removed
+within a screen (the Footer's keys when the focus moves) wait for the next time, at most
+the caches' sizes.
 """
 
 from __future__ import annotations
