@@ -15,22 +15,26 @@ the caches' sizes.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from textual._styles_cache import StylesCache
-from textual.widgets import DataTable
-
+# (module, class, method): private names, looked up so that a Textual without them (the
+# dependency allows any 8.x) only leaves its cache as it is.
 _MEMOISED = (
-    (StylesCache, "get_inner_outer"),
-    (DataTable, "_get_styles_to_render_cell"),
+    ("textual._styles_cache", "StylesCache", "get_inner_outer"),
+    ("textual.widgets._data_table", "DataTable", "_get_styles_to_render_cell"),
 )
 
 
 def _clearers() -> tuple[Callable[[], None], ...]:
     found = []
-    for owner, name in _MEMOISED:
-        clear = getattr(getattr(owner, name, None), "cache_clear", None)
-        if clear is not None:  # a Textual without it: nothing to do
+    for module, owner, name in _MEMOISED:
+        try:
+            cls = getattr(importlib.import_module(module), owner, None)
+        except ImportError:
+            continue
+        clear = getattr(getattr(cls, name, None), "cache_clear", None)
+        if callable(clear):
             found.append(clear)
     return tuple(found)
 
