@@ -82,8 +82,10 @@ class Variant:
     first_maps: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     last_maps: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
-    def start(self, root: Path) -> None:
-        cmd = [sys.executable, "-m", "benchmarks.app_runner", str(self.out), "--root", str(root)]
+    def start(self, root: Path | None) -> None:
+        """The app on the fake root `root`, or on this host (None)."""
+        cmd = [sys.executable, "-m", "benchmarks.app_runner", str(self.out)]
+        cmd += [] if root is None else ["--root", str(root)]
         # REPO=DIR: the app of another checkout (e.g. `git archive` of the commit before)
         repo = self.env.get("REPO", str(REPO))
         env = ["TERM=xterm-256color"] + [f"{k}={v}" for k, v in self.env.items() if k != "REPO"]

@@ -16,17 +16,14 @@ Variants run side by side in the same minutes, each from its own checkout (REPO=
 from __future__ import annotations
 
 import argparse
-import shlex
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.appbench import REPO
+from benchmarks import rss_smaps
 from benchmarks.dockerenv import Fleet
 from benchmarks.util import loadavg, log, proc_status_kib
 
@@ -34,47 +31,19 @@ TABS = "12345678"
 
 
 @dataclass
-class Variant:
-    name: str
-    repo: str
-    out: Path
-    socket: str = field(default_factory=lambda: f"ctop-visits-{uuid.uuid4().hex[:8]}")
-    pid: int = 0
+class Variant(rss_smaps.Variant):
+    """rss_smaps' app in a tmux of its own (REPO=DIR in env: another checkout), on this host."""
+
     rss_mib: list[float] = field(default_factory=list)  # on the list: at start, after each visit
 
-    def tmux(self, *args: str) -> None:
+    def keys(self, *keys: str) -> None:
         subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            ["tmux", "-L", self.socket, "send-keys", "-t", "app", *keys],
             capture_output=True, timeout=30, check=False,
         )  # fmt: skip
 
-    def start(self) -> None:
-        cmd = [sys.executable, "-m", "benchmarks.app_runner", str(self.out), "--interval", "1"]
-        shell = f"cd {shlex.quote(self.repo)} && exec env TERM=xterm-256color {shlex.join(cmd)}"
-        self.tmux("new-session", "-d", "-s", "app", "-x", "200", "-y", "50", shell)
-
-    def wait(self, timeout_s: float = 120.0) -> None:
-        import json
-
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                record = json.loads(self.out.read_text())
-            except (OSError, ValueError):
-                record = {}
-            if "error" in record:
-                raise SystemExit(f"{self.name}: the app failed: {record['error']}")
-            if "first_frame" in record:
-                self.pid = int(record["pid"])
-                return
-            time.sleep(0.1)
-        raise SystemExit(f"{self.name}: no first frame in {timeout_s:.0f} s")
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", "app", *keys)
-
     def rss(self) -> float:
-        kib = proc_status_kib(self.pid, "VmRSS")
+        kib = None if self.pid is None else proc_status_kib(self.pid, "VmRSS")
         if kib is None:
             raise SystemExit(f"{self.name}: the app exited")
         return round(kib / 1024, 1)
@@ -95,9 +64,6 @@ class Variant:
         time.sleep(settle_s)
         self.rss_mib.append(self.rss())
 
-    def stop(self) -> None:
-        self.tmux("kill-server")
-
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -114,21 +80,21 @@ def main() -> int:
     variants = []
     for spec in specs:
         name, _, rest = spec.partition("=")
-        repo = rest.split("=", 1)[1] if rest.startswith("REPO=") else str(REPO)
-        variants.append(Variant(name, repo, work / f"{name}.json"))
+        env = {"REPO": rest.split("=", 1)[1]} if rest.startswith("REPO=") else {}
+        variants.append(Variant(name, env, work / f"{name}.json"))
     fleet = Fleet.connect()
     try:
         fleet.remove_leftovers()
         fleet.grow_to(args.containers)
         first = fleet.containers[0].name
         for v in variants:
-            v.start()
+            v.start(None)
         for v in variants:
             v.wait()
         time.sleep(args.settle)
         for v in variants:
             v.rss_mib.append(v.rss())
-        log(f"started {[(v.name, v.repo, v.pid) for v in variants]}; load {loadavg()}")
+        log(f"started {[(v.name, v.env, v.pid) for v in variants]}; load {loadavg()}")
         for n in range(args.visits):
             threads = [
                 threading.Thread(target=v.visit, args=(first, args.settle)) for v in variants

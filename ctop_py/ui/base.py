@@ -45,7 +45,7 @@ class LiveScreen(Screen[None]):
             header.show(state.snapshot, state.own, state.interval_s, state.paused, state.replay)
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # The screen that was above this one is gone: let go of its widgets (emptied on every
-        # tick instead, the refill cost ~0.05 % of a core at 100 containers).
+        # The screen that was above this one is gone: let go of its widgets (emptied every
+        # TRIM_EVERY_S instead, the refill cost ~0.05 % of a core at 100 containers).
         textual_caches.forget_removed_widgets()
         self.show_snapshot()

@@ -5,7 +5,8 @@ and when the focus moves (the filter opened and closed). Each compose makes new 
 bound to the Footer's `compact` (`data_bind`), which leaves a watcher entry holding the key
 on the Footer. Textual drops the entries of closed keys only when `compact` changes, which it
 never does here. So every key, with its styles and rendered lines, stays in memory: on the
-list screen 34 keys a visit to a container screen, about 4 MiB a visit measured in the app.
+list screen 34 keys a visit to a container screen (~0.55 MiB of Python objects a visit:
+tracemalloc, 3.76 MiB with both leaks, 3.21 with this one fixed).
 Here the closed keys' entries are dropped before each new set is made.
 """
 
