@@ -92,6 +92,27 @@ def host_namespaces(root: HostRoot) -> dict[str, int]:
     return best
 
 
+# A container's limits read in its first seconds may be the new cgroup's before the runtime
+# wrote them: runc puts the init process in the cgroup, then sets the limits (a crash-looping
+# container on the systemd v2 guest showed memory.max "max" for 100-200 ms of each start).
+# They are read each tick until the init process is this old (_young_limits), then once more.
+LIMITS_SETTLE_S = 3.0
+
+
+def _young_limits(read: Limits, known: Limits | None) -> Limits:
+    """A young container's limits: what this read found, and where it found none ("max",
+    or a controller's files already gone as its cgroup is removed) a limit found before,
+    in this run or the one before a restart (the same configuration). In a cgroup's first
+    seconds a limit only goes from none to set (the runtime writes it once), never back."""
+    if known is None or known == read:
+        return read
+    merged = {
+        name: value if value is not None else getattr(known, name)
+        for name, value in vars(read).items()
+    }
+    return Limits(**merged)
+
+
 class _Group:
     """A container's claim and pids in this tick (and its processes, when they were read to
     find it)."""
@@ -114,6 +135,9 @@ class _Known:
     namespaces: dict[str, int]
     limits: Limits | None = None
     limits_at: float = float("-inf")
+    # The limits were read when the init process was LIMITS_SETTLE_S old or older: the
+    # runtime had set them (else they are read again each tick until then, _young_limits).
+    settled: bool = False
     init_stat: bytes = b""  # its /proc/PID/stat when last found the same process
     psi: _PsiReading | None = None  # its last PSI reading (the app's sampling only)
     # The bytes of its due files (cgroupfs.due_files) at its last limits read, with the
@@ -374,6 +398,10 @@ class Collector:
         # in _host_shared).
         self._none_shared = False
         self._proc_stat = str(self.root.proc / "stat")
+        self._uptime: str | None = str(self.root.proc / "uptime")  # None: it has none
+        # This tick's seconds since boot (None: unknown), read when first needed in a tick.
+        self._since_boot: float | None = None
+        self._since_boot_read = False
         # Engine events and inspect (the story across restarts: restart count, exit codes,
         # OOM kills the kernel did not show): for those who show it (the app, snapshot,
         # diagnose, events, record), not for a one-off `ns` or `net`. Kernel counts always.
@@ -405,6 +433,7 @@ class Collector:
         except OSError:
             proc_stat = read_bytes(self._proc_stat)  # says why, as before
         busy, total = procfs.parse_proc_stat_cpu(proc_stat)
+        self._since_boot_read = False
         processes: dict[int, Process] = {}
 
         def process(pid: int) -> Process | None:
@@ -613,12 +642,38 @@ class Collector:
         init = _init_process(members)
         if not init.namespaces:
             notes.add("namespaces of other users' processes: permission denied (needs root)")
+        # A new init process (a restart): its limits read again (not settled), the ones
+        # known filling in for none found while it is young (_young_limits).
         limits = known.limits if known else None
-        limits_at = known.limits_at if known else float("-inf")
-        self._known[key] = _Known(
-            init.pid, init.start_ticks, dict(init.namespaces), limits, limits_at
-        )
+        self._known[key] = _Known(init.pid, init.start_ticks, dict(init.namespaces), limits)
         return self._known[key]
+
+    def _read_since_boot(self) -> float | None:
+        """Seconds since the host booted, the clock of a process's start time: this
+        process's boot clock on the host itself, else the root's /proc/uptime, kept open
+        (None when it has none: every process counts as settled)."""
+        if self.root.is_real_root:
+            return time.clock_gettime(time.CLOCK_BOOTTIME)
+        if self._uptime is None:
+            return None
+        try:
+            return float(self.kept.read(self._uptime).split()[0])
+        except (OSError, ValueError, IndexError):
+            self._uptime = None  # not tried again each tick
+            return None
+
+    def _young(self, known: _Known) -> bool:
+        """The container's init process started less than LIMITS_SETTLE_S ago."""
+        if not self._since_boot_read:
+            self._since_boot, self._since_boot_read = self._read_since_boot(), True
+        since_boot = self._since_boot
+        if since_boot is None:
+            return False
+        return since_boot - known.init_start / self.host.clock_ticks < LIMITS_SETTLE_S
+
+    def _limits_until(self, known: _Known) -> float:
+        """When the container's limits are next due: each tick until a settled read."""
+        return known.limits_at + self.limits_s if known.settled else float("-inf")
 
     def _container(
         self,
@@ -661,14 +716,18 @@ class Collector:
                         if not limits_due:
                             self.parse_cache.carry(plan.entries)
                             return plan.record
-                        if due is not None and _same_due(old_known, due[1], brief):
+                        if (
+                            due is not None
+                            and old_known.settled
+                            and _same_due(old_known, due[1], brief)
+                        ):
                             # Its limits (and a brief one's PSI) read again, the same bytes:
                             # what the full read finds (the same limits and PSI reading, the
                             # same record), without making it again.
                             old_known.limits_at = now
                             if psi_kept and old_known.psi is not None:
                                 old_known.psi.confirmed_ns = now_ns  # as _read_again
-                            plan.until = now + self.limits_s
+                            plan.until = self._limits_until(old_known)
                             self.parse_cache.carry(plan.entries)
                             return plan.record
                     prefetched = dict(zip(plan.paths, datas, strict=True))
@@ -680,7 +739,7 @@ class Collector:
         if known is None:
             self._plans.pop(key, None)
             return None  # every process exited while we looked
-        fresh = known.limits is not None and now - known.limits_at < self.limits_s
+        fresh = known.settled and now - known.limits_at < self.limits_s
         if not fresh:
             if due is None:
                 due = self._due_files(c, brief)
@@ -709,6 +768,11 @@ class Collector:
             notes.add(str(exc))
             stats = None
         if stats is not None and not stats.gone and not fresh:
+            known.settled = not self._young(known)
+            if not known.settled:
+                limits = _young_limits(stats.limits, known.limits)
+                if limits is not stats.limits:
+                    stats = replace(stats, limits=limits)
             read_at = now
             if known.limits is None:
                 # Spread the containers' next limit reads over the period rather than have
@@ -738,11 +802,11 @@ class Collector:
         elif plan is not None and not reads and not net_read:
             # Every file came from the plan's read (now plan.datas): the same files.
             plan.pids, plan.meta, plan.entries, plan.record = group.pids, meta, entries, record
-            plan.until = known.limits_at + self.limits_s
+            plan.until = self._limits_until(known)
         elif plan is None:
             stat = (self._stat_path(known.init_pid), known.init_stat)
             self._plans[key] = _Plan(
-                c, known, brief, known.limits_at + self.limits_s, (stat, *reads), net_read,
+                c, known, brief, self._limits_until(known), (stat, *reads), net_read,
                 group.pids, meta, entries, record,
             )  # fmt: skip
         else:  # it read files the plan did not: plan again next tick

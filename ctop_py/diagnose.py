@@ -104,6 +104,19 @@ def _limits_in(index: Sequence[Mapping[str, ContainerRaw]], cid: str) -> Limits:
     return Limits()
 
 
+def _memory_limit_in(index: Sequence[Mapping[str, ContainerRaw]], cid: str) -> int | None:
+    """The newest memory limit read for the container in the window: a crash-looping one's
+    cgroup is new at each start, and a read before its runtime wrote the limit finds none;
+    the kills were at the limit it ran with."""
+    for by_id in reversed(index):
+        c = by_id.get(cid)
+        if c is not None and c.cgroup is not None and not c.cgroup.gone:
+            limit = c.cgroup.limits.memory_max_bytes
+            if limit is not None:
+                return limit
+    return None
+
+
 def _psi_points(
     samples: Sequence[RawSample],
     index: Sequence[Mapping[str, ContainerRaw]],
@@ -266,7 +279,7 @@ def _container(
                 peaks.append(seen.cgroup.memory.peak_bytes)
         known_peaks = [p for p in peaks if p is not None]
         peak = max(known_peaks) if known_peaks else None
-        limit = limits.memory_max_bytes
+        limit = _memory_limit_in(index, c.id)
         if limit is None and life is not None:
             limit = life.memory_max_bytes  # no cgroup in the window: the engine's setting
         at = f"at its {_size(limit)} limit" if limit is not None else "with no memory limit"

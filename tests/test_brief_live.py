@@ -25,7 +25,7 @@ from ctop_py.present import DASH
 from ctop_py.sources import LiveSource
 from ctop_py.ui import columns, fmt
 from ctop_py.ui.history import Histories, container_key
-from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, deadline_s
+from tests.conftest import BASE_IMAGE, SLEEP, SPIN, RunContainer, deadline_s, wait_settled
 from tests.fakeroot import FakeHost, v2_files
 from tests.filereads import files_read
 from tests.groundtruth import docker_inspect, flat_keyed
@@ -237,6 +237,7 @@ def test_brief_rows_show_what_full_ones_do(
 def test_the_opened_container_gets_every_counter(run_container: RunContainer) -> None:
     spinner = run_container(BASE_IMAGE, SPIN, nano_cpus=100_000_000, network_mode="none")
     sleeper = run_container(BASE_IMAGE, SLEEP, mem_limit="64m", network_mode="none")
+    wait_settled(spinner, sleeper)  # their limits read once, not each tick (young)
     source = LiveSource(collector=Collector(watch_engines=True))  # the app's: brief
     try:
         first = source.next()  # the first tick reads every container's limits (and PSI)
@@ -366,6 +367,7 @@ def ticks_traced(collector: Collector, brief: bool, cid: str) -> list[list[str]]
 def test_files_per_container_and_tick_on_this_host(run_container: RunContainer) -> None:
     limited = run_container(BASE_IMAGE, SLEEP, mem_limit="64m", network_mode="none")
     unlimited = run_container(BASE_IMAGE, SLEEP, network_mode="none")
+    wait_settled(limited, unlimited)  # their limits read once, not each tick (young)
     if V2:
         brief_set, full_set = V2_BRIEF, sorted(V2_BRIEF + V2_FULL_MORE)
         brief_unlimited = brief_set

@@ -85,6 +85,30 @@ def test_oom_crash_loop_while_restarting() -> None:
     assert summary(found).startswith("OOM-killed") and summary(found).endswith("(+1)")
 
 
+def test_oom_limit_is_the_one_it_ran_with_not_a_read_before_the_runtime_set_it() -> None:
+    """A restart's new cgroup read before its runtime wrote the limit (memory.max "max"):
+    the kills were at the limit read before."""
+    limit = 24 * MiB
+    events = []
+    for i in range(3):
+        t = 10 + i * 15
+        events += [engine(t, "oom"), engine(t, "die", exitCode="137"), engine(t + 1, "start")]
+    life = Lifecycle(restart_count=3, last_exit_code=137, oom_killed=True, oom_kills=3)
+    samples = [
+        sample(5, container(stats(memory_max=limit))),
+        sample(50, container(stats(memory_max=None), lifecycle=life), events=tuple(events)),
+    ]
+    log = EventLog()
+    for s in samples:
+        log.observe(s)
+    oom = diagnose(samples, list(log.events))[CID][0]
+    assert oom.kind == "oom-killed" and oom.evidence["memory_max_bytes"] == limit
+    assert "at its 24 MiB limit" in oom.sentence
+    # With no limit read in the window at all: none (no engine setting in this lifecycle).
+    oom = diagnose(samples[1:], list(log.events))[CID][0]
+    assert oom.evidence["memory_max_bytes"] is None and "with no memory limit" in oom.sentence
+
+
 def test_events_older_than_the_lookback_do_not_count() -> None:
     old = -THRESHOLDS.lookback_s - 10
     events = tuple(
