@@ -166,3 +166,8 @@ def test_no_uptime_means_settled(tmp_path: Path) -> None:
         assert memory_max(collector.sample()) is None
     finally:
         collector.close()
+
+
+def test_the_readme_says_the_settling_time() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"under {LIMITS_SETTLE_S:g} s old" in " ".join(readme.split())
