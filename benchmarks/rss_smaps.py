@@ -33,7 +33,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks.appbench import REPO, Ticker
 from benchmarks.fakehost import FakeV2Host
@@ -118,6 +118,20 @@ class Variant:
         )
 
 
+V = TypeVar("V", bound=Variant)
+
+
+def variants_from(specs: list[str], work: Path, kind: type[V]) -> list[V]:
+    """A `kind` for each NAME=[VAR=VALUE,...] spec (the app's environment), its readings to
+    work/NAME.json."""
+    variants = []
+    for spec in specs:
+        name, _, rest = spec.partition("=")
+        env = dict(kv.split("=", 1) for kv in rest.split(",") if kv)
+        variants.append(kind(name, env, work / f"{name}.json"))
+    return variants
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--containers", type=int, default=100)
@@ -133,11 +147,7 @@ def main() -> int:
     args = parser.parse_args()
     specs = args.variant or ["base="]
     work = Path(tempfile.mkdtemp(prefix="ctop-rss-smaps-"))
-    variants = []
-    for spec in specs:
-        name, _, rest = spec.partition("=")
-        env = dict(kv.split("=", 1) for kv in rest.split(",") if kv)
-        variants.append(Variant(name, env, work / f"{name}.json"))
+    variants = variants_from(specs, work, Variant)
     hosts = []
     tickers = []
     try:

@@ -72,16 +72,12 @@ def main() -> int:
     p.add_argument("--settle", type=float, default=12.0, help="seconds on the list after a visit")
     p.add_argument(
         "--variant", action="append", default=[],
-        help="NAME=[REPO=DIR]: an app from this checkout (default: this one); repeatable",
+        help="NAME=[VAR=VALUE,...]: the app with this environment (REPO=DIR: another checkout)",
     )  # fmt: skip
     args = p.parse_args()
     specs = args.variant or ["app="]
     work = Path(tempfile.mkdtemp(prefix="ctop-visits-"))
-    variants = []
-    for spec in specs:
-        name, _, rest = spec.partition("=")
-        env = {"REPO": rest.split("=", 1)[1]} if rest.startswith("REPO=") else {}
-        variants.append(Variant(name, env, work / f"{name}.json"))
+    variants = rss_smaps.variants_from(specs, work, Variant)
     fleet = Fleet.connect()
     try:
         fleet.remove_leftovers()

@@ -76,13 +76,13 @@ def wait_settled(*containers: Any) -> None:
     start time of it: a younger one has its limits read every tick (its runtime may not have
     written them yet), so a test that counts a tick's reads waits for this first."""
     from ctop_py.collect import LIMITS_SETTLE_S
+    from ctop_py.procfs import parse_stat
 
     ticks = os.sysconf("SC_CLK_TCK")
     for container in containers:
         container.reload()
-        pid = container.attrs["State"]["Pid"]
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        started = int(stat.rsplit(")", 1)[1].split()[19]) / ticks  # field 22, starttime
+        path = f"/proc/{container.attrs['State']['Pid']}/stat"
+        started = parse_stat(Path(path).read_bytes(), path).start_ticks / ticks
         wait = started + LIMITS_SETTLE_S + 0.1 - time.clock_gettime(time.CLOCK_BOOTTIME)
         if wait > 0:
             time.sleep(wait)
